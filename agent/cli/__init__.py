@@ -1,0 +1,41 @@
+"""The ``journeyman`` command line: the top of the house.
+
+One module per command group. Each keeps its heavy imports inside the command
+functions so that ``journeyman --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from agent.cli import bench, config, env, memory, model, run
+
+app = typer.Typer(
+    name="journeyman",
+    help="A self-evolving agent: plans, acts, reflects, and remembers what it learned.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(config.app, name="config")
+app.add_typer(model.app, name="model")
+app.add_typer(memory.app, name="memory")
+app.add_typer(env.app, name="env")
+app.add_typer(bench.app, name="bench")
+run.register(app)
+
+
+def main() -> None:
+    """Console entry point: fatal errors become one line on stderr and an exit code."""
+    from agent.errors import JourneymanError
+
+    try:
+        app()
+    except JourneymanError as exc:
+        print(f"journeyman: error: {exc}", file=sys.stderr)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        print("journeyman: interrupted", file=sys.stderr)
+        sys.exit(130)

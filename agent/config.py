@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import (
@@ -40,6 +40,11 @@ class ModelProfile(BaseModel):
     local_model: str | None = Field(default=None, description="Name in the local catalogue.")
     native_tools: bool = True
     json_schema: bool = True
+    schema_mode: Literal["openai", "json_object"] = Field(
+        default="openai",
+        description="How a JSON schema is sent: OpenAI's json_schema response format, or "
+        "llama.cpp's {'type': 'json_object', 'schema': ...}.",
+    )
     context_window: int = Field(default=128_000, gt=0)
     price_in_per_mtok: float = Field(default=0.0, ge=0)
     price_out_per_mtok: float = Field(default=0.0, ge=0)
@@ -68,6 +73,7 @@ def _builtin_profiles() -> dict[str, ModelProfile]:
             local_model="qwen2.5-coder-1.5b-instruct-q4_k_m",
             native_tools=False,
             json_schema=True,
+            schema_mode="json_object",
             context_window=8192,
         ),
         "local-small": ModelProfile(
@@ -77,6 +83,7 @@ def _builtin_profiles() -> dict[str, ModelProfile]:
             local_model="qwen2.5-coder-0.5b-instruct-q4_k_m",
             native_tools=False,
             json_schema=True,
+            schema_mode="json_object",
             context_window=8192,
         ),
     }

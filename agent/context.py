@@ -1,0 +1,47 @@
+"""What every node receives besides the state: the run's dependencies (LangGraph runtime context).
+
+Nothing in here is checkpointed; ``run_task`` builds it anew for every start or resume.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from agent.llm.base import LLM, ToolSpec
+
+if TYPE_CHECKING:
+    from agent.config import ModelProfile, Settings
+    from agent.journal import ActionJournal
+    from tools import ToolContext, ToolRegistry
+
+
+@dataclass
+class RunContext:
+    """The dependencies of one run: model, tools, memory, limits, journal, clock."""
+
+    llm: LLM
+    registry: ToolRegistry
+    tools: ToolContext
+    memory: Any  # memory.MemoryStore | None (typed loosely: memory is optional at runtime)
+    settings: Settings
+    profile: ModelProfile
+    journal: ActionJournal
+    learn: bool = True
+    elapsed_before: float = 0.0
+    clock_start: float = field(default_factory=time.monotonic)
+    _specs: dict[tuple[str, ...], list[ToolSpec]] = field(default_factory=dict)
+
+    def elapsed(self) -> float:
+        """Wall-clock seconds of the run so far, across restarts."""
+        return self.elapsed_before + time.monotonic() - self.clock_start
+
+    def tool_specs(self, tips: dict[str, list[str]]) -> list[ToolSpec]:
+        """The tools as the model sees them, with learned tips attached (cached)."""
+        key = tuple(f"{k}={v}" for k, vs in sorted(tips.items()) for v in vs)
+        if key not in self._specs:
+            self._specs[key] = [
+                ToolSpec(**s) for s in self.registry.openai_schemas(tips=tips or None)
+            ]
+        return self._specs[key]

@@ -1,0 +1,106 @@
+"""Distill: strategic lessons from the whole episode, then archive the episode.
+
+The model is asked only when there is something to learn from (a retry, a failure, a
+replan, a stop): an episode in which every subtask passed on its first attempt already
+left its SOPs through the reflector, and a small local model is spared one call.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent import prompts
+from agent.context import RunContext
+from agent.errors import StructuredOutputError
+from agent.llm.base import Message, Usage
+from agent.models import Distillation
+from agent.reflector import source_trust
+from agent.state import AgentState, Outcome, records_to_json
+
+
+def outcome_of(state: AgentState) -> Outcome:
+    """achieved when every subtask was verified done; stopped when a budget ran out."""
+    plan = state.get("plan") or []
+    if plan and all(s.status == "done" for s in plan):
+        return "achieved"
+    return "stopped" if state.get("stop_reason") else "failed"
+
+
+def final_answer(state: AgentState) -> str:
+    """The executor's last answer on the last subtask that was done."""
+    done = [s for s in state.get("plan") or [] if s.status == "done"]
+    return done[-1].result if done else ""
+
+
+def distiller_messages(state: AgentState, outcome: str) -> list[Message]:
+    """The distiller's prompt (snapshot-tested)."""
+    lines = []
+    for s in state.get("plan") or []:
+        line = f"{s.index + 1}. [{s.status}, {s.attempts + 1} attempt(s)] {s.goal}"
+        if s.analysis:
+            line += f"\n   reflection: {s.analysis[:400]}"
+        lines.append(line)
+    if state.get("stop_reason"):
+        lines.append(f"Stopped: {state['stop_reason']}")
+    return prompts.render(
+        "distiller", task=state["task"], outcome=outcome, subtasks="\n".join(lines)
+    )
+
+
+def worth_distilling(state: AgentState) -> bool:
+    """Whether the episode had a difficulty a lesson could come from."""
+    plan = state.get("plan") or []
+    return bool(
+        state.get("replans")
+        or state.get("stop_reason")
+        or any(s.attempts or s.status != "done" for s in plan)
+    )
+
+
+async def distill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Node: learn strategic lessons, archive the episode, set the outcome."""
+    ctx = runtime.context
+    outcome = outcome_of(state)
+    update: dict[str, Any] = {"outcome": outcome, "final_answer": final_answer(state)}
+    if ctx.memory is None or not state.get("learn", True):
+        return update | {"elapsed_s": ctx.elapsed()}
+    usage, written = Usage(), []
+    budget_left = not (state.get("stop_reason") or "").startswith(("max_tokens", "max_wall_s"))
+    if worth_distilling(state) and budget_left:
+        try:
+            reply = await ctx.llm.complete(distiller_messages(state, outcome), output=Distillation)
+            usage = reply.usage
+            lessons = reply.parsed.lessons if reply.parsed else []
+        except StructuredOutputError:
+            lessons = []
+        trust = source_trust(state.get("trajectory", []), ctx)
+        for lesson in lessons:
+            res = ctx.memory.propose(
+                level="strategic",
+                scope=lesson.scope or "global",
+                title=lesson.title,
+                content=lesson.content,
+                when_to_use=lesson.when_to_use,
+                source_trust=trust,
+                actor="distiller",
+                provenance={
+                    "episode": state.get("episode_id"),
+                    "subtask": "",
+                    "model": ctx.llm.name,
+                },
+            )
+            if res.item is not None and res.action != "rejected":
+                written.append(str(res.item.id))
+    total = (state.get("usage") or Usage()) + usage
+    ctx.memory.archive_episode(
+        task=state["task"],
+        outcome=outcome,
+        score=1.0 if outcome == "achieved" else 0.0,
+        usage=total.model_dump(),
+        trajectory=records_to_json(state.get("trajectory", [])),
+        items_used=list(state.get("items_in_context", [])),
+        items_written=[*state.get("items_written", []), *written],
+    )
+    return update | {"usage": usage, "items_written": written, "elapsed_s": ctx.elapsed()}

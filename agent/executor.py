@@ -1,0 +1,235 @@
+"""Execute and act: a ReAct loop per subtask.
+
+``execute`` asks the model for the next step (native tool calls or the JSON-action
+protocol; the client hides the difference); ``act`` runs the requested tools through
+the registry. Every action goes through the :class:`~agent.journal.ActionJournal`, so a
+resumed run never runs a recorded action twice.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from langgraph.runtime import Runtime
+from langgraph.types import interrupt
+
+from agent import prompts
+from agent.context import RunContext
+from agent.limits import exceeded
+from agent.llm.base import Message, ToolCall
+from agent.recall import (
+    credited_ids,
+    estimate_tokens,
+    recall_for_subtask,
+    render_experience,
+    tips_by_tool,
+)
+from agent.state import (
+    AgentState,
+    ContextItem,
+    ModelStep,
+    NoteStep,
+    Record,
+    SubtaskState,
+    ToolStep,
+    attempt_records,
+    current_subtask,
+)
+
+MAX_REASKS = 2
+REPLY_RESERVE_TOKENS = 1024
+CUT_OFF = (
+    "this action was cut off by a restart and is not run again; "
+    "check its effect before repeating it"
+)
+DENIED = "denied: a person did not approve this action"
+REASK = "Your last reply had neither a tool call nor an answer. Call one tool, or reply with the final answer."
+
+
+def render_plan(plan: list[SubtaskState], current: int) -> str:
+    """The plan as numbered lines with the status of each subtask."""
+    marks = {"done": "[done] ", "failed": "[failed] "}
+    return "\n".join(
+        f"{s.index + 1}. {'[now] ' if s.index == current else marks.get(s.status, '')}{s.goal}"
+        for s in plan
+    )
+
+
+def executor_messages(
+    state: AgentState, ctx: RunContext, items: list[ContextItem], records: list[Record]
+) -> list[Message]:
+    """The executor's conversation for the current attempt, fitted to the context window."""
+    sub = current_subtask(state)
+    assert sub is not None
+    retry = ""
+    if sub.attempts and sub.analysis:
+        retry = f"A previous attempt failed. Reflection: {sub.analysis}\nDo it differently."
+    messages = prompts.render(
+        "executor",
+        task=state["task"],
+        plan=render_plan(state.get("plan") or [], sub.index),
+        number=str(sub.index + 1),
+        goal=sub.goal,
+        done_when=sub.done_when or "(see the goal)",
+        experience=render_experience([*state.get("recalled", []), *items]),
+        retry=retry,
+    )
+    messages += [m for r in records for m in r.to_messages()]
+    return messages
+
+
+def fit_messages(
+    messages: list[Message], budget_tokens: int, *, keep_last: int = 2
+) -> list[Message]:
+    """Shorten old observations (oldest first, the last ``keep_last`` kept) to fit the budget."""
+
+    def size(ms: list[Message]) -> int:
+        return sum(
+            estimate_tokens(m.content)
+            + 4
+            + sum(estimate_tokens(json.dumps(c.arguments)) for c in m.tool_calls)
+            for m in ms
+        )
+
+    total = size(messages)
+    if total <= budget_tokens:
+        return messages
+    out = list(messages)
+    tool_positions = [i for i, m in enumerate(out) if m.role == "tool"]
+    old, recent = (
+        tool_positions[:-keep_last] if len(tool_positions) > keep_last else [],
+        tool_positions[-keep_last:],
+    )
+    for limit, positions in ((300, old), (120, old), (600, recent), (120, recent)):
+        for i in positions:
+            m = out[i]
+            if len(m.content) > limit:
+                cut = len(m.content) - limit
+                content = f"{m.content[:limit]}\n[... {cut} characters of this observation cut to fit the context ...]"
+                total -= estimate_tokens(m.content) - estimate_tokens(content)
+                out[i] = m.model_copy(update={"content": content})
+                if total <= budget_tokens:
+                    return out
+    return out
+
+
+async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Node: one ReAct step of the model on the current subtask."""
+    ctx = runtime.context
+    stop = exceeded(state, ctx)
+    if stop:
+        return {"stop_reason": stop, "elapsed_s": ctx.elapsed()}
+    sub = current_subtask(state)
+    assert sub is not None, "execute needs a current subtask"
+    records = attempt_records(state, sub.index, sub.attempts)
+    update: dict[str, Any] = {}
+    items = state.get("subtask_items", [])
+    if not records:  # a new attempt: fetch the SOPs most similar to this subtask
+        plan = [
+            s.model_copy(update={"status": "running"}) if s.index == sub.index else s
+            for s in state["plan"]
+        ]
+        update["plan"] = plan
+        items = []
+        if ctx.memory is not None:
+            known = {i.id for i in state.get("recalled", [])}
+            items = recall_for_subtask(ctx.memory, sub.goal, known, budgets=ctx.settings.memory)
+            if items:
+                ctx.memory.mark_retrieved([i.id for i in items])
+        update |= {"subtask_items": items, "items_in_context": [i.id for i in items]}
+    mine: dict[str, Any] = {"subtask": sub.index, "attempt": sub.attempts}
+    steps_taken = sum(1 for r in records if r.kind == "model")
+    if steps_taken >= ctx.settings.limits.max_steps_per_subtask:
+        note = NoteStep(
+            **mine,
+            purpose="limit",
+            text=f"Step limit of this subtask reached ({steps_taken} steps).",
+        )
+        return update | {"trajectory": [note], "elapsed_s": ctx.elapsed()}
+    specs = ctx.tool_specs(tips_by_tool(state.get("recalled", [])))
+    budget = (
+        ctx.profile.context_window
+        - REPLY_RESERVE_TOKENS
+        - estimate_tokens(json.dumps([s.model_dump() for s in specs]))
+    )
+    messages = fit_messages(executor_messages(state, ctx, items, records), budget)
+    reply = await ctx.llm.complete(messages, tools=specs)
+    new: list[Record] = [
+        ModelStep(
+            **mine, text=reply.text, tool_calls=reply.tool_calls, tokens=reply.usage.total_tokens
+        )
+    ]
+    if not reply.tool_calls and not reply.text.strip():
+        trailing = 0
+        for r in reversed(records):
+            if not (r.kind == "note" and r.purpose == "reask") and not (
+                r.kind == "model" and not r.text and not r.tool_calls
+            ):
+                break
+            trailing += r.kind == "note"
+        if trailing < MAX_REASKS:
+            new.append(NoteStep(**mine, purpose="reask", text=REASK))
+    return update | {
+        "trajectory": new,
+        "steps": 1,
+        "usage": reply.usage,
+        "elapsed_s": ctx.elapsed(),
+    }
+
+
+async def act(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Node: run the tool calls of the model's last step, each at most once."""
+    ctx = runtime.context
+    trajectory = state["trajectory"]
+    pos = max(i for i, r in enumerate(trajectory) if r.kind == "model")
+    step = trajectory[pos]
+    assert isinstance(step, ModelStep)
+    out = []
+    for n, call in enumerate(step.tool_calls):
+        out.append(await run_action(state, ctx, step, call, key=f"{pos}:{n}"))
+    return {"trajectory": out, "elapsed_s": ctx.elapsed()}
+
+
+async def run_action(
+    state: AgentState, ctx: RunContext, step: ModelStep, call: ToolCall, *, key: str
+) -> ToolStep:
+    """One tool action through the journal: replay, approval, budget, then the tool itself."""
+    base = ToolStep(
+        subtask=step.subtask,
+        attempt=step.attempt,
+        call_id=call.id,
+        tool=call.name,
+        arguments=call.arguments,
+    )
+    recorded = ctx.journal.result(key)
+    if recorded is not None:
+        return ToolStep.model_validate(recorded)
+    if ctx.journal.started(key):
+        result = base.model_copy(update={"executed": False, "error": CUT_OFF})
+    elif call.name in ctx.settings.approval_tools and not _approved(
+        interrupt({"tool": call.name, "arguments": call.arguments, "call_id": call.id})
+    ):
+        result = base.model_copy(update={"executed": False, "error": DENIED})
+    elif stop := exceeded(state, ctx):
+        result = base.model_copy(update={"executed": False, "error": f"not run: {stop}"})
+    else:
+        ctx.journal.start(key, call.name, call.arguments)
+        res = await ctx.registry.call(call.name, call.arguments, ctx.tools)
+        output = res.output
+        if res.artifacts:
+            output += ("\n" if output else "") + "Artifacts: " + ", ".join(res.artifacts)
+        result = base.model_copy(update={"output": output, "error": res.error})
+    ctx.journal.finish(key, result.model_dump(mode="json"))
+    return result
+
+
+def _approved(decision: Any) -> bool:
+    if isinstance(decision, dict):
+        decision = decision.get("approved", False)
+    if isinstance(decision, str):
+        return decision.strip().lower() in ("y", "yes", "approve", "approved", "true")
+    return decision is True
+
+
+__all__ = ["act", "credited_ids", "execute", "executor_messages", "fit_messages", "render_plan"]

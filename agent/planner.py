@@ -1,0 +1,72 @@
+"""Plan: the task (plus retrieved experience) becomes an ordered list of subtasks.
+
+Replanning keeps the subtasks that are done and rewrites only the rest.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent import prompts
+from agent.context import RunContext
+from agent.errors import StructuredOutputError
+from agent.limits import exceeded
+from agent.llm.base import Message
+from agent.models import Plan, Subtask
+from agent.recall import render_experience
+from agent.state import AgentState, SubtaskState
+
+
+def planner_messages(state: AgentState, ctx: RunContext) -> list[Message]:
+    """The planner's prompt (a pure function of the state, snapshot-tested)."""
+    replan = ""
+    plan = state.get("plan") or []
+    if state.get("replan"):
+        done = [s for s in plan if s.status == "done"]
+        failed = [s for s in plan if s.status == "failed"]
+        lines = ["Already done (keep, do not repeat):"]
+        lines += [f"- {s.goal} -> {s.result[:200]}" for s in done] or ["- nothing yet"]
+        for s in failed:
+            lines.append(f"Failed: {s.goal}\nWhy: {s.analysis[:500]}")
+        lines.append("Plan only the remaining subtasks, a different way.")
+        replan = "\n".join(lines)
+    return prompts.render(
+        "planner",
+        task=state["task"],
+        tools=", ".join(ctx.registry.names),
+        experience=render_experience(state.get("recalled", [])),
+        replan=replan,
+    )
+
+
+async def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Node: make (or remake) the plan."""
+    ctx = runtime.context
+    stop = exceeded(state, ctx)
+    if stop:
+        return {"stop_reason": stop, "elapsed_s": ctx.elapsed()}
+    update: dict[str, Any] = {}
+    try:
+        reply = await ctx.llm.complete(planner_messages(state, ctx), output=Plan)
+        update["usage"] = reply.usage
+        new = reply.parsed.subtasks if reply.parsed else []
+    except StructuredOutputError:
+        new = []  # the model never produced a plan: do the task as one subtask
+    if not new:
+        new = [Subtask(goal=state["task"], done_when="The task is done.")]
+    done = [s for s in state.get("plan") or [] if s.status == "done"]
+    room = max(ctx.settings.limits.max_subtasks - len(done), 1)
+    subtasks = [*done] + [
+        SubtaskState(index=len(done) + i, goal=s.goal, done_when=s.done_when)
+        for i, s in enumerate(new[:room])
+    ]
+    update |= {
+        "plan": subtasks,
+        "current": len(done),
+        "replan": False,
+        "replans": state.get("replans", 0) + (1 if state.get("replan") else 0),
+        "elapsed_s": ctx.elapsed(),
+    }
+    return update

@@ -1,0 +1,125 @@
+"""Recall: put the right experience into context, and remember which items went in.
+
+Strategic lessons are always on (top by utility, within a token budget); procedural SOPs
+come as an index of titles plus the full text of those most similar to the task and to
+the current subtask; tool tips are attached to the tools they describe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent.context import RunContext
+from agent.state import AgentState, ContextItem
+
+INDEX_SIZE = 12
+FULL_SOPS = 2
+
+
+def estimate_tokens(text: str) -> int:
+    """A cheap token estimate (about four characters a token for English and code)."""
+    return len(text) // 4 + 1
+
+
+def _item(hit_or_item: Any, level: str | None = None, tool: str | None = None) -> ContextItem:
+    item = getattr(hit_or_item, "item", hit_or_item)
+    parts = [item.content]
+    if getattr(item, "when_to_use", ""):
+        parts.insert(0, f"When: {item.when_to_use}")
+    return ContextItem(
+        id=str(item.id),
+        level=level or str(item.level),
+        title=item.title,
+        text="\n".join(parts),
+        tool=tool,
+    )
+
+
+def _within(items: Iterable[ContextItem], budget: int) -> list[ContextItem]:
+    out: list[ContextItem] = []
+    used = 0
+    for it in items:
+        cost = estimate_tokens(it.title + it.text)
+        if out and used + cost > budget:
+            break
+        out.append(it)
+        used += cost
+    return out
+
+
+def recall_for_task(
+    store: Any, task: str, tool_names: list[str], *, budgets: Any
+) -> list[ContextItem]:
+    """Strategic lessons, SOP index and best SOPs for the task, and tool tips."""
+    strategic = [
+        _item(h, "strategic")
+        for h in store.strategic(budget_tokens=budgets.strategic_budget_tokens)
+    ]
+    sops = [_item(h, "procedural") for h in store.search(task, level="procedural", k=INDEX_SIZE)]
+    full = _within(sops[:FULL_SOPS], budgets.procedural_budget_tokens)
+    index = [ContextItem(id=s.id, level="index", title=s.title, text="") for s in sops[len(full) :]]
+    tips: list[ContextItem] = []
+    for name, items in store.tool_tips(tool_names).items():
+        tips.extend(_item(i, "tool", tool=name) for i in items)
+    return [*strategic, *full, *index, *_within(tips, budgets.tool_tip_budget_tokens)]
+
+
+def recall_for_subtask(
+    store: Any, goal: str, known: set[str], *, budgets: Any
+) -> list[ContextItem]:
+    """Full SOPs similar to the subtask that are not already in context."""
+    hits = store.search(goal, level="procedural", k=FULL_SOPS + len(known))
+    fresh = [_item(h, "procedural") for h in hits if str(h.item.id) not in known]
+    return _within(fresh[:FULL_SOPS], budgets.procedural_budget_tokens)
+
+
+def tips_by_tool(items: Iterable[ContextItem]) -> dict[str, list[str]]:
+    """Tool tips grouped by tool name, for ``registry.openai_schemas(tips=...)``."""
+    out: dict[str, list[str]] = {}
+    for it in items:
+        if it.level == "tool" and it.tool:
+            out.setdefault(it.tool, []).append(f"{it.title}: {it.text}")
+    return out
+
+
+def render_experience(items: Iterable[ContextItem]) -> str:
+    """Experience as prompt text: lessons, relevant procedures, the index of other SOPs."""
+    items = list(items)
+    lessons = [i for i in items if i.level == "strategic"]
+    sops = [i for i in items if i.level == "procedural"]
+    index = [i for i in items if i.level == "index"]
+    parts: list[str] = []
+    if lessons:
+        parts.append(
+            "Lessons from experience:\n" + "\n".join(f"- {i.title}: {i.text}" for i in lessons)
+        )
+    if sops:
+        parts.append(
+            "Procedures that worked before:\n" + "\n".join(f"## {i.title}\n{i.text}" for i in sops)
+        )
+    if index:
+        parts.append("Other known procedures: " + "; ".join(i.title for i in index))
+    return "\n".join(parts) + ("\n" if parts else "")
+
+
+def credited_ids(state: AgentState) -> list[str]:
+    """Ids of the items that shaped the current attempt (the index of titles excluded)."""
+    items = [*state.get("recalled", []), *state.get("subtask_items", [])]
+    return list(dict.fromkeys(i.id for i in items if i.level != "index"))
+
+
+async def recall(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Node: retrieve experience for the task."""
+    ctx = runtime.context
+    if ctx.memory is None:
+        return {"recalled": []}
+    items = recall_for_task(
+        ctx.memory, state["task"], ctx.registry.names, budgets=ctx.settings.memory
+    )
+    ids = [i.id for i in items]
+    if ids:
+        ctx.memory.mark_retrieved(ids)
+    return {"recalled": items, "items_in_context": ids}

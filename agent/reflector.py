@@ -1,0 +1,198 @@
+"""Reflect: an independent check of each subtask attempt, then memory edits and credit.
+
+The verdict rests on the observations, never on the executor's claim; the reflector may
+ask for one read-only tool call to settle a doubt. What it proposes goes through the
+memory write gate during the task (so a later subtask can retrieve it), marked untrusted
+when the attempt read web pages, files or command output.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from langgraph.runtime import Runtime
+
+from agent import prompts
+from agent.context import RunContext
+from agent.errors import StructuredOutputError
+from agent.limits import exceeded
+from agent.llm.base import Message, Usage
+from agent.models import MemoryEdit, Reflection
+from agent.recall import credited_ids
+from agent.state import (
+    AgentState,
+    Record,
+    ReflectionStep,
+    ToolStep,
+    attempt_records,
+    current_subtask,
+)
+
+MAX_REPLANS = 1
+OBSERVATION_CHARS = 800
+UNTRUSTED_GROUPS = ("browser", "shell", "python")
+
+
+def render_observations(records: list[Record]) -> str:
+    """The evidence of an attempt: each action with (the start of) what it returned."""
+    lines = []
+    for r in records:
+        if isinstance(r, ToolStep):
+            args = json.dumps(r.arguments, ensure_ascii=False)
+            obs = r.observation()
+            if len(obs) > OBSERVATION_CHARS:
+                obs = (
+                    obs[:OBSERVATION_CHARS]
+                    + f" [... {len(obs) - OBSERVATION_CHARS} more characters]"
+                )
+            lines.append(f"- {r.tool}({args[:300]}) ->\n{obs}")
+        elif r.kind == "note" and r.purpose == "limit":
+            lines.append(f"- {r.text}")
+    return "\n".join(lines) or "(no tool was used)"
+
+
+def last_claim(records: list[Record]) -> str:
+    """The executor's final text in an attempt."""
+    for r in reversed(records):
+        if r.kind == "model" and r.text.strip():
+            return r.text.strip()
+    return "(none)"
+
+
+def reflector_messages(state: AgentState, records: list[Record]) -> list[Message]:
+    """The reflector's prompt for the current attempt (snapshot-tested)."""
+    sub = current_subtask(state)
+    assert sub is not None
+    return prompts.render(
+        "reflector",
+        task=state["task"],
+        goal=sub.goal,
+        done_when=sub.done_when or "(see the goal)",
+        attempt=str(sub.attempts + 1),
+        observations=render_observations(records),
+        claim=last_claim(records)[:1000],
+    )
+
+
+def source_trust(records: list[Record], ctx: RunContext) -> Literal["trusted", "untrusted"]:
+    """Untrusted when the attempt read content from outside: pages, files, command output."""
+    for r in records:
+        if isinstance(r, ToolStep) and r.tool in ctx.registry:
+            t = ctx.registry.get(r.tool)
+            if t.group in UNTRUSTED_GROUPS or (t.group == "files" and t.read_only):
+                return "untrusted"
+    return "trusted"
+
+
+async def judge(
+    state: AgentState, ctx: RunContext, records: list[Record]
+) -> tuple[Reflection, Usage]:
+    """Ask the reflector for a verdict, running at most one read-only check it asks for."""
+    usage = Usage()
+    messages = reflector_messages(state, records)
+    try:
+        reply = await ctx.llm.complete(messages, output=Reflection)
+        usage += reply.usage
+        verdict = reply.parsed or Reflection(
+            achieved=False, analysis="the reflector gave no verdict"
+        )
+        check = verdict.check
+        if check and check.tool in ctx.registry and ctx.registry.get(check.tool).read_only:
+            res = await ctx.registry.call(check.tool, check.arguments, ctx.tools)
+            messages += [
+                Message.assistant(reply.text or verdict.model_dump_json()),
+                Message.user(
+                    f"Result of {check.tool}: {res.for_model()[:2000]}\nNow give the final verdict, with check null."
+                ),
+            ]
+            reply = await ctx.llm.complete(messages, output=Reflection)
+            usage += reply.usage
+            verdict = reply.parsed or verdict
+    except StructuredOutputError as exc:
+        verdict = Reflection(
+            achieved=False, analysis=f"the check could not be made ({exc.last_error[:200]})"
+        )
+    return verdict, usage
+
+
+def remember(
+    state: AgentState, ctx: RunContext, edits: list[MemoryEdit], *, achieved: bool, trust: str
+) -> list[str]:
+    """Propose the reflector's memory edits through the write gate; ids of what was stored."""
+    sub = current_subtask(state)
+    written = []
+    for edit in edits[:2]:
+        if edit.level == "procedural" and not achieved:
+            continue  # an SOP only from a verified success
+        scope = edit.scope or "global"
+        if edit.level == "tool" and not scope.startswith("tool/"):
+            continue  # a tip must name its tool
+        res = ctx.memory.propose(
+            level=edit.level,
+            scope=scope,
+            title=edit.title,
+            content=edit.content,
+            when_to_use=edit.when_to_use,
+            source_trust=trust,
+            actor="reflector",
+            provenance={
+                "episode": state.get("episode_id"),
+                "subtask": sub.goal if sub else "",
+                "model": ctx.llm.name,
+            },
+        )
+        if res.item is not None and res.action != "rejected":
+            written.append(str(res.item.id))
+    return written
+
+
+async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
+    """Node: judge the attempt, learn from it, and decide between next, retry and replan."""
+    ctx = runtime.context
+    sub = current_subtask(state)
+    assert sub is not None
+    records = attempt_records(state, sub.index, sub.attempts)
+    stop = exceeded(state, ctx)
+    if stop:
+        verdict, usage = Reflection(achieved=False, analysis=f"stopped: {stop}"), Usage()
+    else:
+        verdict, usage = await judge(state, ctx, records)
+    written: list[str] = []
+    if ctx.memory is not None and state.get("learn", True):
+        ids = credited_ids(state)
+        if ids:
+            ctx.memory.record_outcome(
+                ids, success=verdict.achieved, episode_id=state.get("episode_id")
+            )
+        written = remember(
+            state, ctx, verdict.memory, achieved=verdict.achieved, trust=source_trust(records, ctx)
+        )
+    replan = False
+    if verdict.achieved:
+        new = sub.model_copy(update={"status": "done", "result": last_claim(records)})
+    elif not stop and sub.attempts + 1 < ctx.settings.limits.max_attempts_per_subtask:
+        new = sub.model_copy(
+            update={"status": "pending", "attempts": sub.attempts + 1, "analysis": verdict.analysis}
+        )
+    else:
+        replan = not stop and state.get("replans", 0) < MAX_REPLANS
+        new = sub.model_copy(update={"status": "failed", "analysis": verdict.analysis})
+    record = ReflectionStep(
+        subtask=sub.index,
+        attempt=sub.attempts,
+        achieved=verdict.achieved,
+        evidence=verdict.evidence,
+        analysis=verdict.analysis,
+        written=written,
+    )
+    return {
+        "plan": [new if s.index == sub.index else s for s in state["plan"]],
+        "current": sub.index + 1 if verdict.achieved else sub.index,
+        "trajectory": [record],
+        "usage": usage,
+        "items_written": written,
+        "replan": replan,
+        "elapsed_s": ctx.elapsed(),
+        **({"stop_reason": stop} if stop else {}),
+    }

@@ -1,0 +1,79 @@
+"""The loop end to end with a scripted model, real file/shell tools and SQLite checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from _agent_helpers import answer, call, file_registry, plan, verdict
+
+from agent.build import build_agent
+from agent.llm import ScriptedLLM
+from agent.runner import Event, run_task
+from agent.state import records_from_json, records_to_json
+
+
+async def test_three_subtasks_end_to_end(settings, workspace: Path) -> None:
+    llm = ScriptedLLM(
+        [
+            plan("write a.txt", "write b.txt", "join them into c.txt"),
+            call("file_write", path="a.txt", content="alpha\n"),
+            answer("a.txt written"),
+            verdict(True),
+            call("file_write", path="b.txt", content="beta\n"),
+            answer("b.txt written"),
+            verdict(True),
+            call("shell_run", command="cat a.txt b.txt > c.txt && cat c.txt"),
+            answer("c.txt has both lines"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+    )
+    events: list[Event] = []
+    result = await run_task(agent, "Make c.txt from two new files", on_event=events.append)
+
+    assert result.achieved, result
+    assert (workspace / "c.txt").read_text() == "alpha\nbeta\n"
+    assert [s.status for s in result.subtasks] == ["done", "done", "done"]
+    assert result.steps == 6
+    assert result.usage.calls == 10
+    assert result.final_answer == "c.txt has both lines"
+    assert llm.remaining == 0
+    assert (result.run_dir / "checkpoints.sqlite").is_file()
+    kinds = [e.event for e in events]
+    assert kinds[0] == "start" and kinds[-1] == "done"
+    assert kinds.count("observation") == 3 and kinds.count("reflection") == 3
+
+
+async def test_trajectory_round_trips_json(settings, workspace: Path) -> None:
+    llm = ScriptedLLM(
+        [
+            plan("write a.txt"),
+            call("file_write", path="a.txt", content="x"),
+            answer("ok"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+    )
+    result = await run_task(agent, "write a.txt")
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    from agent.graph import build_graph
+    from agent.runner import serializer
+
+    async with AsyncSqliteSaver.from_conn_string(
+        str(result.run_dir / "checkpoints.sqlite")
+    ) as saver:
+        saver.serde = serializer()
+        graph = build_graph(checkpointer=saver)
+        state = (await graph.aget_state({"configurable": {"thread_id": result.thread_id}})).values
+    records = state["trajectory"]
+    assert [r.kind for r in records] == ["model", "tool", "model", "reflection"]
+    data = records_to_json(records)
+    import json
+
+    assert records_from_json(json.loads(json.dumps(data))) == records
+    assert records[1].to_messages()[0].role == "tool"

@@ -1,0 +1,1 @@
+"""The apps of Acme Corp, one module each."""

@@ -1,0 +1,85 @@
+"""Trac 1.6: tickets, wiki, milestones and roadmap, served by ``tracd`` from SQLite."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from evals.acme.apps.base import App, ProcSpec, ReadyCheck
+from evals.acme.errors import AppStartError, MissingDependency
+from evals.acme.paths import trac_pylib
+
+COMPONENTS: tuple[tuple[str, str], ...] = (
+    ("backend", "marco"),
+    ("frontend", "sofia"),
+    ("infrastructure", "sam"),
+    ("qa", "kenji"),
+    ("hr", "olivia"),
+    ("finance", "rachel"),
+)
+
+
+def _bin(name: str) -> str:
+    return str(Path(sys.executable).with_name(name))
+
+
+def trac_env(data: Path) -> Path:
+    """The Trac environment folder inside the app's data."""
+    return data / "env"
+
+
+def trac_db(data: Path) -> Path:
+    """The SQLite database that holds tickets, wiki pages and milestones."""
+    return trac_env(data) / "db" / "trac.db"
+
+
+class Trac(App):
+    """Trac with anonymous TRAC_ADMIN (the agent needs no login for it)."""
+
+    name = "trac"
+    port_names = ("http",)
+
+    def _env(self) -> dict[str, str]:
+        path = os.pathsep.join([str(trac_pylib()), os.environ.get("PYTHONPATH", "")])
+        return {"PYTHONPATH": path.rstrip(os.pathsep)}
+
+    def check_dependencies(self) -> None:
+        if not Path(_bin("tracd")).exists():
+            raise MissingDependency("tracd (Trac, the venv's `acme` extra)", "run `make venv`")
+        if not (trac_pylib() / "pkg_resources").exists():
+            raise MissingDependency("pkg_resources for Trac (setuptools<81)")
+
+    def initialize(self, data: Path) -> None:
+        env = trac_env(data)
+        run_env = {**os.environ, **self._env()}
+        admin = _bin("trac-admin")
+        for args in (
+            ["initenv", "Acme Corp", "sqlite:db/trac.db"],
+            ["permission", "add", "anonymous", "TRAC_ADMIN"],
+        ):
+            res = subprocess.run(
+                [admin, str(env), *args], env=run_env, capture_output=True, text=True
+            )
+            if res.returncode != 0:
+                raise AppStartError(
+                    "trac", f"trac-admin {args[0]} failed: {res.stderr.strip()[-300:]}"
+                )
+        with sqlite3.connect(trac_db(data)) as db:
+            for table in ("component", "milestone", "version"):
+                db.execute(f"DELETE FROM {table}")
+            db.executemany(
+                "INSERT INTO component (name, owner, description) VALUES (?, ?, '')", COMPONENTS
+            )
+
+    def processes(self, data: Path, conf: Path, ports: dict[str, int]) -> list[ProcSpec]:
+        argv = [_bin("tracd"), "-s", "--port", str(ports["http"]), "-b", "127.0.0.1"]
+        return [ProcSpec(name="tracd", argv=[*argv, str(trac_env(data))], env=self._env())]
+
+    def ready_checks(self, data: Path, ports: dict[str, int]) -> list[ReadyCheck]:
+        return [ReadyCheck(port=ports["http"], http_path="/")]
+
+    def urls(self, ports: dict[str, int]) -> dict[str, str]:
+        return {"trac_url": f"http://127.0.0.1:{ports['http']}"}

@@ -48,6 +48,10 @@ class ProviderUnavailable(ModelError):
     exit_code = 2
 
 
+class ScriptExhausted(ModelError):
+    """A scripted model was asked for more replies than its script holds."""
+
+
 class StructuredOutputError(ModelError):
     """The model never produced output that validates against the requested schema."""
 

@@ -1,12 +1,24 @@
-"""Fixtures shared by every test package. This file also puts tests/ on sys.path, so
-helpers import as ``from fake_openai import FakeOpenAI``."""
+"""Fixtures shared by every test package.
+
+pytest puts tests/ on sys.path for this file, so helpers import as
+``from fake_openai import FakeOpenAI``. The repository root goes first: the editable
+install's finder runs after sys.path, so without it ``import agent`` would resolve to
+the folder tests/agent (a namespace package) instead of the real package.
+"""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from fake_openai import FakeOpenAI
+
+_ROOT = str(Path(__file__).resolve().parent.parent)
+if _ROOT not in sys.path:
+    sys.path.insert(0, _ROOT)
+
+from fake_openai import FakeOpenAI  # noqa: E402
 
 
 @pytest.fixture

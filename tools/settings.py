@@ -16,10 +16,29 @@ class ToolSettings(BaseModel):
     browser_headless: bool = True
     allowed_hosts: list[str] = Field(
         default_factory=lambda: ["127.0.0.1", "localhost", "::1"],
-        description="Hosts the browser may open (exact names or '*.suffix').",
+        description="Hosts the browser may open (exact names, '*.suffix', or '*' for any).",
     )
     browser_timeout_s: float = Field(default=15.0, gt=0)
+    browser_viewport: tuple[int, int] = Field(
+        default=(1280, 900), description="Width and height of every tab in CSS pixels."
+    )
     observation_budget_chars: int = Field(default=6000, ge=500)
     shell_timeout_s: float = Field(default=60.0, gt=0)
+    shell_max_timeout_s: float = Field(
+        default=600.0, gt=0, description="Upper bound on a timeout the model asks for."
+    )
     output_budget_chars: int = Field(default=8000, ge=200)
     max_file_bytes: int = Field(default=20_000_000, ge=1)
+    grep_max_matches: int = Field(default=200, ge=1)
+    list_max_entries: int = Field(default=500, ge=1)
+    python_env_dir: Path | None = Field(
+        default=None,
+        description="Virtual environment of the agent's Python tool; default <workspace>/.jm-venv.",
+    )
+    pip_timeout_s: float = Field(default=300.0, gt=0)
+    artifacts_dir: str = Field(
+        default="artifacts", description="Workspace folder for screenshots and other artifacts."
+    )
+    downloads_dir: str = Field(
+        default="downloads", description="Workspace folder where browser downloads land."
+    )

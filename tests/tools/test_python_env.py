@@ -1,0 +1,80 @@
+"""python_run and python_install: a per-workspace venv the agent owns, isolated from ours."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from tools import ToolContext, ToolRegistry
+
+
+def _build_wheel(folder: Path, name: str, version: str = "0.1") -> Path:
+    """A tiny pure-Python wheel, built by hand (no network, no build backend)."""
+    files = {
+        f"{name}/__init__.py": f"VALUE = 'hello from {name}'\n",
+        f"{name}-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+        f"{name}-{version}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
+    record_name = f"{name}-{version}.dist-info/RECORD"
+    lines = []
+    for path, text in files.items():
+        digest = (
+            base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+        )
+        lines.append(f"{path},sha256={digest},{len(text.encode())}")
+    lines.append(f"{record_name},,")
+    files[record_name] = "\n".join(lines) + "\n"
+    wheel = folder / f"{name}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        for path, text in files.items():
+            zf.writestr(path, text)
+    return wheel
+
+
+async def test_agent_install_stays_out_of_our_environment(
+    registry: ToolRegistry, ctx: ToolContext
+) -> None:
+    name = "jm_probe_pkg"
+    _build_wheel(ctx.workspace, name)
+    res = await registry.call(
+        "python_install", {"packages": [f"./{name}-0.1-py3-none-any.whl"], "offline": True}, ctx
+    )
+    assert res.ok, res.output + str(res.error)
+    run = await registry.call(
+        "python_run", {"code": f"import {name}, sys; print({name}.VALUE); print(sys.prefix)"}, ctx
+    )
+    assert run.ok, run.output
+    assert f"hello from {name}" in run.output
+    assert str(ctx.workspace / ".jm-venv") in run.output
+    # journeyman's own interpreter cannot import it
+    ours = await asyncio.to_thread(
+        subprocess.run, [sys.executable, "-c", f"import {name}"], capture_output=True, text=True
+    )
+    assert ours.returncode != 0 and "ModuleNotFoundError" in ours.stderr
+    # and pip inside the shell tool also targets the agent's venv, not ours
+    sh = await registry.call(
+        "shell_run", {"command": "python -c 'import sys; print(sys.prefix)'"}, ctx
+    )
+    assert str(ctx.workspace / ".jm-venv") in sh.output
+
+
+async def test_script_args_errors_and_timeout(registry: ToolRegistry, ctx: ToolContext) -> None:
+    (ctx.workspace / "s.py").write_text(
+        "import sys\nprint('args', sys.argv[1:])\nraise SystemExit(3)\n"
+    )
+    res = await registry.call("python_run", {"script": "s.py", "args": ["a", "b"]}, ctx)
+    assert res.error == "exit code 3" and "args ['a', 'b']" in res.output
+    trace = await registry.call("python_run", {"code": "1/0"}, ctx)
+    assert trace.error and "ZeroDivisionError" in trace.output
+    slow = await registry.call(
+        "python_run", {"code": "import time; time.sleep(60)", "timeout_s": 1}, ctx
+    )
+    assert slow.error and "timed out" in slow.error
+    both = await registry.call("python_run", {"code": "1", "script": "s.py"}, ctx)
+    assert both.error and "exactly one" in both.error
+    assert not list((ctx.workspace / ".jm-run").iterdir())

@@ -1,0 +1,119 @@
+"""shell_run: output, exit codes, caps, no stdin, no secrets, and the process-group kill."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from tools import ToolContext, ToolRegistry
+from tools.process import clean_env, is_secret_name
+
+
+async def _wait_dead(pids: list[int], seconds: float = 5) -> list[int]:
+    """The pids still alive after waiting up to ``seconds`` for them to die."""
+    for _ in range(int(seconds / 0.05)):
+        if not any(_alive(p) for p in pids):
+            break
+        await asyncio.sleep(0.05)
+    return [p for p in pids if _alive(p)]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
+
+
+async def test_output_exit_code_and_cwd(registry: ToolRegistry, ctx: ToolContext) -> None:
+    (ctx.workspace / "sub").mkdir()
+    res = await registry.call(
+        "shell_run", {"command": "pwd; echo oops >&2; exit 4", "cwd": "sub"}, ctx
+    )
+    assert res.error == "exit code 4"
+    assert str(ctx.workspace / "sub") in res.output and "[stderr]\noops" in res.output
+    assert res.data == {"returncode": 4, "timed_out": False}
+    ok = await registry.call("shell_run", {"command": "cat; echo done"}, ctx)  # stdin is /dev/null
+    assert ok.ok and "done" in ok.output
+
+
+async def test_fork_and_sleep_all_killed_at_timeout(
+    registry: ToolRegistry, ctx: ToolContext
+) -> None:
+    script = (
+        "for i in 1 2 3; do sleep 300 & echo $! >> pids.txt; done; "
+        "(sleep 300 & echo $! >> pids.txt; wait) & "
+        "sh -c 'sleep 300 & echo $! >> pids.txt; wait' & "
+        "echo $$ >> pids.txt; wait"
+    )
+    started = time.monotonic()
+    res = await registry.call("shell_run", {"command": script, "timeout_s": 1.5}, ctx)
+    assert time.monotonic() - started < 10
+    assert res.error and "timed out" in res.error and res.data["timed_out"]
+    pids = [int(p) for p in (ctx.workspace / "pids.txt").read_text().split()]
+    assert len(pids) == 6
+    assert not await _wait_dead(pids)
+
+
+async def test_background_leftovers_are_stopped(registry: ToolRegistry, ctx: ToolContext) -> None:
+    res = await registry.call(
+        "shell_run", {"command": "sleep 300 & echo $! > bg.pid; echo started"}, ctx
+    )
+    assert res.ok and "started" in res.output
+    pid = int((ctx.workspace / "bg.pid").read_text())
+    assert not await _wait_dead([pid])
+    assert "background processes" in res.output
+
+
+async def test_output_is_capped(registry: ToolRegistry, ctx: ToolContext) -> None:
+    ctx.settings.output_budget_chars = 2000
+    res = await registry.call("shell_run", {"command": "seq 1 200000"}, ctx)
+    assert res.ok
+    assert len(res.output) <= 2000
+    assert res.truncated_chars > 1_000_000
+    assert res.output.splitlines()[2] == "1" and res.output.rstrip().endswith("200000")
+
+
+async def test_secrets_are_stripped(
+    registry: ToolRegistry, ctx: ToolContext, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "GITHUB_TOKEN",
+        "DB_PASSWORD",
+        "MY_SECRET",
+        "AWS_CREDENTIALS_FILE",
+        "api_key",
+    ):
+        monkeypatch.setenv(name, "s3cr3t-value")
+    monkeypatch.setenv("HARMLESS_SETTING", "visible")
+    res = await registry.call("shell_run", {"command": "env"}, ctx)
+    assert "s3cr3t-value" not in res.output
+    assert "HARMLESS_SETTING=visible" in res.output
+
+
+def test_secret_names() -> None:
+    assert all(
+        map(
+            is_secret_name, ["OPENAI_API_KEY", "HF_TOKEN", "PGPASSWORD", "X_SECRET_Y", "OPENAI_ORG"]
+        )
+    )
+    assert not any(map(is_secret_name, ["PATH", "HOME", "LANG", "PYTHONIOENCODING"]))
+
+
+def test_own_venv_is_not_on_the_path(tmp_path: Path) -> None:
+    import sys
+
+    env = clean_env({"PATH": f"{sys.prefix}/bin:/usr/bin", "VIRTUAL_ENV": sys.prefix})
+    if sys.prefix != sys.base_prefix:
+        assert f"{sys.prefix}/bin" not in env["PATH"].split(os.pathsep)
+    assert "VIRTUAL_ENV" not in env
+    env = clean_env({"PATH": "/usr/bin"}, venv=tmp_path / "v")
+    assert env["PATH"].split(os.pathsep)[0] == str(tmp_path / "v" / "bin")

@@ -1,0 +1,82 @@
+"""The typed context every tool receives: workspace, settings, memory, browser session."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from tools.sandbox import Sandbox
+from tools.settings import ToolSettings
+
+if TYPE_CHECKING:
+    from tools.browser.session import BrowserSession
+    from tools.memory_lookup import MemoryLookup
+
+
+class ToolContext:
+    """Everything a tool may use during one run; an async context manager.
+
+    The browser starts lazily on the first browser tool call and is closed on exit
+    (unless it was passed in, then its owner closes it).
+    """
+
+    def __init__(
+        self,
+        workspace: Path,
+        settings: ToolSettings | None = None,
+        memory: MemoryLookup | None = None,
+        *,
+        artifacts_dir: Path | None = None,
+        browser: BrowserSession | None = None,
+    ) -> None:
+        workspace = Path(workspace)
+        workspace.mkdir(parents=True, exist_ok=True)
+        self.workspace = workspace.resolve()
+        self.settings = settings or ToolSettings()
+        self.memory = memory
+        self.sandbox = Sandbox(self.workspace)
+        self._artifacts_dir = artifacts_dir
+        self._browser = browser
+        self._owns_browser = browser is None
+        self._browser_lock = asyncio.Lock()
+
+    async def __aenter__(self) -> ToolContext:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close what this context started (the browser)."""
+        if self._browser is not None and self._owns_browser:
+            browser, self._browser = self._browser, None
+            await browser.close()
+
+    @property
+    def artifacts_dir(self) -> Path:
+        """Folder for screenshots and other artifacts (inside the workspace by default)."""
+        path = self._artifacts_dir or self.workspace / self.settings.artifacts_dir
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def browser_started(self) -> bool:
+        """Whether a browser session exists (without starting one)."""
+        return self._browser is not None
+
+    async def browser(self) -> BrowserSession:
+        """The browser session, started on first use."""
+        async with self._browser_lock:
+            if self._browser is None:
+                from tools.browser.session import BrowserSession
+
+                self._browser = await BrowserSession.start(self.settings)
+            self._browser.bind(self)
+            return self._browser

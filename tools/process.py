@@ -1,0 +1,192 @@
+"""Subprocesses for the shell and Python tools: own process group, timeout, caps, clean env.
+
+Each command runs in a new session (``start_new_session``) so that on timeout the whole
+process group, children and grandchildren included, is killed with SIGKILL. Processes
+still alive in the group when the command itself exits (``cmd &``) are killed as well:
+a tool call leaves nothing behind. A process that moves itself into another session
+(``setsid``) escapes this; containment beyond that needs a container or cgroup.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+SECRET_MARKERS = (
+    "KEY",
+    "TOKEN",
+    "SECRET",
+    "PASSWORD",
+    "PASSWD",
+    "CREDENTIAL",
+    "PRIVATE",
+    "COOKIE",
+)
+SECRET_PREFIXES = ("OPENAI_", "ANTHROPIC_", "JOURNEYMAN_", "AWS_", "AZURE_", "GOOGLE_")
+_DROP = ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "PYTHONSTARTUP", "CONDA_PREFIX")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether an environment variable name looks like it carries a credential."""
+    upper = name.upper()
+    return any(m in upper for m in SECRET_MARKERS) or upper.startswith(SECRET_PREFIXES)
+
+
+def clean_env(base: Mapping[str, str] | None = None, *, venv: Path | None = None) -> dict[str, str]:
+    """A copy of the environment without secrets and without journeyman's own venv.
+
+    With ``venv`` the agent's virtual environment comes first on PATH instead.
+    """
+    source = os.environ if base is None else base
+    env = {k: v for k, v in source.items() if not is_secret_name(k) and k not in _DROP}
+    own_bin = os.path.join(sys.prefix, "bin") if sys.prefix != sys.base_prefix else None
+    parts = [p for p in env.get("PATH", os.defpath).split(os.pathsep) if p and p != own_bin]
+    if venv is not None:
+        parts.insert(0, str(venv / "bin"))
+        env["VIRTUAL_ENV"] = str(venv)
+    env["PATH"] = os.pathsep.join(parts)
+    env.update({"PAGER": "cat", "GIT_PAGER": "cat", "TERM": "dumb", "NO_COLOR": "1"})
+    env.setdefault("LANG", "C.UTF-8")
+    return env
+
+
+class _Capture:
+    """Keeps the first and last bytes of a stream and counts what was dropped between."""
+
+    def __init__(self, cap: int) -> None:
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.cap = cap
+        self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = self.cap - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        if chunk:
+            self.tail += chunk
+            keep = self.cap // 4
+            if len(self.tail) > keep:
+                self.dropped += len(self.tail) - keep
+                del self.tail[: len(self.tail) - keep]
+
+    def text(self) -> str:
+        body = self.head.decode("utf-8", "replace")
+        if self.dropped:
+            body += f"\n[... {self.dropped} bytes of output cut ...]\n"
+        body += self.tail.decode("utf-8", "replace")
+        return _ANSI.sub("", body)
+
+
+@dataclass
+class ProcessOutcome:
+    """What a finished (or killed) subprocess produced."""
+
+    returncode: int | None
+    stdout: str
+    stderr: str
+    timed_out: bool
+    leftovers_killed: bool
+    seconds: float
+    cut_bytes: int
+
+    def render(self, shown_command: str) -> str:
+        """A compact transcript for the model."""
+        if self.timed_out:
+            status = "timed out; the command and all its child processes were killed"
+        else:
+            status = f"exit code {self.returncode}"
+        lines = [f"$ {shown_command}", f"[{status}, {self.seconds:.1f} s]"]
+        if self.stdout.strip():
+            lines.append(self.stdout.rstrip("\n"))
+        if self.stderr.strip():
+            lines += ["[stderr]", self.stderr.rstrip("\n")]
+        if not self.stdout.strip() and not self.stderr.strip():
+            lines.append("(no output)")
+        if self.leftovers_killed:
+            lines.append("[background processes left running were stopped]")
+        return "\n".join(lines)
+
+
+async def _pump(stream: asyncio.StreamReader | None, capture: _Capture) -> None:
+    if stream is None:
+        return
+    while chunk := await stream.read(65536):
+        capture.add(chunk)
+
+
+def _kill_group(pgid: int) -> bool:
+    """SIGKILL every process of the group; True when there was one."""
+    try:
+        os.killpg(pgid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+async def run_process(
+    argv: list[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout_s: float,
+    cap_bytes: int,
+) -> ProcessOutcome:
+    """Run ``argv`` with no stdin in its own process group; kill the group on timeout."""
+    started = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=str(cwd),
+        env=dict(env),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
+    )
+    out, err = _Capture(cap_bytes), _Capture(cap_bytes)
+    pumps = [
+        asyncio.create_task(_pump(proc.stdout, out)),
+        asyncio.create_task(_pump(proc.stderr, err)),
+    ]
+    timed_out = False
+    try:
+        # Poll the exit status: ``proc.wait()`` also waits for the pipes to close, which
+        # never happens while a background child (``cmd &``) holds them open.
+        deadline = started + timeout_s
+        while proc.returncode is None:
+            if time.monotonic() >= deadline:
+                timed_out = True
+                _kill_group(proc.pid)
+                break
+            await asyncio.sleep(0.02)
+    except BaseException:
+        _kill_group(proc.pid)
+        with contextlib.suppress(ProcessLookupError):
+            proc.kill()
+        for task in pumps:
+            task.cancel()
+        raise
+    leftovers = _kill_group(proc.pid) and not timed_out
+    await proc.wait()
+    _done, pending = await asyncio.wait(pumps, timeout=2.0)
+    for task in pending:
+        task.cancel()
+    return ProcessOutcome(
+        returncode=proc.returncode,
+        stdout=out.text(),
+        stderr=err.text(),
+        timed_out=timed_out,
+        leftovers_killed=leftovers,
+        seconds=time.monotonic() - started,
+        cut_bytes=out.dropped + err.dropped,
+    )

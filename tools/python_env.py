@@ -1,0 +1,160 @@
+"""The Python tools: scripts run in a per-workspace virtual environment the agent owns.
+
+The environment (``<workspace>/.jm-venv`` unless configured) is created lazily with
+``python -m venv`` and keeps pip, so the agent can install packages; nothing it installs
+reaches journeyman's own environment (no system site-packages, journeyman's venv removed
+from PATH).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from pathlib import Path
+
+from pydantic import BaseModel, Field, model_validator
+
+from tools.context import ToolContext
+from tools.errors import ToolError
+from tools.process import clean_env, run_process
+from tools.registry import Tool, tool
+from tools.result import ToolResult
+
+_SCRATCH = ".jm-run"
+_CREATE_TIMEOUT_S = 180.0
+
+
+def env_dir(ctx: ToolContext) -> Path:
+    """Where this workspace's virtual environment lives."""
+    return ctx.settings.python_env_dir or ctx.workspace / ".jm-venv"
+
+
+def _base_python() -> str:
+    # A venv built from a venv's python still links to the base interpreter; say so plainly.
+    return getattr(sys, "_base_executable", None) or sys.executable
+
+
+async def ensure_env(ctx: ToolContext) -> Path:
+    """Create the workspace's virtual environment if it does not exist; returns its folder."""
+    venv = env_dir(ctx)
+    python = venv / "bin" / "python"
+    if python.exists():
+        return venv
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    outcome = await run_process(
+        [_base_python(), "-m", "venv", str(venv)],
+        cwd=ctx.workspace,
+        env=clean_env(),
+        timeout_s=_CREATE_TIMEOUT_S,
+        cap_bytes=4000,
+    )
+    if outcome.returncode != 0 or not python.exists():
+        raise ToolError(
+            "could not create the Python environment: "
+            + (outcome.stderr or outcome.stdout or "unknown error").strip()[-1000:]
+        )
+    return venv
+
+
+class PythonRunArgs(BaseModel):
+    script: str | None = Field(
+        default=None, description="Path of a .py file in the workspace to run."
+    )
+    code: str | None = Field(
+        default=None, description="Python source to run instead of a script file."
+    )
+    args: list[str] = Field(default_factory=list, description="Command-line arguments.")
+    timeout_s: float | None = Field(default=None, gt=0, description="Seconds before it is killed.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> PythonRunArgs:
+        if (self.script is None) == (self.code is None):
+            raise ValueError("give exactly one of script or code")
+        return self
+
+
+class PipInstallArgs(BaseModel):
+    packages: list[str] = Field(
+        min_length=1,
+        description="Requirement specifiers ('openpyxl', 'pandas==2.2') or workspace paths of "
+        "wheels or project folders.",
+    )
+    offline: bool = Field(default=False, description="Do not contact a package index.")
+    upgrade: bool = Field(default=False, description="Upgrade packages already installed.")
+
+
+@tool(name="python_run", group="python", read_only=False)
+async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
+    """Run a Python script (or code) in the workspace's own virtual environment."""
+    venv = await ensure_env(ctx)
+    scratch: Path | None = None
+    if args.script is not None:
+        target = ctx.sandbox.resolve(args.script)
+        if not target.is_file():
+            raise ToolError(f"{args.script!r} is not a file")
+        shown = f"python {ctx.sandbox.rel(target)}"
+    else:
+        folder = ctx.workspace / _SCRATCH
+        folder.mkdir(exist_ok=True)
+        scratch = target = folder / f"snippet-{uuid.uuid4().hex[:8]}.py"
+        await asyncio.to_thread(target.write_text, args.code or "", "utf-8")
+        shown = "python <code>"
+    timeout = min(args.timeout_s or ctx.settings.shell_timeout_s, ctx.settings.shell_max_timeout_s)
+    try:
+        outcome = await run_process(
+            [str(venv / "bin" / "python"), "-u", str(target), *args.args],
+            cwd=ctx.workspace,
+            env=clean_env(venv=venv),
+            timeout_s=timeout,
+            cap_bytes=ctx.settings.output_budget_chars * 2,
+        )
+    finally:
+        if scratch is not None:
+            scratch.unlink(missing_ok=True)
+    error = None
+    if outcome.timed_out:
+        error = f"timed out after {timeout:g} s; the process and its children were killed"
+    elif outcome.returncode != 0:
+        error = f"exit code {outcome.returncode}"
+    return ToolResult(
+        output=outcome.render(shown),
+        error=error,
+        truncated_chars=outcome.cut_bytes,
+        data={"returncode": outcome.returncode, "timed_out": outcome.timed_out},
+    )
+
+
+@tool(name="python_install", group="python", read_only=False)
+async def python_install(ctx: ToolContext, args: PipInstallArgs) -> ToolResult:
+    """pip-install packages into the workspace's Python environment (used by python_run)."""
+    specs: list[str] = []
+    for spec in args.packages:
+        spec = spec.strip()
+        if not spec or spec.startswith("-"):
+            raise ToolError(f"{spec!r}: pip options are not accepted, only package specifiers")
+        if spec.startswith((".", "/")) or spec.endswith((".whl", ".tar.gz", ".zip")):
+            spec = str(ctx.sandbox.resolve(spec))
+        specs.append(spec)
+    venv = await ensure_env(ctx)
+    argv = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
+    if args.offline:
+        argv.append("--no-index")
+    if args.upgrade:
+        argv.append("--upgrade")
+    outcome = await run_process(
+        [*argv, *specs],
+        cwd=ctx.workspace,
+        env=clean_env(venv=venv),
+        timeout_s=ctx.settings.pip_timeout_s,
+        cap_bytes=ctx.settings.output_budget_chars,
+    )
+    error = None
+    if outcome.timed_out:
+        error = "pip timed out"
+    elif outcome.returncode != 0:
+        error = f"pip failed with exit code {outcome.returncode}"
+    return ToolResult(output=outcome.render("pip install " + " ".join(args.packages)), error=error)
+
+
+PYTHON_TOOLS: list[Tool] = [python_run, python_install]

@@ -1,0 +1,275 @@
+"""The tool registry: JSON schemas for the model, validation, budgets, error capture.
+
+A tool is a plain async function ``async def f(ctx: ToolContext, args: SomeArgs) ->
+ToolResult`` whose single pydantic argument model is the documentation the model reads
+(the function's docstring is the tool's description, each ``Field(description=...)`` a
+parameter's). :func:`tool` wraps such a function into a :class:`Tool`; a
+:class:`ToolRegistry` is filled explicitly (see :func:`default_registry`), never at import.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints
+
+from pydantic import BaseModel, ValidationError
+
+from tools.errors import ToolError, ToolNotFound, ToolSetupError
+from tools.result import ToolResult
+
+if TYPE_CHECKING:
+    from tools.context import ToolContext
+
+log = logging.getLogger(__name__)
+
+Group = Literal["browser", "files", "shell", "python", "memory"]
+GROUPS: tuple[Group, ...] = ("browser", "files", "shell", "python", "memory")
+ToolFn = Callable[["ToolContext", Any], Awaitable[ToolResult]]
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One tool: its function, argument model and what the model is told about it."""
+
+    name: str
+    fn: ToolFn
+    args_model: type[BaseModel]
+    description: str
+    group: Group
+    read_only: bool
+
+    async def __call__(self, ctx: ToolContext, args: BaseModel) -> ToolResult:
+        """Run the tool with already validated arguments (no budget, no error capture)."""
+        return await self.fn(ctx, args)
+
+    def parameters(self) -> dict[str, Any]:
+        """The JSON schema of the arguments, without pydantic's titles."""
+        return _clean_schema(self.args_model.model_json_schema())
+
+    def describe(self, tips: Iterable[str] = ()) -> str:
+        """The description plus tips learned from experience, if any."""
+        tips = [t.strip() for t in tips if t and t.strip()]
+        if not tips:
+            return self.description
+        return self.description + "\nTips from experience:\n" + "\n".join(f"- {t}" for t in tips)
+
+
+def tool(*, name: str, group: Group, read_only: bool) -> Callable[[ToolFn], Tool]:
+    """Decorator that turns ``async def f(ctx, args: Model) -> ToolResult`` into a Tool."""
+
+    def wrap(fn: ToolFn) -> Tool:
+        if not inspect.iscoroutinefunction(fn):
+            raise TypeError(f"tool {name} must be an async function")
+        hints = get_type_hints(fn)
+        params = list(inspect.signature(fn).parameters)
+        if len(params) != 2:
+            raise TypeError(f"tool {name} must take (ctx, args)")
+        model = hints.get(params[1])
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            raise TypeError(f"tool {name}: the args parameter must be a pydantic model")
+        description = inspect.cleandoc(fn.__doc__ or "").strip()
+        if not description:
+            raise TypeError(f"tool {name} needs a docstring: it is what the model reads")
+        return Tool(name, fn, model, description, group, read_only)
+
+    return wrap
+
+
+class ToolRegistry:
+    """An ordered set of tools that produces schemas and runs calls safely."""
+
+    def __init__(self, tools: Iterable[Tool] = ()) -> None:
+        self._tools: dict[str, Tool] = {}
+        for t in tools:
+            self.register(t)
+
+    def register(self, t: Tool) -> None:
+        """Add a tool; names must be unique."""
+        if t.name in self._tools:
+            raise ValueError(f"tool {t.name!r} registered twice")
+        self._tools[t.name] = t
+
+    def get(self, name: str) -> Tool:
+        """The tool called ``name``; ToolNotFound (with close names) otherwise."""
+        try:
+            return self._tools[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, self._tools, n=3)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise ToolNotFound(f"no tool named {name!r}{hint}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._tools
+
+    def __iter__(self) -> Iterator[Tool]:
+        return iter(self._tools.values())
+
+    def __len__(self) -> int:
+        return len(self._tools)
+
+    @property
+    def names(self) -> list[str]:
+        """Tool names in registration order."""
+        return list(self._tools)
+
+    def subset(
+        self, *, names: Iterable[str] | None = None, read_only: bool | None = None
+    ) -> ToolRegistry:
+        """A new registry with the named tools and/or only read-only ones."""
+        wanted = set(names) if names is not None else None
+        return ToolRegistry(
+            t
+            for t in self
+            if (wanted is None or t.name in wanted)
+            and (read_only is None or t.read_only == read_only)
+        )
+
+    def openai_schemas(self, tips: Mapping[str, list[str]] | None = None) -> list[dict[str, Any]]:
+        """``[{"name", "description", "parameters"}]`` for native tool calling."""
+        tips = tips or {}
+        return [
+            {
+                "name": t.name,
+                "description": t.describe(tips.get(t.name, ())),
+                "parameters": t.parameters(),
+            }
+            for t in self
+        ]
+
+    def describe_text(self, tips: Mapping[str, list[str]] | None = None) -> str:
+        """A compact plain-text catalogue for models without native tool calls."""
+        tips = tips or {}
+        blocks = []
+        for t in self:
+            schema = t.parameters()
+            props: dict[str, Any] = schema.get("properties", {})
+            required = set(schema.get("required", []))
+            lines = [f"{t.name}({', '.join(props)}): {t.describe(tips.get(t.name, ()))}"]
+            for pname, p in props.items():
+                kind = _type_name(p)
+                extra = (
+                    "required" if pname in required else f"default {json.dumps(p.get('default'))}"
+                )
+                desc = p.get("description", "")
+                lines.append(f"  - {pname} ({kind}, {extra}){': ' + desc if desc else ''}")
+            blocks.append("\n".join(lines))
+        return "\n\n".join(blocks)
+
+    async def call(
+        self, name: str, arguments: Mapping[str, Any] | str | None, ctx: ToolContext
+    ) -> ToolResult:
+        """Validate, run and budget one call; failures come back as a ToolResult error."""
+        try:
+            t = self.get(name)
+        except ToolNotFound as exc:
+            return ToolResult.fail(f"{exc}. Available tools: {', '.join(self.names)}")
+        try:
+            if isinstance(arguments, str):
+                arguments = json.loads(arguments) if arguments.strip() else {}
+            args = t.args_model.model_validate(dict(arguments or {}))
+        except json.JSONDecodeError as exc:
+            return ToolResult.fail(f"arguments of {name} are not valid JSON: {exc}")
+        except (ValidationError, TypeError, ValueError) as exc:
+            return ToolResult.fail(f"invalid arguments for {name}: {_validation_text(exc)}")
+        try:
+            result = await t.fn(ctx, args)
+        except ToolError as exc:
+            result = ToolResult.fail(str(exc))
+        except ToolSetupError:
+            raise
+        except Exception as exc:  # a tool bug must not kill the run: report it as an observation
+            log.exception("tool %s failed", name)
+            result = ToolResult.fail(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}")
+        return enforce_budget(result, ctx.settings.output_budget_chars)
+
+
+def enforce_budget(result: ToolResult, budget: int) -> ToolResult:
+    """Cut the output (head and tail kept) so that it fits ``budget`` characters."""
+    text = result.output
+    if len(text) <= budget:
+        return result
+    marker_room = 60
+    keep = max(budget - marker_room, 0)
+    head, tail = keep * 3 // 4, keep - keep * 3 // 4
+    cut = len(text) - head - tail
+    new = (
+        f"{text[:head]}\n[... {cut} characters cut ...]\n{text[len(text) - tail :] if tail else ''}"
+    )
+    return result.model_copy(
+        update={"output": new, "truncated_chars": result.truncated_chars + cut}
+    )
+
+
+def default_registry(enabled: Iterable[str] = GROUPS, *, read_only: bool = False) -> ToolRegistry:
+    """A registry with the tools of the ``enabled`` groups (only read-only ones if asked)."""
+    enabled = list(enabled)
+    unknown = [g for g in enabled if g not in GROUPS]
+    if unknown:
+        raise ValueError(f"unknown tool group(s) {unknown}; known: {list(GROUPS)}")
+    registry = ToolRegistry(t for g in enabled for t in _group_tools(g))
+    return registry.subset(read_only=True) if read_only else registry
+
+
+def _group_tools(group: str) -> list[Tool]:
+    """The tools of one group, imported only when enabled (the browser pulls Playwright)."""
+    if group == "browser":
+        from tools.browser.actions import BROWSER_TOOLS
+
+        return BROWSER_TOOLS
+    if group == "files":
+        from tools.files import FILE_TOOLS
+
+        return FILE_TOOLS
+    if group == "shell":
+        from tools.shell import SHELL_TOOLS
+
+        return SHELL_TOOLS
+    if group == "python":
+        from tools.python_env import PYTHON_TOOLS
+
+        return PYTHON_TOOLS
+    from tools.memory_lookup import MEMORY_TOOLS
+
+    return MEMORY_TOOLS
+
+
+def _clean_schema(node: Any) -> Any:
+    if isinstance(node, dict):
+        out = {}
+        for key, value in node.items():
+            if key == "title" and isinstance(value, str):
+                continue
+            if key in ("properties", "$defs") and isinstance(value, dict):
+                out[key] = {k: _clean_schema(v) for k, v in value.items()}
+            else:
+                out[key] = _clean_schema(value)
+        return out
+    if isinstance(node, list):
+        return [_clean_schema(v) for v in node]
+    return node
+
+
+def _type_name(prop: dict[str, Any]) -> str:
+    if "enum" in prop:
+        return " | ".join(json.dumps(v) for v in prop["enum"])
+    if "anyOf" in prop:
+        return " | ".join(_type_name(p) for p in prop["anyOf"])
+    kind = prop.get("type", "any")
+    if kind == "array":
+        return f"list[{_type_name(prop.get('items', {}))}]"
+    return str(kind)
+
+
+def _validation_text(exc: Exception) -> str:
+    if not isinstance(exc, ValidationError):
+        return str(exc)
+    parts = []
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "(arguments)"
+        parts.append(f"{loc}: {err['msg']}")
+    return "; ".join(parts)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -146,3 +148,27 @@ def _open_memory(settings: Settings, memory: Any) -> tuple[Any, Path | None, boo
         path = Path(memory or settings.memory.path).expanduser()
         return MemoryStore.open(path, settings=settings.memory), path, True
     return memory, getattr(memory, "path", None), False
+
+
+@contextlib.asynccontextmanager
+async def open_agent(
+    settings: Settings,
+    *,
+    profile: str | None = None,
+    **options: Any,
+) -> AsyncIterator[Agent]:
+    """``build_agent`` inside managed mode: a local profile's server runs for the block.
+
+    The agent is entered (one tool context for all runs) and closed at the end. With
+    ``llm=`` or ``$JOURNEYMAN_LLM`` no server is started.
+    """
+    name, prof = resolve_profile(settings, profile)
+    if prof.local and options.get("llm") is None and not os.environ.get(LLM_HOOK_ENV):
+        from agent.local import amanaged_model
+
+        async with amanaged_model(settings, name) as base_url:
+            async with build_agent(settings, profile=name, base_url=base_url, **options) as agent:
+                yield agent
+    else:
+        async with build_agent(settings, profile=name, **options) as agent:
+            yield agent

@@ -85,6 +85,7 @@ async def distill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
                 when_to_use=lesson.when_to_use,
                 source_trust=trust,
                 actor="distiller",
+                episode_success=outcome == "achieved",
                 provenance={
                     "episode": state.get("episode_id"),
                     "subtask": "",
@@ -96,11 +97,12 @@ async def distill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     total = (state.get("usage") or Usage()) + usage
     ctx.memory.archive_episode(
         task=state["task"],
-        outcome=outcome,
+        outcome="success" if outcome == "achieved" else outcome,
         score=1.0 if outcome == "achieved" else 0.0,
         usage=total.model_dump(),
         trajectory=records_to_json(state.get("trajectory", [])),
         items_used=list(state.get("items_in_context", [])),
         items_written=[*state.get("items_written", []), *written],
+        episode_id=state.get("episode_id"),
     )
     return update | {"usage": usage, "items_written": written, "elapsed_s": ctx.elapsed()}

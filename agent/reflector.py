@@ -136,6 +136,7 @@ def remember(
             when_to_use=edit.when_to_use,
             source_trust=trust,
             actor="reflector",
+            episode_success=achieved,
             provenance={
                 "episode": state.get("episode_id"),
                 "subtask": sub.goal if sub else "",

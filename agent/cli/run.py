@@ -1,9 +1,185 @@
-"""`journeyman run`, `resume`, `session` and `demo`."""
+"""`journeyman run`, `resume`, `session` and `demo`: thin commands over agent.runner.
+
+All printing lives here (and in agent/cli/_view.py); heavy imports stay inside the
+functions so that `journeyman --help` stays fast.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+if TYPE_CHECKING:
+    from agent.build import Agent
+    from agent.config import Settings
+    from agent.runner import RunResult
+
+WorkspaceOpt = Annotated[
+    Path | None, typer.Option("--workspace", "-w", help="Folder the tools work in (default: .).")
+]
+ModelOpt = Annotated[str | None, typer.Option("--model", "-m", help="Model profile name.")]
+MemoryOpt = Annotated[
+    Path | None, typer.Option("--memory", help="Memory folder (default: settings.memory.path).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Stream JSONL events to stdout.")]
 
 
 def register(app: typer.Typer) -> None:
     """Add the top-level run commands to the main app."""
+    app.command("run")(run)
+    app.command("resume")(resume)
+    app.command("session")(session)
+    app.command("demo")(demo)
+
+
+def _settings(max_steps: int | None = None) -> Settings:
+    from agent.config import load_settings
+
+    settings = load_settings()
+    if max_steps is not None:
+        settings.limits.max_steps = max_steps
+    return settings
+
+
+def _approver(json_mode: bool) -> Any:
+    """Ask on the terminal when there is one; otherwise deny (None)."""
+    if json_mode or not sys.stdin.isatty():
+        return None
+
+    def ask(request: dict[str, Any]) -> bool:
+        from rich.console import Console
+        from rich.prompt import Confirm
+
+        Console(stderr=True).print(
+            f"[bold yellow]approval needed[/]: {request['tool']} {request['arguments']}"
+        )
+        return Confirm.ask("Allow this action?", default=False)
+
+    return ask
+
+
+def run(
+    task: Annotated[str, typer.Argument(help="What to do, in plain words.")],
+    workspace: WorkspaceOpt = None,
+    model: ModelOpt = None,
+    memory: MemoryOpt = None,
+    no_learn: Annotated[
+        bool, typer.Option("--no-learn", help="Use memory, write nothing.")
+    ] = False,
+    max_steps: Annotated[int | None, typer.Option(min=1, help="Total step budget.")] = None,
+    json_: JsonOpt = False,
+) -> None:
+    """Run one task: plan, act, reflect, learn. Exit 0 when achieved, 1 when not."""
+    settings = _settings(max_steps)
+    result = asyncio.run(
+        _run_one(
+            settings,
+            task,
+            profile=model,
+            workspace=workspace,
+            memory=memory,
+            learn=not no_learn,
+            json_mode=json_,
+        )
+    )
+    raise typer.Exit(0 if result.achieved else 1)
+
+
+async def _run_one(
+    settings: Settings,
+    task: str,
+    *,
+    profile: str | None,
+    workspace: Path | None,
+    memory: Path | None,
+    learn: bool,
+    json_mode: bool,
+) -> RunResult:
+    from agent.build import open_agent
+    from agent.runner import run_task
+
+    async with open_agent(
+        settings, profile=profile, workspace=workspace, memory=memory, learn=learn
+    ) as agent:
+        return await _watch(
+            agent,
+            json_mode,
+            lambda sink: run_task(agent, task, approve=_approver(json_mode), on_event=sink),
+        )
+
+
+async def _watch(agent: Agent, json_mode: bool, start: Any) -> RunResult:
+    from agent.cli._view import JsonSink, LiveView, print_summary
+
+    if json_mode:
+        return await start(JsonSink())  # type: ignore[no-any-return]
+    with LiveView() as view:
+        result: RunResult = await start(view)
+    print_summary(result, agent.memory)
+    return result
+
+
+def resume(
+    thread: Annotated[str, typer.Argument(help="Thread id of the run (its folder name).")],
+    json_: JsonOpt = False,
+) -> None:
+    """Continue a killed or interrupted run from its last checkpoint."""
+    settings = _settings()
+    result = asyncio.run(_resume(settings, thread, json_))
+    raise typer.Exit(0 if result.achieved else 1)
+
+
+async def _resume(settings: Settings, thread: str, json_mode: bool) -> RunResult:
+    from agent.build import open_agent
+    from agent.runner import resume_task, run_info
+
+    info = run_info(settings.runs_dir, thread)
+    async with open_agent(
+        settings,
+        profile=info.get("profile"),
+        workspace=Path(info["workspace"]),
+        memory=Path(info["memory"]) if info.get("memory") else False,
+        learn=bool(info.get("learn", True)),
+    ) as agent:
+        return await _watch(
+            agent,
+            json_mode,
+            lambda sink: resume_task(agent, thread, approve=_approver(json_mode), on_event=sink),
+        )
+
+
+def session(
+    workspace: WorkspaceOpt = None,
+    model: ModelOpt = None,
+    memory: MemoryOpt = None,
+    no_learn: Annotated[
+        bool, typer.Option("--no-learn", help="Use memory, write nothing.")
+    ] = False,
+) -> None:
+    """An interactive session: task after task with the same memory (/help for commands)."""
+    from agent.cli._session import run_session
+
+    settings = _settings()
+    asyncio.run(
+        run_session(settings, profile=model, workspace=workspace, memory=memory, learn=not no_learn)
+    )
+
+
+def demo(
+    model: ModelOpt = None,
+    keep: Annotated[
+        Path | None, typer.Option("--keep", help="Keep the demo's memory and workspaces here.")
+    ] = None,
+) -> None:
+    """Run the bundled demo task twice: the first run learns, the second uses what it learned."""
+    from agent.cli._view import LinePrinter, print_demo
+    from agent.demo import run_demo
+
+    settings = _settings()
+    report = asyncio.run(run_demo(settings, profile=model, keep=keep, on_event=LinePrinter))
+    print_demo(report)
+    raise typer.Exit(0 if report.runs and report.runs[-1].achieved else 1)

@@ -1,0 +1,116 @@
+"""Experience in and out of a real memory store: SOPs across tasks, retry, credit and debit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from _agent_helpers import answer, call, file_registry, plan, verdict
+
+from agent.build import build_agent
+from agent.llm import ScriptedLLM
+from agent.models import Plan
+from agent.runner import run_task
+from memory import MemoryStore
+
+SOP = {
+    "level": "procedural",
+    "title": "Count the lines of a text file",
+    "content": "1. shell_run `wc -l < FILE`. 2. file_write the number alone into the answer file.",
+    "when_to_use": "A task asks how many lines or rows a plain text file has.",
+}
+
+
+async def test_sop_from_one_task_is_in_the_plan_of_another(settings, workspace: Path) -> None:
+    (workspace / "notes.txt").write_text("a\nb\nc\n")
+    (workspace / "data.txt").write_text("1\n2\n")
+    store = MemoryStore.open(settings.memory.path, settings=settings.memory)
+    first = ScriptedLLM(
+        [
+            plan("count the lines of notes.txt into count.txt"),
+            call("shell_run", command="wc -l < notes.txt"),
+            call("file_write", path="count.txt", content="3"),
+            answer("count.txt says 3"),
+            verdict(True, memory=[SOP]),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=first, memory=store, workspace=workspace, registry=file_registry()
+    )
+    r1 = await run_task(agent, "Count the lines in notes.txt and put the number in count.txt")
+    assert r1.achieved and len(r1.items_written) == 1
+    sop = store.get(r1.items_written[0])
+    assert sop.status == "active" and sop.trust == "untrusted"  # it read command output
+    assert sop.prov_episode == r1.thread_id
+
+    second = ScriptedLLM(
+        [
+            plan("count rows of data.txt"),
+            call("shell_run", command="wc -l < data.txt"),
+            call("file_write", path="rows.txt", content="2"),
+            answer("2 rows"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=second, memory=store, workspace=workspace, registry=file_registry()
+    )
+    r2 = await run_task(agent, "How many rows does data.txt have? Save the answer to rows.txt.")
+    assert r2.achieved
+    planning = next(c for c in second.calls if c.output is Plan)
+    prompt = planning.messages[-1].content
+    assert "Count the lines of a text file" in prompt
+    assert "wc -l < FILE" in prompt
+    assert sop.id in r2.items_used
+    assert store.get(sop.id).success == 1  # credited by the second task's subtask
+    store.close()
+
+
+async def test_failed_subtask_is_reflected_on_and_retried(settings, workspace: Path) -> None:
+    store = MemoryStore.open(settings.memory.path, settings=settings.memory)
+    lesson = store.add(
+        level="strategic",
+        scope="global",
+        title="Check a file after writing it",
+        content="Read a file back after writing it, to catch typos.",
+    )
+    llm = ScriptedLLM(
+        [
+            plan("write hello into greeting.txt"),
+            call("file_write", path="greting.txt", content="hello"),
+            answer("done"),
+            verdict(False, analysis="The file was written as greting.txt, not greeting.txt."),
+            call("file_write", path="greeting.txt", content="hello"),
+            call("file_read", path="greeting.txt"),
+            answer("greeting.txt holds hello"),
+            verdict(True),
+            {
+                "lessons": [
+                    {
+                        "title": "Copy file names from the task",
+                        "content": "Typos in names fail tasks.",
+                    }
+                ]
+            },
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=store, workspace=workspace, registry=file_registry()
+    )
+    result = await run_task(agent, "Write hello into greeting.txt")
+
+    assert result.achieved
+    assert (workspace / "greeting.txt").read_text() == "hello"
+    sub = result.subtasks[0]
+    assert sub.attempts == 1 and sub.status == "done"
+    retry_prompt = llm.calls[4].messages[1].content
+    assert "A previous attempt failed" in retry_prompt and "greting.txt" in retry_prompt
+    assert "Check a file after writing it" in retry_prompt  # always-on lesson
+    item = store.get(lesson.id)
+    assert (item.success, item.failure) == (1, 1)  # debited by attempt 1, credited by attempt 2
+    assert llm.remaining == 0  # the distiller ran (there was a retry)
+    learned = [store.get(i) for i in result.items_written]
+    assert [i.title for i in learned] == ["Copy file names from the task"]
+    assert learned[0].level == "strategic"
+    episode = store.get_episode(result.thread_id)
+    assert episode.items_used == result.items_used
+    store.close()

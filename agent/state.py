@@ -23,7 +23,8 @@ SubtaskStatus = Literal["pending", "running", "done", "failed"]
 class SubtaskState(BaseModel):
     """One subtask of the plan and how it went."""
 
-    index: int
+    index: int = Field(description="Position in the current plan.")
+    id: int = Field(default=0, description="Unique across replans; trajectory records use it.")
     goal: str
     done_when: str = ""
     status: SubtaskStatus = "pending"
@@ -175,7 +176,7 @@ STATE_TYPES: tuple[type[BaseModel], ...] = (
 
 
 def attempt_records(state: AgentState, subtask: int, attempt: int) -> list[Record]:
-    """The records of one attempt at one subtask, in order."""
+    """The records of one attempt at one subtask (by the subtask's id), in order."""
     return [
         r
         for r in state.get("trajectory", [])

@@ -66,7 +66,7 @@ class Feed:
 
     def _mark(self, index: int, status: str) -> None:
         for s in self.plan:
-            if s["index"] == index:
+            if s.get("id", s["index"]) == index:
                 s["status"] = status
 
 

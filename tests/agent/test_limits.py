@@ -1,0 +1,126 @@
+"""Budgets stop a runaway model; malformed replies are re-asked and then handled."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _agent_helpers import answer, call, file_registry, make_settings, plan, verdict
+
+from agent.build import build_agent
+from agent.llm import FunctionLLM, ScriptedLLM
+from agent.models import Distillation, Plan, Reflection
+from agent.runner import run_task
+
+
+def runaway(delay: float = 0.0) -> FunctionLLM:
+    """A model that never stops listing files and never judges a subtask done."""
+
+    async def reply(messages: Any, tools: Any, output: Any) -> Any:
+        if delay:
+            await asyncio.sleep(delay)
+        if output is Plan:
+            return plan("look around")
+        if output is Reflection:
+            return verdict(False, analysis="not there yet")
+        if output is Distillation:
+            return {"lessons": []}
+        return call("file_list", path=".")
+
+    return FunctionLLM(reply)
+
+
+async def _run(tmp_path: Path, llm: FunctionLLM, **limits: Any) -> Any:
+    settings = make_settings(tmp_path, **limits)
+    ws = tmp_path / "ws"
+    agent = build_agent(settings, llm=llm, memory=False, workspace=ws, registry=file_registry())
+    return await run_task(agent, "Find something that is not there")
+
+
+async def test_steps_per_subtask(tmp_path: Path) -> None:
+    r = await _run(tmp_path, runaway(), max_steps_per_subtask=3, max_attempts_per_subtask=1)
+    assert r.outcome == "failed" and r.stop_reason is None
+    assert r.steps == 6  # 3 on the first plan, 3 after the one replan
+    assert [s.status for s in r.subtasks] == ["failed"]
+
+
+async def test_attempts_per_subtask(tmp_path: Path) -> None:
+    llm = runaway()
+    r = await _run(tmp_path, llm, max_steps_per_subtask=2, max_attempts_per_subtask=3)
+    assert r.outcome == "failed"
+    reflections = [c for c in llm.calls if c.output is Reflection]
+    assert len(reflections) == 6  # 3 attempts, replan, 3 attempts
+    assert r.subtasks[0].attempts == 2
+
+
+async def test_total_steps(tmp_path: Path) -> None:
+    r = await _run(tmp_path, runaway(), max_steps=5)
+    assert r.outcome == "stopped" and r.stop_reason.startswith("max_steps")
+    assert r.steps == 5
+
+
+async def test_tokens(tmp_path: Path) -> None:
+    r = await _run(tmp_path, runaway(), max_tokens=4000)
+    assert r.outcome == "stopped" and r.stop_reason.startswith("max_tokens")
+    assert 4000 <= r.usage.total_tokens < 4000 + 2000  # stopped at the next step
+    assert r.steps < 60
+
+
+async def test_wall_clock(tmp_path: Path) -> None:
+    r = await _run(tmp_path, runaway(delay=0.05), max_wall_s=0.6)
+    assert r.outcome == "stopped" and r.stop_reason.startswith("max_wall_s")
+    assert 0.6 <= r.elapsed_s < 1.5
+
+
+async def test_malformed_replies_are_reasked_then_handled(settings, workspace: Path) -> None:
+    llm = ScriptedLLM(
+        [
+            "Sure! I will write the file for you.",  # not a plan: the client re-asks
+            plan("write ok.txt"),
+            '{"tool": "file_wirte", "arguments": {"path": "ok.txt"}}',  # no such tool: re-asked
+            call("file_write", path="ok.txt", content="ok"),
+            answer("ok.txt written"),
+            "the subtask went well, I think",  # not a reflection: re-asked
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+    )
+    r = await run_task(agent, "Write ok.txt")
+    assert r.achieved and (workspace / "ok.txt").read_text() == "ok"
+    reasks = [c for c in llm.calls if "could not be used" in c.messages[-1].content]
+    assert len(reasks) == 3
+    assert llm.remaining == 0
+
+
+async def test_reflector_that_never_answers_fails_the_subtask(settings, workspace: Path) -> None:
+    llm = ScriptedLLM(
+        [plan("write ok.txt"), call("file_write", path="ok.txt", content="ok"), answer("done")]
+        + ["no idea"] * 3  # the verdict never parses: judged not achieved, retried
+        + [answer("done again")]
+        + ["still no idea"] * 3  # fmt: skip
+        + [plan("write ok.txt once more"), answer("done"), verdict(True)]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+    )
+    r = await run_task(agent, "Write ok.txt")
+    assert r.achieved and r.subtasks[0].attempts == 0 and len(r.subtasks) == 1
+    assert "could not be made" in r.subtasks[0].analysis or r.subtasks[0].analysis == ""
+
+
+@pytest.mark.parametrize("empty", [""])
+async def test_empty_reply_gets_a_note(settings, workspace: Path, empty: str) -> None:
+    from agent.llm.base import Completion
+
+    llm = ScriptedLLM([plan("say hi"), Completion(text=empty), answer("hi"), verdict(True)])
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+    )
+    r = await run_task(agent, "Say hi")
+    assert r.achieved
+    executor_calls = [c for c in llm.calls if c.tools]
+    assert "neither a tool call nor an answer" in executor_calls[1].messages[-1].content

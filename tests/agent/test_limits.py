@@ -101,7 +101,7 @@ async def test_reflector_that_never_answers_fails_the_subtask(settings, workspac
         [plan("write ok.txt"), call("file_write", path="ok.txt", content="ok"), answer("done")]
         + ["no idea"] * 3  # the verdict never parses: judged not achieved, retried
         + [answer("done again")]
-        + ["still no idea"] * 3  # fmt: skip
+        + ["still no idea"] * 3
         + [plan("write ok.txt once more"), answer("done"), verdict(True)]
     )
     agent = build_agent(

@@ -38,6 +38,7 @@ from agent.state import (
 )
 
 MAX_REASKS = 2
+RESULT_CHARS = 300
 REPLY_RESERVE_TOKENS = 1024
 CUT_OFF = (
     "this action was cut off by a restart and is not run again; "
@@ -48,12 +49,19 @@ REASK = "Your last reply had neither a tool call nor an answer. Call one tool, o
 
 
 def render_plan(plan: list[SubtaskState], current: int) -> str:
-    """The plan as numbered lines with the status of each subtask."""
-    marks = {"done": "[done] ", "failed": "[failed] "}
-    return "\n".join(
-        f"{s.index + 1}. {'[now] ' if s.index == current else marks.get(s.status, '')}{s.goal}"
-        for s in plan
-    )
+    """The plan as numbered lines: status of each subtask, and what the done ones found."""
+    lines = []
+    for s in plan:
+        mark = (
+            "[now] "
+            if s.index == current
+            else {"done": "[done] ", "failed": "[failed] "}.get(s.status, "")
+        )
+        line = f"{s.index + 1}. {mark}{s.goal}"
+        if s.status == "done" and s.result:
+            line += f" -> {' '.join(s.result.split())[:RESULT_CHARS]}"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def executor_messages(

@@ -140,7 +140,10 @@ class FakeOpenAI:
         """Serve from a daemon thread; idempotent."""
         if self._thread is None:
             self._thread = threading.Thread(
-                target=self._server.serve_forever, name="fake-openai", daemon=True
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.02},
+                name="fake-openai",
+                daemon=True,
             )
             self._thread.start()
         return self

@@ -226,13 +226,16 @@ class OpenAIClient:
         """The SDK client, one per event loop (its connection pool is bound to a loop)."""
         loop = asyncio.get_running_loop()
         if self._client is None or self._client_loop is not loop:
-            from openai import AsyncOpenAI
+            from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
+            # our own HTTP client: the SDK's default one schedules its close on whatever
+            # loop runs when it is garbage-collected, which fails noisily for a closed loop
             self._client = AsyncOpenAI(
                 api_key=self._api_key or _NO_KEY,
                 base_url=self.base_url,
                 max_retries=0,
                 timeout=self.retry.timeout_s,
+                http_client=DefaultAsyncHttpxClient(timeout=self.retry.timeout_s),
             )
             self._client_loop = loop
         return self._client

@@ -105,7 +105,7 @@ def serve(
         str | None, typer.Argument(help="Model or local profile name; default: local.")
     ] = None,
     gpu: Annotated[bool, typer.Option("--gpu", help="Serve with vLLM on a GPU.")] = False,
-    port: Annotated[int | None, typer.Option(help="Port; default: [local] port.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port; default: the local.port setting.")] = None,
 ) -> None:
     """Serve a local model behind an OpenAI-compatible API on 127.0.0.1 until stopped."""
     import time

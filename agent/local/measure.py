@@ -118,7 +118,12 @@ def measure(profile_name: str, *, calls: int = 20) -> dict[str, Any]:
         gen = _stream(
             client,
             profile.model,
-            [{"role": "user", "content": f"{uuid.uuid4()} Write a 200-word story about a fox."}],
+            [
+                {
+                    "role": "user",
+                    "content": f"{uuid.uuid4()}\nList the numbers from 1 to 200, one per line, nothing else.",
+                }
+            ],
             max_tokens=160,
         )
         schema = Plan.model_json_schema()

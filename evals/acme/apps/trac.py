@@ -59,6 +59,9 @@ class Trac(App):
         for args in (
             ["initenv", "Acme Corp", "sqlite:db/trac.db"],
             ["permission", "add", "anonymous", "TRAC_ADMIN"],
+            ["config", "set", "trac", "default_date_format", "iso8601"],
+            ["config", "set", "trac", "default_timezone", "UTC"],
+            ["config", "set", "logging", "log_type", "none"],
         ):
             res = subprocess.run(
                 [admin, str(env), *args], env=run_env, capture_output=True, text=True

@@ -1,0 +1,1 @@
+"""Graders, one module per task family: functions ``grade_*(ctx: GradeContext)``."""

@@ -1,0 +1,1 @@
+"""Oracle solutions: each task solved by tool calls only, to prove it solvable."""

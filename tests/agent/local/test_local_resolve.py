@@ -52,3 +52,20 @@ def test_model_names_and_profile_names_both_resolve() -> None:
         model_for("openai", profiles)
     with pytest.raises(LocalModelError, match="unknown local model"):
         model_for("nope", profiles)
+
+
+def test_managed_mode_with_a_remote_profile_starts_nothing() -> None:
+    from agent.config import ModelProfile
+    from agent.local.managed import managed_model
+
+    remote = ModelProfile(model="m", base_url="http://127.0.0.1:9/v1")
+    with managed_model(Settings(), remote) as base_url:
+        assert base_url == "http://127.0.0.1:9/v1"
+
+
+async def test_async_managed_mode_with_a_remote_profile_starts_nothing() -> None:
+    from agent.config import ModelProfile
+    from agent.local.managed import amanaged_model
+
+    async with amanaged_model(Settings(), ModelProfile(model="m", base_url=None)) as base_url:
+        assert base_url is None

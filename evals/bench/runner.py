@@ -1,0 +1,590 @@
+"""The benchmark runner: protocols over suites, one fresh workspace and reset apps per task.
+
+    config = BenchConfig(suite="smoke", protocol="continual", iterations=3, out=Path("out"))
+    summary = await run_bench(settings, config, on_event=print)
+
+Results are appended to ``<out>/results.jsonl`` as each task ends. ``resume=True`` skips the
+(protocol, phase, iteration, task) attempts already there; a store carried across tasks is
+first put back to the snapshot taken right after the last recorded task, so that a killed
+run continues exactly where an unbroken one would be. Each worker has its own Acme run
+folder (own ports and data), so ``workers > 1`` runs tasks side by side.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import shutil
+import sqlite3
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from pydantic import BaseModel, Field
+
+from evals.bench.protocols import PhasePlan, plan_protocol
+from evals.bench.records import (
+    IterationRecord,
+    Manifest,
+    ProtocolName,
+    ProtocolRun,
+    TaskKey,
+    TaskResult,
+)
+from evals.bench.store import ResultsStore
+from evals.tasks import SUITES_DIR, Task, load_suite
+
+if TYPE_CHECKING:
+    from agent.config import Settings
+    from agent.llm.base import LLM
+    from evals.acme.manager import Environment
+    from memory import MemoryStore
+
+START_SNAPSHOT = "bench-start"
+HARD_LIMIT_SLACK_S = 60.0
+"""The agent stops itself at the task's time limit; this much later it is cancelled."""
+
+
+class BenchError(Exception):
+    """A benchmark run cannot start or continue (the message says what to do)."""
+
+    exit_code = 2
+
+
+class BenchConfig(BaseModel):
+    """What to run, and where to put the results."""
+
+    suite: str
+    protocol: ProtocolName = "single"
+    model: str | None = Field(default=None, description="Profile name (None: the default).")
+    iterations: int = Field(default=1, ge=1)
+    workers: int = Field(default=1, ge=1)
+    out: Path
+    resume: bool = False
+    tasks: list[str] | None = Field(default=None, description="Task names of the suite to run.")
+    transfer_suite: str | None = None
+    transfer_tasks: list[str] | None = None
+    memory_from: Path | None = Field(
+        default=None,
+        description="A store folder or snapshot .db to start from (transfer: "
+        "the learned store, so the learning phase is skipped).",
+    )
+    max_steps: int | None = Field(default=None, ge=1, description="Overrides the tasks' limit.")
+    time_limit_s: float | None = Field(default=None, gt=0, description="Overrides tasks' limit.")
+    suites_root: Path = SUITES_DIR
+    command: str = ""
+
+
+class BenchEvent(BaseModel):
+    """Something the runner did, for a progress display."""
+
+    kind: str = Field(description="plan, skip, task_start, task_done, iteration_done, note")
+    key: TaskKey | None = None
+    result: TaskResult | None = None
+    iteration: IterationRecord | None = None
+    worker: int = 0
+    total: int = 0
+    text: str = ""
+
+
+EventSink = Callable[[BenchEvent], None]
+
+
+class BenchSummary(BaseModel):
+    """What a call of :func:`run_bench` did."""
+
+    out: Path
+    protocol: ProtocolName
+    ran: int = 0
+    skipped: int = 0
+    results: list[TaskResult] = Field(default_factory=list)
+
+    @property
+    def mean_score(self) -> float:
+        """Mean score over every result of this protocol in the folder."""
+        return sum(r.score for r in self.results) / len(self.results) if self.results else 0.0
+
+
+@dataclass
+class _Model:
+    llm: LLM
+    spec: str
+    profile: str
+    name: str
+    sha256: str | None
+
+
+@dataclass
+class _Run:
+    """State shared by the workers of one call."""
+
+    settings: Settings
+    config: BenchConfig
+    results: ResultsStore
+    model: _Model
+    envs: list[Environment]
+    on_event: EventSink | None
+    done: dict[TaskKey, TaskResult] = field(default_factory=dict)
+    ran: int = 0
+    skipped: int = 0
+
+    def emit(self, event: BenchEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+
+# -- entry point -------------------------------------------------------------------------
+async def run_bench(
+    settings: Settings,
+    config: BenchConfig,
+    *,
+    on_event: EventSink | None = None,
+    llm: LLM | None = None,
+) -> BenchSummary:
+    """Run ``config.protocol``; return this protocol's results (old and new)."""
+    tasks = _select(load_suite(config.suite, config.suites_root), config.tasks, config.suite)
+    transfer: list[Task] = []
+    if config.protocol == "transfer":
+        if not config.transfer_suite:
+            raise BenchError("the transfer protocol needs --transfer-suite SUITE")
+        transfer = _select(
+            load_suite(config.transfer_suite, config.suites_root),
+            config.transfer_tasks,
+            config.transfer_suite,
+        )
+    phases = plan_protocol(
+        config.protocol,
+        suite=config.suite,
+        tasks=tasks,
+        iterations=config.iterations,
+        transfer_suite=config.transfer_suite,
+        transfer_tasks=transfer,
+        learned=config.memory_from is not None,
+    )
+    results = ResultsStore(config.out)
+    async with _model(settings, config, llm) as model:
+        manifest = _check_manifest(results, config, tasks, transfer, model)
+        results.repair()
+        envs = [_environment(config.out, w) for w in range(config.workers)]
+        run = _Run(settings, config, results, model, envs, on_event, done=results.done())
+        total = sum(len(p.tasks) * p.iterations for p in phases)
+        run.emit(BenchEvent(kind="plan", total=total, text=_describe(config, phases)))
+        results.save_manifest(manifest)
+        try:
+            for phase in phases:
+                await _run_phase(run, phase)
+        finally:
+            await asyncio.to_thread(_down, envs)
+    mine = [r for r in results.results() if r.protocol == config.protocol]
+    return BenchSummary(
+        out=results.folder, protocol=config.protocol, ran=run.ran, skipped=run.skipped, results=mine
+    )
+
+
+def _select(tasks: list[Task], names: list[str] | None, suite: str) -> list[Task]:
+    if not tasks:
+        raise BenchError(f"suite {suite!r} has no tasks")
+    if not names:
+        return tasks
+    by_name = {t.name: t for t in tasks}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise BenchError(
+            f"suite {suite!r} has no task(s) {', '.join(unknown)} "
+            f"(have: {', '.join(sorted(by_name))})"
+        )
+    return [by_name[n] for n in names]
+
+
+def _describe(config: BenchConfig, phases: list[PhasePlan]) -> str:
+    parts = [f"{p.phase}: {len(p.tasks)} {p.suite} task(s) x {p.iterations}" for p in phases]
+    return f"{config.protocol} ({'; '.join(parts)}) -> {config.out}"
+
+
+def _check_manifest(
+    results: ResultsStore,
+    config: BenchConfig,
+    tasks: list[Task],
+    transfer: list[Task],
+    model: _Model,
+) -> Manifest:
+    """The manifest with this protocol's entry; refuses to mix different runs in one folder."""
+    manifest = results.manifest()
+    entry = ProtocolRun(
+        protocol=config.protocol,
+        suite=config.suite,
+        tasks=[t.id for t in tasks],
+        transfer_suite=config.transfer_suite if transfer else None,
+        transfer_tasks=[t.id for t in transfer],
+        iterations=1 if config.protocol == "single" else config.iterations,
+        model=model.spec,
+        model_name=model.name,
+        model_sha256=model.sha256,
+        workers=config.workers,
+        memory_from=str(config.memory_from) if config.memory_from else None,
+        command=config.command,
+        started_at=time.time(),
+    )
+    old = manifest.runs.get(config.protocol)
+    if old is not None:
+        if not config.resume:
+            raise BenchError(
+                f"{results.folder} already holds a {config.protocol} run: "
+                "add --resume to continue it, or choose another --out"
+            )
+        same = ("suite", "tasks", "transfer_suite", "transfer_tasks", "iterations", "model")
+        changed = [f for f in same if getattr(old, f) != getattr(entry, f)]
+        if changed:
+            raise BenchError(
+                f"--resume: the {config.protocol} run in {results.folder} was started with other "
+                f"{', '.join(changed)}; start it again with the same options or use another --out"
+            )
+        entry = old.model_copy(update={"workers": config.workers})
+    manifest.runs[config.protocol] = entry
+    return manifest
+
+
+# -- the model ---------------------------------------------------------------------------
+@contextlib.asynccontextmanager
+async def _model(settings: Settings, config: BenchConfig, llm: LLM | None) -> AsyncIterator[_Model]:
+    """The model for the whole run: given, from ``$JOURNEYMAN_LLM``, or the profile's (a
+    local profile's server is started once here and stopped at the end)."""
+    import os
+
+    from agent.build import LLM_HOOK_ENV, llm_from_hook
+    from agent.config import resolve_profile
+
+    name, prof = resolve_profile(settings, config.model)
+    if llm is None:
+        llm = llm_from_hook(settings)
+        spec = os.environ.get(LLM_HOOK_ENV, "") if llm is not None else name
+    else:
+        spec = getattr(llm, "name", "given")
+    if llm is not None:
+        yield _Model(llm, spec, name, getattr(llm, "name", spec), None)
+        return
+    from agent.llm import build_llm
+
+    if not prof.local:
+        yield _Model(build_llm(settings, name), name, name, prof.model, None)
+        return
+    from agent.local import amanaged_model, get_model
+
+    sha = get_model(prof.local_model).sha256 if prof.local_model else None
+    async with amanaged_model(settings, name) as base_url:
+        yield _Model(build_llm(settings, name, base_url=base_url), name, name, prof.model, sha)
+
+
+# -- phases and iterations ---------------------------------------------------------------
+async def _run_phase(run: _Run, phase: PhasePlan) -> None:
+    async with _phase_memory(run, phase) as store:
+        for iteration in range(1, phase.iterations + 1):
+            keys = [
+                TaskKey(
+                    protocol=run.config.protocol, phase=phase.phase, iteration=iteration, task=t.id
+                )
+                for t in phase.tasks
+            ]
+            todo = [(t, k) for t, k in zip(phase.tasks, keys, strict=True) if k not in run.done]
+            skipped = len(keys) - len(todo)
+            if skipped:
+                run.skipped += skipped
+                run.emit(BenchEvent(kind="skip", total=skipped, text=f"iteration {iteration}"))
+            await _run_tasks(run, phase, store, todo)
+            _finish_iteration(run, phase, store, iteration, keys)
+
+
+def _finish_iteration(
+    run: _Run,
+    phase: PhasePlan,
+    store: MemoryStore | None,
+    iteration: int,
+    keys: list[TaskKey],
+) -> None:
+    """Snapshot the store and record the iteration (once)."""
+    protocol = run.config.protocol
+    recorded = {(r.phase, r.iteration) for r in run.results.iterations() if r.protocol == protocol}
+    if (phase.phase, iteration) in recorded:
+        return
+    scores = [run.done[k] for k in keys if k in run.done]
+    levels: dict[str, int] = {}
+    active, snap = 0, None
+    if store is not None:
+        stats = store.stats()
+        levels = {lv: int(counts.get("active", 0)) for lv, counts in stats["levels"].items()}
+        active = int(stats["active"])
+        if phase.memory == "carry":
+            snap = f"{phase.phase}-iter-{iteration}"
+            store.snapshot(snap, overwrite=True)
+    record = IterationRecord(
+        protocol=protocol,
+        phase=phase.phase,
+        iteration=iteration,
+        suite=phase.suite,
+        tasks=len(scores),
+        mean_score=round(sum(r.score for r in scores) / len(scores), 4) if scores else 0.0,
+        full=sum(1 for r in scores if r.full),
+        memory_levels=levels,
+        memory_active=active,
+        memory_snapshot=snap,
+        finished_at=time.time(),
+    )
+    run.results.append_iteration(record)
+    run.emit(BenchEvent(kind="iteration_done", iteration=record))
+
+
+async def _run_tasks(
+    run: _Run,
+    phase: PhasePlan,
+    store: MemoryStore | None,
+    todo: list[tuple[Task, TaskKey]],
+) -> None:
+    """Run ``todo`` on the workers, each task on the first free worker, in order."""
+    queue: asyncio.Queue[tuple[Task, TaskKey]] = asyncio.Queue()
+    for item in todo:
+        queue.put_nowait(item)
+
+    async def worker(w: int) -> None:
+        while not queue.empty():
+            task, key = queue.get_nowait()
+            run.emit(BenchEvent(kind="task_start", key=key, worker=w))
+            result = await _run_one(run, phase, store, task, key, w)
+            _record(run, phase, store, result)
+            run.emit(BenchEvent(kind="task_done", key=key, result=result, worker=w))
+
+    n = min(run.config.workers, len(todo))
+    workers = [asyncio.create_task(worker(w)) for w in range(n)]
+    try:
+        await asyncio.gather(*workers)
+    finally:
+        for t in workers:
+            t.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
+
+
+def _record(run: _Run, phase: PhasePlan, store: MemoryStore | None, result: TaskResult) -> None:
+    """Append the result; for a carried store, keep the snapshot --resume returns to."""
+    previous = _last_carried(run, phase)
+    if store is not None and phase.memory == "carry":
+        name = f"bench-task-{uuid.uuid4().hex[:10]}"
+        store.snapshot(name)
+        stats = store.stats()
+        result.memory_snapshot = name
+        result.memory_changes = int(stats["changes"])
+    run.results.append(result)
+    run.done[result.key] = result
+    run.ran += 1
+    if store is not None and previous is not None and previous.memory_snapshot:
+        _drop_snapshot(store, previous.memory_snapshot)
+
+
+def _last_carried(run: _Run, phase: PhasePlan) -> TaskResult | None:
+    mine = [
+        r
+        for r in run.done.values()
+        if r.protocol == run.config.protocol and r.memory_mode == "carry" and r.memory_snapshot
+    ]
+    return max(mine, key=lambda r: r.finished_at) if mine else None
+
+
+def _drop_snapshot(store: MemoryStore, name: str) -> None:
+    from memory.store import SNAPSHOT_DIR
+
+    (store.path / SNAPSHOT_DIR / f"{name}.db").unlink(missing_ok=True)
+
+
+# -- memory per phase --------------------------------------------------------------------
+def memory_dir(out: Path, protocol: str, mode: str) -> Path:
+    """Where a protocol keeps its store (``frozen``: the copy the transfer phase reads)."""
+    return Path(out) / "memory" / (f"{protocol}-frozen" if mode == "frozen" else protocol)
+
+
+@contextlib.asynccontextmanager
+async def _phase_memory(run: _Run, phase: PhasePlan) -> AsyncIterator[MemoryStore | None]:
+    """The store of a phase: none, the carried one (put back to the last recorded task on
+    resume), or a fresh frozen copy of the learned one."""
+    from memory import MemoryStore
+
+    if phase.memory == "off":
+        yield None
+        return
+    protocol = run.config.protocol
+    settings = run.settings.memory
+    if phase.memory == "carry":
+        path = memory_dir(run.config.out, protocol, "carry")
+        fresh = not (path / "memory.db").exists()
+        store = MemoryStore.open(path, settings=settings)
+        try:
+            if fresh:
+                if run.config.memory_from is not None:
+                    _seed(store, run.config.memory_from)
+                store.snapshot(START_SNAPSHOT, overwrite=True)
+                _set_start_changes(run, int(store.stats()["changes"]))
+            else:
+                _rewind(run, store)
+            yield store
+        finally:
+            store.close()
+        return
+    source = run.config.memory_from or memory_dir(run.config.out, protocol, "carry")
+    path = memory_dir(run.config.out, protocol, "frozen")
+    shutil.rmtree(path, ignore_errors=True)
+    store = MemoryStore.open(path, settings=settings)
+    try:
+        _seed(store, source)
+        yield store
+    finally:
+        store.close()
+
+
+def _seed(store: MemoryStore, source: Path) -> None:
+    """Fill ``store`` with the content of another store folder or snapshot file."""
+    from memory.store import DB_FILE, SNAPSHOT_DIR
+
+    src = Path(source).expanduser()
+    db = src if src.is_file() else src / DB_FILE
+    if not db.is_file():
+        raise BenchError(f"no memory store at {source} (expected a folder with {DB_FILE})")
+    dest = store.path / SNAPSHOT_DIR / "bench-seed.db"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as a:
+        with contextlib.closing(sqlite3.connect(dest)) as b:
+            a.backup(b)
+    store.restore("bench-seed", actor="bench")
+
+
+def _set_start_changes(run: _Run, changes: int) -> None:
+    manifest = run.results.manifest()
+    entry = manifest.runs[run.config.protocol]
+    manifest.runs[run.config.protocol] = entry.model_copy(update={"memory_start_changes": changes})
+    run.results.save_manifest(manifest)
+
+
+def _rewind(run: _Run, store: MemoryStore) -> None:
+    """Undo what a killed task wrote: return to the snapshot of the last recorded task."""
+    last = _last_carried(run, PhasePlan("run", "", [], 1, "carry"))
+    if last is not None and last.memory_snapshot:
+        name, changes = last.memory_snapshot, last.memory_changes
+    else:
+        entry = run.results.manifest().runs[run.config.protocol]
+        name, changes = START_SNAPSHOT, entry.memory_start_changes
+        if not any(s["name"] == name for s in store.snapshots()):
+            store.snapshot(name)  # killed before the start was recorded: start from here
+            _set_start_changes(run, int(store.stats()["changes"]))
+            return
+    if changes is not None and int(store.stats()["changes"]) == changes:
+        return
+    run.emit(BenchEvent(kind="note", text=f"memory put back to snapshot {name}"))
+    store.restore(name, actor="bench")
+
+
+# -- one task ----------------------------------------------------------------------------
+def _environment(out: Path, worker: int) -> Environment:
+    from evals.acme.manager import Environment
+
+    return Environment(Path(out) / "envs" / f"w{worker}")
+
+
+def _down(envs: list[Environment]) -> None:
+    for env in envs:
+        if env.state_file.exists():
+            with contextlib.suppress(Exception):
+                env.down()
+
+
+def _task_settings(run: _Run, task: Task) -> Settings:
+    cfg = run.config
+    time_s = float(cfg.time_limit_s or task.spec.limits.time_s)
+    limits = run.settings.limits.model_copy(
+        update={"max_steps": cfg.max_steps or task.spec.limits.max_steps, "max_wall_s": time_s}
+    )
+    return run.settings.model_copy(update={"limits": limits, "runs_dir": Path(cfg.out) / "runs"})
+
+
+async def _run_one(
+    run: _Run,
+    phase: PhasePlan,
+    store: MemoryStore | None,
+    task: Task,
+    key: TaskKey,
+    worker: int,
+) -> TaskResult:
+    """Reset the task's apps, run the agent in a fresh workspace, grade what it left."""
+    from agent.build import build_agent
+    from agent.errors import AuthenticationFailed, ModelNotFound, ProviderUnavailable
+    from agent.runner import RunResult, run_task
+    from evals.grading import grade
+
+    env = run.envs[worker]
+    settings = _task_settings(run, task)
+    workspace = Path(run.config.out) / "work" / key.label()
+    shutil.rmtree(workspace, ignore_errors=True)
+    started = time.time()
+    t0 = time.monotonic()
+    prompt = await asyncio.to_thread(task.prepare, env, workspace)
+    result = TaskResult(
+        protocol=key.protocol,
+        phase=key.phase,
+        iteration=key.iteration,
+        task=task.id,
+        suite=task.suite,
+        name=task.name,
+        category=task.spec.category,
+        family=task.spec.family,
+        difficulty=task.spec.difficulty,
+        apps=list(task.spec.apps),
+        model=run.model.spec,
+        memory_mode=phase.memory,
+        outcome="error",
+        worker=worker,
+        started_at=started,
+    )
+    agent = build_agent(
+        settings,
+        llm=run.model.llm,
+        memory=store if store is not None else False,
+        workspace=workspace,
+        profile=run.model.profile,
+        learn=phase.learn,
+    )
+    thread = f"{key.label()}-{uuid.uuid4().hex[:6]}"
+    ran: RunResult | None = None
+    try:
+        async with agent:
+            ran = await asyncio.wait_for(
+                run_task(agent, prompt, thread_id=thread),
+                timeout=settings.limits.max_wall_s + HARD_LIMIT_SLACK_S,
+            )
+    except TimeoutError:
+        result.outcome, result.stop_reason = "timeout", "time limit of the task"
+    except (AuthenticationFailed, ModelNotFound, ProviderUnavailable):
+        raise  # the model is unusable: stop the run; --resume retries this task
+    except Exception as exc:  # a crash of the agent on this task is a result, not the end
+        result.error = f"{type(exc).__name__}: {exc}"[:2000]
+    if ran is not None:
+        result.outcome, result.stop_reason = str(ran.outcome), ran.stop_reason
+        result.steps = ran.steps
+        result.llm_calls = ran.usage.calls
+        result.input_tokens = ran.usage.input_tokens
+        result.output_tokens = ran.usage.output_tokens
+        result.cached_tokens = ran.usage.cached_tokens
+        result.cost_usd = round(ran.usage.cost_usd, 6)
+        result.agent_s = round(ran.elapsed_s, 3)
+        result.items_used = list(ran.items_used)
+        result.items_written = list(ran.items_written)
+    result.thread_id = thread
+    try:
+        graded = await asyncio.to_thread(grade, task, env, workspace)
+        result.score, result.full = graded.score, graded.full
+        result.passed_points, result.total_points = graded.passed_points, graded.total_points
+        result.checkpoints = graded.checkpoints
+    except Exception as exc:
+        result.error = (result.error or "") + f" grading failed: {type(exc).__name__}: {exc}"
+    if store is not None:
+        result.memory_active_after = int(store.stats()["active"])
+    result.wall_s = round(time.monotonic() - t0, 3)
+    result.finished_at = time.time()
+    return result

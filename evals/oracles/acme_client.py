@@ -134,7 +134,8 @@ def trac_query(a):
         "resolution",
         "type",
     ]
-    query = a.query + "".join(f"&col={c}" for c in cols) + "&max=0&format=csv"
+    query = urllib.parse.quote(a.query, safe="=&!~^$|")
+    query += "".join(f"&col={c}" for c in cols) + "&max=0&format=csv"
     status, _, body = _http("GET", f"{a.url}/query?{query}")
     if status != 200:
         sys.exit(f"query failed: HTTP {status}")

@@ -280,6 +280,273 @@ def family_triage() -> None:
         )
 
 
+# --------------------------------------------------------------------------------------
+# release-planning (project management)
+# --------------------------------------------------------------------------------------
+def _milestone_backlog(milestone: str, closed: list[int], open_: list[int]) -> list[dict[str, Any]]:
+    changes: dict[str, dict[str, Any]] = {}
+    for n in closed:
+        changes[f"t{n}"] = {"milestone": milestone, "status": "closed", "resolution": "fixed"}
+    for n in open_:
+        changes[f"t{n}"] = {"milestone": milestone}
+    return backlog(**changes)
+
+
+def family_release() -> None:
+    fam: dict[str, Any] = {"category": "project-management", "family": "release-planning"}
+    for suite, name, ms, due, theme in (
+        ("smoke", "create-milestone", "v2.5", "2026-12-18", "billing"),
+        ("acme", "release-milestone-v3", "v3.0", "2027-01-29", "new dashboard"),
+        ("acme", "release-milestone-hotfix", "v2.4.1", "2026-11-20", "security fixes"),
+        ("acme-transfer", "release-milestone-q1", "2027-Q1", "2027-03-31", "mobile app"),
+    ):
+        task(
+            suite,
+            name,
+            title=f"Create milestone {ms}",
+            difficulty="short",
+            apps=["trac"],
+            body=(
+                f"Create a Trac milestone named `{ms}` due on {due}, with a description that "
+                f'says its theme is "{theme}".'
+            ),
+            grader="evals.graders.release:grade_create_milestone",
+            solution="evals.oracles.release:solve_create_milestone",
+            params={"name": ms, "due": due, "theme": theme, "description": f"Theme: {theme}."},
+            seed={"trac": {"tickets": backlog()}},
+            **fam,
+        )
+    for suite, name, src, dst, closed, open_ in (
+        ("acme", "release-retarget-sprint", "Sprint 46", "Sprint 47", [1, 6], [3, 7, 11]),
+        ("acme-transfer", "release-retarget-v24", "v2.4", "v2.5", [2, 9], [4, 10, 16]),
+    ):
+        tickets = _milestone_backlog(src, closed, open_)
+        task(
+            suite,
+            name,
+            title=f"Move open tickets from {src} to {dst}",
+            difficulty="short",
+            apps=["trac"],
+            body=(
+                f"Milestone `{src}` is over. Move every ticket of `{src}` that is still open to "
+                f"milestone `{dst}`. Closed tickets stay in `{src}`."
+            ),
+            grader="evals.graders.release:grade_retarget",
+            solution="evals.oracles.release:solve_retarget",
+            params={"from": src, "to": dst, "open": open_, "closed": closed},
+            seed={
+                "trac": {
+                    "tickets": tickets,
+                    "milestones": [
+                        {"name": src, "due": "2026-11-13"},
+                        {"name": dst, "due": "2026-11-27"},
+                    ],
+                }
+            },
+            **fam,
+        )
+    for suite, name, ms, closed, open_, notify in (
+        ("acme", "release-notes-v23", "v2.3", [1, 2, 8, 12], [4, 11], "nina"),
+        ("acme", "release-notes-v22", "v2.2", [3, 6, 9], [15], "priya"),
+        ("acme-transfer", "release-notes-v21", "v2.1", [5, 7, 10, 13, 14], [16], "nina"),
+    ):
+        page = f"ReleaseNotes/{ms}"
+        file = f"Shared/release-notes-{ms}.txt"
+        task(
+            suite,
+            name,
+            title=f"Publish the release notes of {ms}",
+            difficulty="long",
+            apps=["trac", "files", "mail"],
+            body=(
+                f"Release {ms} shipped. Write the release notes: create the Trac wiki page "
+                f"`{page}` listing every closed ticket of milestone `{ms}` (each as `#N` with its "
+                f"summary; open tickets must not appear), upload the same list as `{file}` to the "
+                f"file share, and email {notify}@acme.test that the notes for {ms} are published."
+            ),
+            grader="evals.graders.release:grade_release_notes",
+            solution="evals.oracles.release:solve_release_notes",
+            params={
+                "milestone": ms,
+                "closed": closed,
+                "open": open_,
+                "page": page,
+                "file": file,
+                "notify": notify,
+            },
+            seed={
+                "trac": {
+                    "tickets": _milestone_backlog(ms, closed, open_),
+                    "milestones": [{"name": ms, "due": "2026-11-13"}],
+                }
+            },
+            **fam,
+        )
+    for suite, name, ms, due, open_, closed in (
+        ("acme", "release-review-v24", "v2.4", "2026-11-27", [3, 4, 6, 9], [1]),
+        ("acme-transfer", "release-review-v25", "v2.5", "2026-12-04", [7, 8, 9], [2]),
+    ):
+        tickets = _milestone_backlog(ms, closed, open_)
+        owners = sorted({tickets[n - 1].get("owner", "") for n in open_} - {""})
+        day = int(due[-2:]) - 1
+        start = f"{due[:-2]}{day:02d}T15:00:00+00:00"
+        end = f"{due[:-2]}{day:02d}T16:00:00+00:00"
+        task(
+            suite,
+            name,
+            title=f"Schedule the {ms} release review",
+            difficulty="long",
+            apps=["trac", "calendar", "mail"],
+            body=(
+                f'Milestone `{ms}` is due on {due}. Put a one-hour event "{ms} release review" '
+                f"in your calendar on the day before the due date, 15:00-16:00 UTC, with the "
+                f"owners of the milestone's open tickets as attendees (and nobody else). Then "
+                f"email those owners the agenda: every open ticket of `{ms}`, each as `#N`."
+            ),
+            grader="evals.graders.release:grade_review_meeting",
+            solution="evals.oracles.release:solve_review_meeting",
+            params={"milestone": ms, "open": open_, "owners": owners, "start": start, "end": end},
+            seed={"trac": {"tickets": tickets, "milestones": [{"name": ms, "due": due}]}},
+            **fam,
+        )
+
+
 def register_all() -> None:
     """Register every family."""
     family_triage()
+    family_release()
+    family_onboarding()
+
+
+# --------------------------------------------------------------------------------------
+# onboarding (HR)
+# --------------------------------------------------------------------------------------
+NEW_HIRES = {
+    "jane": ("Jane Doe", "Data Analyst", "Finance", "rachel", "2026-11-23"),
+    "omar": ("Omar Haddad", "Site Reliability Engineer", "Engineering", "priya", "2026-11-30"),
+    "lena": ("Lena Fischer", "Product Designer", "Product", "nina", "2026-12-01"),
+    "wei": ("Wei Zhang", "Payroll Specialist", "HR", "olivia", "2026-12-07"),
+    "ana": ("Ana Souza", "Backend Engineer", "Engineering", "priya", "2026-11-25"),
+    "ravi": ("Ravi Iyer", "IT Support Technician", "IT", "sam", "2026-12-02"),
+}
+
+
+def _hire_file(key: str, *, with_start: bool = True) -> tuple[dict[str, Any], dict[str, Any]]:
+    from evals.acme.company import employee
+
+    name, title, dept, manager, start = NEW_HIRES[key]
+    path = f"HR/new-hires/{name.lower().replace(' ', '-')}.txt"
+    content = (
+        f"Name: {name}\nTitle: {title}\nDepartment: {dept}\n"
+        f"Manager: {employee(manager).name} ({manager})\n"
+    )
+    if with_start:
+        content += f"Start date: {start}\n"
+    params = {
+        "file": path,
+        "name": name,
+        "title": title,
+        "department": dept,
+        "manager": manager,
+        "start": start,
+        "page": "People/" + name.replace(" ", ""),
+    }
+    return {"path": path, "content": content}, params
+
+
+def family_onboarding() -> None:
+    fam: dict[str, Any] = {"category": "hr", "family": "onboarding"}
+    for suite, name, key in (
+        ("smoke", "people-page", "jane"),
+        ("acme", "onboarding-page-omar", "omar"),
+        ("acme", "onboarding-page-lena", "lena"),
+        ("acme-transfer", "onboarding-page-wei", "wei"),
+    ):
+        file, params = _hire_file(key)
+        task(
+            suite,
+            name,
+            title=f"Wiki page for new hire {params['name']}",
+            difficulty="short",
+            apps=["files", "trac"],
+            body=(
+                f"HR put the new hire form of {params['name']} on the file share "
+                f"(`{params['file']}`). Create the Trac wiki page `{params['page']}` with their "
+                f"title, department, manager and start date (as YYYY-MM-DD)."
+            ),
+            grader="evals.graders.onboarding:grade_people_page",
+            solution="evals.oracles.onboarding:solve_people_page",
+            params=params,
+            seed={"files": [file]},
+            **fam,
+        )
+    for suite, name, key in (
+        ("acme", "onboarding-full-ana", "ana"),
+        ("acme", "onboarding-full-ravi", "ravi"),
+        ("acme-transfer", "onboarding-full-jane", "jane"),
+    ):
+        file, params = _hire_file(key)
+        task(
+            suite,
+            name,
+            title=f"Onboard {params['name']}",
+            difficulty="long",
+            apps=["files", "trac", "calendar", "mail"],
+            body=(
+                f"{params['name']} joins Acme Corp; their form is on the file share at "
+                f"`{params['file']}`. Do the onboarding checklist:\n"
+                f"1. Create the Trac wiki page `{params['page']}` with title, department, manager "
+                f"and start date (YYYY-MM-DD).\n"
+                f'2. Create a Trac ticket "Laptop for {params["name"]}" in component '
+                f"`infrastructure`, owned by `sam`.\n"
+                f'3. Put an event "Orientation: {params["name"]}" in your calendar on the start '
+                f"date, 09:00-10:00 UTC, inviting their manager and olivia@acme.test.\n"
+                f"4. Email the manager that {params['name']} starts on that date (give the date "
+                f"as YYYY-MM-DD)."
+            ),
+            grader="evals.graders.onboarding:grade_full_onboarding",
+            solution="evals.oracles.onboarding:solve_full_onboarding",
+            params=params,
+            seed={"files": [file], "trac": {"tickets": backlog()}},
+            **fam,
+        )
+    for suite, name, key in (
+        ("acme", "onboarding-chat-omar", "omar"),
+        ("acme-transfer", "onboarding-chat-lena", "lena"),
+    ):
+        file, params = _hire_file(key, with_start=False)
+        first = params["name"].split()[0]
+        task(
+            suite,
+            name,
+            title=f"Prepare {params['name']}'s first day",
+            difficulty="long",
+            apps=["files", "trac", "calendar", "chat"],
+            body=(
+                f"The new hire form of {params['name']} (`{params['file']}` on the file share) "
+                f"lacks the start date. Ask Tom (recruiter, tom@acme.test) on chat for it. Then "
+                f"create the Trac wiki page `{params['page']}` with title, department, manager and "
+                f'start date (YYYY-MM-DD), and put an event "Orientation: {params["name"]}" in '
+                f"your calendar on the start date, 09:00-10:00 UTC, inviting their manager and "
+                f"olivia@acme.test."
+            ),
+            grader="evals.graders.onboarding:grade_onboarding_chat",
+            solution="evals.oracles.onboarding:solve_onboarding_chat",
+            params=params,
+            seed={
+                "files": [file],
+                "bots": [
+                    {
+                        "user": "tom",
+                        "rules": [
+                            {
+                                "match": first,
+                                "reply": f"{params['name']} starts on {params['start']}.",
+                            }
+                        ],
+                        "default_reply": "Whose start date do you need?",
+                    }
+                ],
+            },
+            **fam,
+        )

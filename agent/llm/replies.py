@@ -89,9 +89,13 @@ def interpret(raw: RawReply, request: Request) -> Completion[Any]:
     if calls and finish == "stop":
         finish = "tool_calls"
     return Completion(
-        text=text, tool_calls=calls, parsed=parsed, usage=raw.usage, finish_reason=finish,
+        text=text,
+        tool_calls=calls,
+        parsed=parsed,
+        usage=raw.usage,
+        finish_reason=finish,
         model=raw.model,
-    )  # fmt: skip
+    )
 
 
 def _tool_call(raw: RawToolCall) -> ToolCall:

@@ -373,3 +373,12 @@ def test_one_client_survives_several_event_loops(fake_openai: FakeOpenAI) -> Non
     llm = client_for(fake_openai)
     assert asyncio.run(llm.complete(ask())).text == "one"
     assert asyncio.run(llm.complete(ask())).text == "two"
+
+
+async def test_text_protocol_final_answer_as_structured_output(fake_openai: FakeOpenAI) -> None:
+    fake_openai.add_text('{"final_answer": {"success": true, "confidence": 0.7}}')
+    llm = client_for(fake_openai, native_tools=False, json_schema=True, schema_mode="json_object")
+    done = await llm.complete(ask(), tools=[FILE_READ], output=Verdict)
+    assert done.parsed == Verdict(success=True, confidence=0.7) and not done.tool_calls
+    final_branch = fake_openai.requests[0]["response_format"]["schema"]["anyOf"][-1]
+    assert final_branch["properties"]["final_answer"]["title"] == "Verdict"

@@ -416,6 +416,8 @@ def register_all() -> None:
     family_triage()
     family_release()
     family_onboarding()
+    family_expenses()
+    family_sales()
 
 
 # --------------------------------------------------------------------------------------
@@ -548,5 +550,205 @@ def family_onboarding() -> None:
                     }
                 ],
             },
+            **fam,
+        )
+
+
+# --------------------------------------------------------------------------------------
+# expenses (finance) and sales-report (data analysis)
+# --------------------------------------------------------------------------------------
+def _csv_seed(path: str, generator: str, seed: int, rows: int) -> dict[str, Any]:
+    return {"path": path, "generate": generator, "args": {"seed": seed, "rows": rows}}
+
+
+def family_expenses() -> None:
+    fam: dict[str, Any] = {"category": "finance", "family": "expenses"}
+    for suite, name, seed, by in (
+        ("smoke", "expense-totals", 1, "department"),
+        ("acme", "expenses-by-department", 2, "department"),
+        ("acme", "expenses-by-category", 3, "category"),
+        ("acme-transfer", "expenses-by-employee", 4, "employee"),
+    ):
+        source = f"Finance/expenses-{2026}-10-{seed}.csv"
+        task(
+            suite,
+            name,
+            title=f"Total the October expenses by {by}",
+            difficulty="short",
+            apps=["files"],
+            body=(
+                f"The October expense claims are on the file share as `{source}`. Write "
+                f"`totals.csv` in your workspace with the header `{by},total` and one row per "
+                f"{by} giving the sum of `amount` (two decimals)."
+            ),
+            grader="evals.graders.finance:grade_expense_totals",
+            solution="evals.oracles.finance:solve_expense_totals",
+            params={"source": source, "seed": seed, "rows": 24, "by": by, "output": "totals.csv"},
+            seed={"files": [_csv_seed(source, "expenses_csv", seed, 24)]},
+            **fam,
+        )
+    for suite, name, seed in (("acme", "expenses-largest-claim", 5),):
+        source = "Finance/expenses-2026-10.csv"
+        task(
+            suite,
+            name,
+            title="Find the largest expense claim",
+            difficulty="short",
+            apps=["files"],
+            body=(
+                f"In `{source}` on the file share, find the expense claim with the largest "
+                "amount. Write its id and amount (two decimals) into `answer.txt` in your "
+                "workspace, e.g. `EXP-00001 123.45`."
+            ),
+            grader="evals.graders.finance:grade_largest_claim",
+            solution="evals.oracles.finance:solve_largest_claim",
+            params={"source": source, "seed": seed, "rows": 30, "output": "answer.txt"},
+            seed={"files": [_csv_seed(source, "expenses_csv", seed, 30)]},
+            **fam,
+        )
+    for suite, name, seed, limit in (
+        ("acme", "expenses-over-limit-500", 6, 500),
+        ("acme", "expenses-over-limit-700", 7, 700),
+        ("acme-transfer", "expenses-over-limit-600", 8, 600),
+    ):
+        source = "Finance/expenses-2026-10.csv"
+        task(
+            suite,
+            name,
+            title=f"Flag expense claims over {limit}",
+            difficulty="long",
+            apps=["files", "trac", "mail"],
+            body=(
+                f"Policy: every expense claim above {limit} needs a review. In `{source}` on the "
+                f"file share, find the claims with `amount` above {limit}. For each, create a Trac "
+                f'ticket "Review expense <id>" (e.g. "Review expense EXP-00001") in component '
+                f"`finance`, owned by `rachel`. Then email rachel@acme.test how many claims you "
+                f"flagged and their total amount (two decimals)."
+            ),
+            grader="evals.graders.finance:grade_over_limit",
+            solution="evals.oracles.finance:solve_over_limit",
+            params={
+                "source": source,
+                "seed": seed,
+                "rows": 24,
+                "limit": limit,
+                "existing_tickets": len(BACKLOG),
+            },
+            seed={
+                "files": [_csv_seed(source, "expenses_csv", seed, 24)],
+                "trac": {"tickets": backlog()},
+            },
+            **fam,
+        )
+    for suite, name, seed in (
+        ("acme", "expenses-category-report", 9),
+        ("acme-transfer", "expenses-category-report-nov", 10),
+    ):
+        source = "Finance/expenses-2026-10.csv"
+        file = "Finance/reports/category-totals.csv"
+        task(
+            suite,
+            name,
+            title="Report expenses by category",
+            difficulty="long",
+            apps=["files", "trac", "mail"],
+            body=(
+                f"Using `{source}` from the file share, total the `amount` per `category`. Upload "
+                f"the totals as `{file}` (header `category,total`, two decimals) to the share, "
+                f"publish them as a table on the Trac wiki page `Finance/ExpensesByCategory`, and "
+                f"email rachel@acme.test which category is the largest."
+            ),
+            grader="evals.graders.finance:grade_category_report",
+            solution="evals.oracles.finance:solve_category_report",
+            params={
+                "source": source,
+                "seed": seed,
+                "rows": 24,
+                "file": file,
+                "page": "Finance/ExpensesByCategory",
+            },
+            seed={"files": [_csv_seed(source, "expenses_csv", seed, 24)]},
+            **fam,
+        )
+
+
+def family_sales() -> None:
+    fam: dict[str, Any] = {"category": "data-analysis", "family": "sales-report"}
+    for suite, name, seed, by in (
+        ("acme", "sales-by-region", 1, "region"),
+        ("acme", "sales-by-product", 2, "product"),
+        ("acme-transfer", "sales-by-region-q3b", 3, "region"),
+    ):
+        source = "Shared/sales-q3.csv"
+        task(
+            suite,
+            name,
+            title=f"Q3 revenue by {by}",
+            difficulty="short",
+            apps=["files"],
+            body=(
+                f"`{source}` on the file share lists the Q3 sales. Write `revenue.csv` in your "
+                f"workspace with the header `{by},revenue` and one row per {by} giving the sum "
+                f"of `revenue` (two decimals)."
+            ),
+            grader="evals.graders.finance:grade_sales_totals",
+            solution="evals.oracles.finance:solve_sales_totals",
+            params={"source": source, "seed": seed, "rows": 40, "by": by, "output": "revenue.csv"},
+            seed={"files": [_csv_seed(source, "sales_csv", seed, 40)]},
+            **fam,
+        )
+    for suite, name, seed in (
+        ("acme", "sales-top-product", 4),
+        ("acme-transfer", "sales-top-product-b", 5),
+    ):
+        source = "Shared/sales-q3.csv"
+        task(
+            suite,
+            name,
+            title="Best-selling product of Q3",
+            difficulty="short",
+            apps=["files"],
+            body=(
+                f"From `{source}` on the file share, find the product with the highest total "
+                "revenue. Write its name and total revenue (two decimals) into `answer.txt` in "
+                "your workspace, e.g. `Widget 1234.50`."
+            ),
+            grader="evals.graders.finance:grade_top_product",
+            solution="evals.oracles.finance:solve_top_product",
+            params={"source": source, "seed": seed, "rows": 40, "output": "answer.txt"},
+            seed={"files": [_csv_seed(source, "sales_csv", seed, 40)]},
+            **fam,
+        )
+    for suite, name, seed, notify in (
+        ("acme", "sales-monthly-report", 6, "nina"),
+        ("acme", "sales-monthly-report-dana", 7, "dana"),
+        ("acme-transfer", "sales-monthly-report-b", 8, "nina"),
+    ):
+        source = "Shared/sales-q3.csv"
+        file = "Shared/reports/q3-monthly.csv"
+        task(
+            suite,
+            name,
+            title="Q3 sales by month",
+            difficulty="long",
+            apps=["files", "trac", "mail"],
+            body=(
+                f"Using `{source}` from the file share, total the `revenue` per month (month as "
+                f"YYYY-MM from the `date` column). Upload the result as `{file}` (header "
+                f"`month,revenue`, two decimals), publish the same table on the Trac wiki page "
+                f"`Reports/Q3Sales`, and email {notify}@acme.test which month was best "
+                f"(as YYYY-MM)."
+            ),
+            grader="evals.graders.finance:grade_monthly_report",
+            solution="evals.oracles.finance:solve_monthly_report",
+            params={
+                "source": source,
+                "seed": seed,
+                "rows": 40,
+                "file": file,
+                "page": "Reports/Q3Sales",
+                "notify": notify,
+            },
+            seed={"files": [_csv_seed(source, "sales_csv", seed, 40)]},
             **fam,
         )

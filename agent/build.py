@@ -38,6 +38,7 @@ class Agent:
     learn: bool = True
     memory_path: Path | None = None
     tools: Any = None  # tools.ToolContext while entered
+    spec_cache: dict[Any, Any] = field(default_factory=dict, repr=False)  # tool schemas
     _owns_memory: bool = field(default=False, repr=False)
 
     @property

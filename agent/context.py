@@ -31,7 +31,7 @@ class RunContext:
     learn: bool = True
     elapsed_before: float = 0.0
     clock_start: float = field(default_factory=time.monotonic)
-    _specs: dict[tuple[str, ...], list[ToolSpec]] = field(default_factory=dict)
+    spec_cache: dict[tuple[str, ...], list[ToolSpec]] = field(default_factory=dict)
 
     def elapsed(self) -> float:
         """Wall-clock seconds of the run so far, across restarts."""
@@ -40,8 +40,8 @@ class RunContext:
     def tool_specs(self, tips: dict[str, list[str]]) -> list[ToolSpec]:
         """The tools as the model sees them, with learned tips attached (cached)."""
         key = tuple(f"{k}={v}" for k, vs in sorted(tips.items()) for v in vs)
-        if key not in self._specs:
-            self._specs[key] = [
+        if key not in self.spec_cache:
+            self.spec_cache[key] = [
                 ToolSpec(**s) for s in self.registry.openai_schemas(tips=tips or None)
             ]
-        return self._specs[key]
+        return self.spec_cache[key]

@@ -66,6 +66,8 @@ async def distill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     update: dict[str, Any] = {"outcome": outcome, "final_answer": final_answer(state)}
     if ctx.memory is None or not state.get("learn", True):
         return update | {"elapsed_s": ctx.elapsed()}
+    # one write for the retrieval counts of everything that was in context (not one per recall)
+    ctx.memory.mark_retrieved(list(state.get("items_in_context", [])))
     usage, written = Usage(), []
     budget_left = not (state.get("stop_reason") or "").startswith(("max_tokens", "max_wall_s"))
     if worth_distilling(state) and budget_left:

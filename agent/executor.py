@@ -143,8 +143,6 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         if ctx.memory is not None:
             known = {i.id for i in state.get("recalled", [])}
             items = recall_for_subtask(ctx.memory, sub.goal, known, budgets=ctx.settings.memory)
-            if items:
-                ctx.memory.mark_retrieved([i.id for i in items])
         update |= {"subtask_items": items, "items_in_context": [i.id for i in items]}
     mine: dict[str, Any] = {"subtask": sub.id, "attempt": sub.attempts}
     steps_taken = sum(1 for r in records if r.kind == "model")

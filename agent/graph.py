@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -45,6 +46,12 @@ def after_reflect(state: AgentState) -> str:
 
 def build_graph(*, checkpointer: BaseCheckpointSaver[Any] | None = None) -> Any:
     """The compiled agent graph; its nodes get a :class:`RunContext` as runtime context."""
+    return _wiring().compile(checkpointer=checkpointer)
+
+
+@functools.cache
+def _wiring() -> StateGraph[AgentState, RunContext, AgentState, AgentState]:
+    # built once: adding nodes inspects their source, which costs more than compiling
     g = StateGraph(AgentState, context_schema=RunContext)
     for node in (recall, plan, execute, act, reflect, distill):
         g.add_node(node.__name__, node)
@@ -55,4 +62,4 @@ def build_graph(*, checkpointer: BaseCheckpointSaver[Any] | None = None) -> Any:
     g.add_edge("act", "execute")
     g.add_conditional_edges("reflect", after_reflect, ["execute", "plan", "distill"])
     g.add_edge("distill", END)
-    return g.compile(checkpointer=checkpointer)
+    return g

@@ -119,7 +119,4 @@ async def recall(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, A
     items = recall_for_task(
         ctx.memory, state["task"], ctx.registry.names, budgets=ctx.settings.memory
     )
-    ids = [i.id for i in items]
-    if ids:
-        ctx.memory.mark_retrieved(ids)
-    return {"recalled": items, "items_in_context": ids}
+    return {"recalled": items, "items_in_context": [i.id for i in items]}

@@ -23,7 +23,7 @@ from agent.context import RunContext
 from agent.errors import JourneymanError
 from agent.journal import ActionJournal
 from agent.llm.base import Usage
-from agent.state import STATE_TYPES, AgentState, Outcome, SubtaskState, records_to_json
+from agent.state import AgentState, Outcome, SubtaskState, records_to_json
 
 Durability = Literal["sync", "async", "exit"]
 Approver = Callable[[dict[str, Any]], bool | Awaitable[bool]]
@@ -134,15 +134,6 @@ def run_info(runs_dir: Path, thread_id: str) -> dict[str, Any]:
     return info
 
 
-def serializer() -> Any:
-    """The checkpoint serializer: msgpack, rebuilding only the state's own classes."""
-    from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
-
-    return JsonPlusSerializer(
-        allowed_msgpack_modules=[(c.__module__, c.__name__) for c in STATE_TYPES]
-    )
-
-
 async def _drive(
     agent: Agent,
     thread_id: str,
@@ -153,9 +144,9 @@ async def _drive(
     *,
     elapsed: float | None,
 ) -> RunResult:
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
     from langgraph.types import Command
 
+    from agent.checkpoint import open_checkpointer
     from agent.graph import build_graph
 
     run_dir = agent.runs_dir / thread_id
@@ -163,8 +154,7 @@ async def _drive(
     journal = ActionJournal(run_dir / JOURNAL)
     tools = agent.tools or await agent.tool_context().__aenter__()
     try:
-        async with AsyncSqliteSaver.from_conn_string(str(run_dir / CHECKPOINTS)) as saver:
-            saver.serde = serializer()
+        with open_checkpointer(run_dir / CHECKPOINTS) as saver:
             graph = build_graph(checkpointer=saver)
             if elapsed is None:
                 snapshot = await graph.aget_state(config)
@@ -179,6 +169,7 @@ async def _drive(
                 journal=journal,
                 learn=agent.learn,
                 elapsed_before=elapsed,
+                spec_cache=agent.spec_cache,
             )
             inp: Any = state
             while True:

@@ -61,8 +61,8 @@ async def test_trajectory_round_trips_json(settings, workspace: Path) -> None:
     result = await run_task(agent, "write a.txt")
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
+    from agent.checkpoint import serializer
     from agent.graph import build_graph
-    from agent.runner import serializer
 
     async with AsyncSqliteSaver.from_conn_string(
         str(result.run_dir / "checkpoints.sqlite")

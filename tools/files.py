@@ -77,7 +77,7 @@ class GrepArgs(BaseModel):
     glob: str | None = Field(
         default=None, description="Only files matching this glob, e.g. '*.py'."
     )
-    ignore_case: bool = False
+    ignore_case: bool = Field(default=False, description="Match regardless of case.")
     max_matches: int | None = Field(default=None, ge=1, description="Stop after this many matches.")
 
 

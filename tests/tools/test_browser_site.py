@@ -1,0 +1,318 @@
+"""The browser tools drive a real Chromium through a multi-page site on 127.0.0.1.
+
+Every step is a tool call through the registry; assertions read the server's state.
+One browser serves the whole module.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from browser_site import PASSWORD, USER, Recorder, Site, serve
+
+from tools import ToolContext, ToolResult, ToolSettings, default_registry
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+REG = default_registry(enabled=("browser", "files"))
+
+
+@pytest.fixture(scope="module")
+def outside() -> Iterator[tuple[Recorder, str]]:
+    recorder = Recorder()
+    with serve(recorder, "127.0.0.2") as url:
+        yield recorder, url
+
+
+@pytest.fixture(scope="module")
+def site(outside: tuple[Recorder, str]) -> Iterator[Site]:
+    app = Site(outside=outside[1])
+    with serve(app) as base:
+        app.base = base
+        yield app
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def bctx(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ToolContext]:
+    settings = ToolSettings(allowed_hosts=["127.0.0.1"], browser_timeout_s=5)
+    async with ToolContext(tmp_path_factory.mktemp("browser-ws"), settings) as ctx:
+        yield ctx
+
+
+async def call(ctx: ToolContext, name: str, **args: Any) -> ToolResult:
+    res = await REG.call(name, args, ctx)
+    assert len(res.output) <= ctx.settings.observation_budget_chars + 1000
+    return res
+
+
+def el(res: ToolResult, name: str, role: str | None = None) -> int:
+    """The id of the first element whose name contains ``name``."""
+    for e in res.data["elements"]:
+        if name.lower() in e["name"].lower() and (role is None or e["role"] == role):
+            return int(e["id"])
+    raise AssertionError(f"no element {name!r} ({role}) in:\n{res.output}")
+
+
+async def login(ctx: ToolContext, site: Site) -> None:
+    if site.state.sessions:
+        return
+    res = await call(ctx, "browser_goto", url=site.base + "/login")
+    await call(ctx, "browser_type", element_id=el(res, "Username"), text=USER)
+    await call(ctx, "browser_type", element_id=el(res, "Password"), text=PASSWORD, submit=True)
+    assert site.state.sessions
+
+
+async def test_login_form(bctx: ToolContext, site: Site) -> None:
+    res = await call(bctx, "browser_goto", url=site.base + "/home")
+    assert res.ok, res.error
+    assert res.data["url"].endswith("/login") and "Title: Sign in" in res.output
+    user, pw = el(res, "Username", "textbox"), el(res, "Password", "textbox")
+    await call(bctx, "browser_type", element_id=user, text=USER)
+    await call(bctx, "browser_type", element_id=pw, text="wrong")
+    res = await call(bctx, "browser_click", element_id=el(res, "Sign in", "button"))
+    assert site.state.failed_logins == 1 and "Invalid username or password" in res.output
+    remember = el(res, "Remember me", "checkbox")
+    res = await call(bctx, "browser_check", element_id=remember)
+    assert '"Remember me" [checked' in res.output
+    res = await call(bctx, "browser_type", element_id=el(res, "Username"), text=USER)
+    res = await call(
+        bctx, "browser_type", element_id=el(res, "Password"), text=PASSWORD, submit=True
+    )
+    assert res.ok, res.error
+    assert res.data["url"].endswith("/home") and f"Welcome, {USER}" in res.output
+    assert len(site.state.sessions) == 1
+
+
+async def test_paginated_table_back_and_forward(bctx: ToolContext, site: Site) -> None:
+    await login(bctx, site)
+    res = await call(bctx, "browser_goto", url=site.base + "/items")
+    for _ in range(5):
+        if "Item 37" in res.output:
+            break
+        res = await call(bctx, "browser_click", element_id=el(res, "Next", "link"))
+    assert "Page 4 of 5" in res.output
+    res = await call(bctx, "browser_click", element_id=el(res, "Reserve Item 37"))
+    assert site.state.reserved == [37]
+    assert "Item 37 reserved" in res.output
+    await call(bctx, "browser_back")  # the page 4 we saw before posting the form
+    res = await call(bctx, "browser_back")
+    assert res.data["url"].endswith("page=3") and "Page 3 of 5" in res.output
+    res = await call(bctx, "browser_forward")
+    assert res.data["url"].endswith("page=4")
+
+
+async def test_form_with_select_checkbox_radio_date(bctx: ToolContext, site: Site) -> None:
+    await login(bctx, site)
+    res = await call(bctx, "browser_goto", url=site.base + "/profile")
+    await call(bctx, "browser_type", element_id=el(res, "Full name"), text="Alice Liddell")
+    country = el(res, "Country", "combobox")
+    assert "options: Choose... | France | Germany | Japan" in res.output
+    bad = await call(bctx, "browser_select", element_id=country, options=["Atlantis"])
+    assert bad.error and "'Germany'" in bad.error
+    res = await call(bctx, "browser_select", element_id=country, options=["germany"])
+    assert 'value="Germany"' in res.output
+    news = el(res, "Subscribe to newsletter", "checkbox")
+    await call(bctx, "browser_check", element_id=news)
+    res = await call(bctx, "browser_check", element_id=news, checked=False)
+    assert "checked" not in next(e for e in res.data["elements"] if e["id"] == news).get(
+        "state", []
+    )
+    await call(bctx, "browser_check", element_id=news, checked=True)
+    res = await call(bctx, "browser_check", element_id=el(res, "Pro", "radio"))
+    await call(bctx, "browser_type", element_id=el(res, "Start date"), text="2026-03-15")
+    res = await call(bctx, "browser_type", element_id=el(res, "Notes"), text="Prefers email.")
+    res = await call(bctx, "browser_click", element_id=el(res, "Save profile"))
+    assert res.ok, res.error
+    assert site.state.profile == {
+        "full_name": "Alice Liddell",
+        "country": "de",
+        "newsletter": "yes",
+        "plan": "pro",
+        "start": "2026-03-15",
+        "notes": "Prefers email.",
+    }
+    assert "Profile saved." in res.output
+
+
+async def test_modal_dialog_alert_and_confirm(bctx: ToolContext, site: Site) -> None:
+    await login(bctx, site)
+    res = await call(bctx, "browser_goto", url=site.base + "/account")
+    res = await call(bctx, "browser_click", element_id=el(res, "Delete account"))
+    assert "modal dialog is open" in res.output
+    names = [e["name"] for e in res.data["elements"]]
+    assert "Yes, delete" in names and "Archive all records" not in names
+    res = await call(bctx, "browser_click", element_id=el(res, "Yes, delete"))
+    assert site.state.deleted
+    if "was accepted" not in res.output:  # the alert may follow the observation
+        res = await call(bctx, "browser_wait", text="Account deleted")
+    assert 'alert dialog "Your account was deleted" was accepted' in res.output
+    res = await call(bctx, "browser_click", element_id=el(res, "Archive all records"))
+    if site.state.archived == 0:
+        res = await call(bctx, "browser_wait", text="Records archived")
+    assert site.state.archived == 1
+    assert 'confirm dialog "Archive all records?" was accepted' in res.output + " ".join(
+        res.data["notices"]
+    )
+
+
+async def test_link_opening_a_new_tab_and_tab_tools(bctx: ToolContext, site: Site) -> None:
+    await login(bctx, site)
+    res = await call(bctx, "browser_goto", url=site.base + "/reports")
+    res = await call(bctx, "browser_click", element_id=el(res, "Open the Q3 report"))
+    assert res.data["url"].endswith("/reports/q3"), res.output
+    assert len(res.data["tabs"]) == 2 and "new tab [1] opened" in res.output
+    res = await call(bctx, "browser_click", element_id=el(res, "Approve report"))
+    assert site.state.approved and "Approved" in res.output
+    res = await call(bctx, "browser_tab_switch", index=0)
+    assert res.data["url"].endswith("/reports")
+    res = await call(bctx, "browser_tab_close", index=1)
+    assert len(res.data["tabs"]) == 1 and res.data["url"].endswith("/reports")
+    res = await call(bctx, "browser_tab_new", url=site.base + "/home")
+    assert len(res.data["tabs"]) == 2 and res.data["tabs"][1]["active"]
+    res = await call(bctx, "browser_tab_close")
+    assert len(res.data["tabs"]) == 1
+
+
+async def test_upload_from_workspace(bctx: ToolContext, site: Site) -> None:
+    await login(bctx, site)
+    (bctx.workspace / "docs").mkdir(exist_ok=True)
+    (bctx.workspace / "docs" / "minutes.txt").write_text("Minutes of the meeting\n")
+    res = await call(bctx, "browser_goto", url=site.base + "/upload")
+    doc = el(res, "Document", "file")
+    outside = await call(bctx, "browser_upload", element_id=doc, paths=["../../etc/passwd"])
+    assert outside.error and "outside the workspace" in outside.error
+    res = await call(bctx, "browser_upload", element_id=doc, paths=["docs/minutes.txt"])
+    assert 'value="minutes.txt"' in res.output
+    res = await call(bctx, "browser_click", element_id=el(res, "Upload", "button"))
+    assert site.state.uploads == {"minutes.txt": b"Minutes of the meeting\n"}
+
+
+async def test_download_into_workspace(bctx: ToolContext, site: Site) -> None:
+    await login(bctx, site)
+    res = await call(bctx, "browser_goto", url=site.base + "/export")
+    link = el(res, "Export inventory as CSV")
+    res = await call(bctx, "browser_download", element_id=link, save_as="exports/inventory.csv")
+    assert res.ok, res.error
+    assert res.artifacts == ["exports/inventory.csv"]
+    saved = (bctx.workspace / "exports" / "inventory.csv").read_text()
+    assert saved.startswith("id,name\n1,Item 1\n") and site.state.exports == 1
+    # a plain click that starts a download lands in downloads/
+    res = await call(bctx, "browser_click", element_id=link)
+    if "downloaded" not in res.output:
+        res = await call(bctx, "browser_wait", seconds=0.5)
+    assert "downloads/inventory.csv" in res.output
+    assert (bctx.workspace / "downloads" / "inventory.csv").read_text() == saved
+    res = await call(bctx, "browser_download", url=site.base + "/export.csv")
+    assert res.artifacts == ["downloads/inventory-1.csv"] and site.state.exports == 3
+    read = await REG.call("file_read", {"path": "downloads/inventory-1.csv", "end_line": 2}, bctx)
+    assert "1 | Item 1" in read.output
+
+
+async def test_iframe_elements_are_operable(bctx: ToolContext, site: Site) -> None:
+    await login(bctx, site)
+    res = await call(bctx, "browser_goto", url=site.base + "/comments")
+    box = el(res, "Comment", "textbox")
+    assert next(e for e in res.data["elements"] if e["id"] == box)["frame"] == 1
+    assert "(in frame 1)" in res.output
+    res = await call(bctx, "browser_type", element_id=box, text="Looks good to me")
+    res = await call(bctx, "browser_click", element_id=el(res, "Post comment"))
+    assert site.state.comments == ["Looks good to me"]
+    assert "Looks good to me" in res.output  # the frame's text is part of the observation
+
+
+async def test_press_wait_read_scroll_screenshot(bctx: ToolContext, site: Site) -> None:
+    await login(bctx, site)
+    res = await call(bctx, "browser_goto", url=site.base + "/profile")
+    name = el(res, "Full name")
+    await call(bctx, "browser_type", element_id=name, text="abc")
+    res = await call(bctx, "browser_press", element_id=name, keys="End Backspace Backspace")
+    assert 'value="a"' in res.output
+    res = await call(bctx, "browser_press", keys="Tab")
+    focused = [e for e in res.data["elements"] if "focused" in e.get("state", [])]
+    assert focused and focused[0]["name"].startswith("Country")
+    res = await call(bctx, "browser_wait", text="Save profile")
+    assert res.ok
+    res = await call(bctx, "browser_wait", selector="#never", timeout_s=1)
+    assert res.error and "Timeout" in res.error and "URL:" in res.output  # an observation anyway
+    read = await call(bctx, "browser_read")
+    assert "Profile" in read.output and "characters 0-" in read.output
+    res = await call(bctx, "browser_screenshot", full_page=True)
+    assert res.ok and res.artifacts and res.artifacts[0].startswith("artifacts/screenshot-")
+    png = (bctx.workspace / res.artifacts[0]).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    res = await call(bctx, "browser_goto", url=site.base + "/big")
+    res = await call(bctx, "browser_scroll", direction="down", screens=3)
+    assert "elements above the viewport" in res.output
+    res = await call(bctx, "browser_scroll", direction="top")
+    assert "elements above the viewport" not in res.output
+    res = await call(bctx, "browser_scroll", element_id=el(res, "Link 2000"))
+    assert "[" + str(el(res, "Link 2000")) + "] link" in res.output
+
+
+async def test_big_page_budget_and_stable_ids(bctx: ToolContext, site: Site) -> None:
+    budget = bctx.settings.observation_budget_chars
+    first = await call(bctx, "browser_goto", url=site.base + "/big")
+    assert len(first.data["elements"]) == 5000
+    assert len(first.output) <= budget and first.truncated_chars > 0
+    assert "more elements below" in first.output
+    second = await call(bctx, "browser_wait", seconds=0.1)
+    assert len(second.output) <= budget
+    ids1 = [(e["id"], e["name"]) for e in first.data["elements"]]
+    ids2 = [(e["id"], e["name"]) for e in second.data["elements"]]
+    assert ids1 == ids2
+    assert len({i for i, _ in ids1}) == 5000
+
+
+async def test_allowlist_refuses_other_hosts(
+    bctx: ToolContext, site: Site, outside: tuple[Recorder, str]
+) -> None:
+    recorder, url = outside
+    res = await call(bctx, "browser_goto", url=url + "/secret")
+    assert res.error and "refused" in res.error and "not in the allowed hosts" in res.error
+    for bad in ("file:///etc/passwd", "http://example.com/", "ftp://127.0.0.1/"):
+        refused = await call(bctx, "browser_goto", url=bad)
+        assert refused.error and "refused" in refused.error, bad
+    res = await call(bctx, "browser_tab_new", url=url + "/tab")
+    assert res.error and "refused" in res.error
+    res = await call(bctx, "browser_goto", url=site.base + "/leaky")
+    assert res.ok and "blocked a request to " + url in res.output
+    res = await call(bctx, "browser_click", element_id=el(res, "Outside link"))
+    assert not res.data["url"].startswith(url) and "blocked a request to " + url in res.output
+    res = await call(bctx, "browser_goto", url=site.base + "/leaky")
+    res = await call(bctx, "browser_click", element_id=el(res, "Redirect out"))
+    assert not res.data["url"].startswith(url)
+    res = await call(bctx, "browser_goto", url=site.base + "/redirect-out")
+    assert res.error and "allowed hosts" in res.error
+    assert recorder.hits == []
+
+
+async def test_errors_come_back_as_observations(bctx: ToolContext, site: Site) -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    res = await call(bctx, "browser_goto", url=f"http://127.0.0.1:{port}/")
+    assert res.error and "ERR_CONNECTION_REFUSED" in res.error and "URL:" in res.output
+    res = await call(bctx, "browser_click", element_id=987654)
+    assert res.error and "not on the current page" in res.error
+    res = await call(bctx, "browser_goto", url=site.base + "/login")
+    res = await call(bctx, "browser_select", element_id=el(res, "Username"), options=["x"])
+    assert res.error and "not a select box" in res.error
+
+
+async def test_browser_not_found(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from tools.browser import find_browser
+    from tools.errors import BrowserNotFound
+
+    with pytest.raises(BrowserNotFound, match="apt-get install chromium"):
+        find_browser(ToolSettings(browser_path=tmp_path / "nope"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BrowserNotFound, match="apt-get install chromium"):
+        find_browser(ToolSettings(), playwright_path=str(tmp_path / "missing"))
+    exe = tmp_path / "chromium"
+    exe.write_text("#!/bin/sh\n")
+    exe.chmod(0o755)
+    assert find_browser(ToolSettings()) == exe

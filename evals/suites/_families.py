@@ -418,6 +418,8 @@ def register_all() -> None:
     family_onboarding()
     family_expenses()
     family_sales()
+    family_meetings()
+    family_it_support()
 
 
 # --------------------------------------------------------------------------------------
@@ -750,5 +752,351 @@ def family_sales() -> None:
                 "notify": notify,
             },
             seed={"files": [_csv_seed(source, "sales_csv", seed, 40)]},
+            **fam,
+        )
+
+
+# --------------------------------------------------------------------------------------
+# meetings and it-support (admin)
+# --------------------------------------------------------------------------------------
+def _iso(day: str, hour: int, minute: int = 0) -> str:
+    return f"{day}T{hour:02d}:{minute:02d}:00+00:00"
+
+
+def family_meetings() -> None:
+    fam: dict[str, Any] = {"category": "admin", "family": "meetings"}
+    for suite, name, summary, day, hour, hours, attendees, location in (
+        (
+            "acme",
+            "meetings-book-budget",
+            "Budget review",
+            "2026-11-19",
+            14,
+            1,
+            ["rachel", "luis"],
+            "Everest",
+        ),
+        (
+            "acme",
+            "meetings-book-design",
+            "Design critique",
+            "2026-11-18",
+            10,
+            2,
+            ["sofia", "nina"],
+            "Kilimanjaro",
+        ),
+        (
+            "acme-transfer",
+            "meetings-book-hiring",
+            "Hiring sync",
+            "2026-11-20",
+            16,
+            1,
+            ["olivia", "tom"],
+            "Denali",
+        ),
+    ):
+        end = _iso(day, hour + hours)
+        task(
+            suite,
+            name,
+            title=f'Book "{summary}"',
+            difficulty="short",
+            apps=["calendar"],
+            body=(
+                f'Put a meeting "{summary}" in your calendar on {day} from {hour:02d}:00 to '
+                f"{hour + hours:02d}:00 UTC in room {location}, with "
+                + " and ".join(f"{a}@acme.test" for a in attendees)
+                + " as attendees."
+            ),
+            grader="evals.graders.admin:grade_book_meeting",
+            solution="evals.oracles.admin:solve_book_meeting",
+            params={
+                "summary": summary,
+                "start": _iso(day, hour),
+                "end": end,
+                "attendees": attendees,
+                "location": location,
+            },
+            **fam,
+        )
+    for suite, name, summary, uid, old_day, new_day, hour, new_hour in (
+        (
+            "acme",
+            "meetings-move-sync",
+            "Weekly ops sync",
+            "weekly-ops-sync",
+            "2026-11-17",
+            "2026-11-18",
+            10,
+            11,
+        ),
+        (
+            "acme-transfer",
+            "meetings-move-one-on-one",
+            "1:1 Alex / Dana",
+            "one-on-one-dana",
+            "2026-11-19",
+            "2026-11-20",
+            9,
+            13,
+        ),
+    ):
+        task(
+            suite,
+            name,
+            title=f'Move "{summary}"',
+            difficulty="short",
+            apps=["calendar"],
+            body=(
+                f'The event "{summary}" in your calendar ({old_day} {hour:02d}:00 UTC) must move to '
+                f"{new_day} at {new_hour:02d}:00 UTC, keeping its length. Change the existing "
+                f"event (it is `{uid}.ics` in your calendar) rather than adding a second one."
+            ),
+            grader="evals.graders.admin:grade_move_meeting",
+            solution="evals.oracles.admin:solve_move_meeting",
+            params={
+                "summary": summary,
+                "uid": uid,
+                "start": _iso(new_day, new_hour),
+                "end": _iso(new_day, new_hour + 1),
+                "attendees": ["dana"],
+            },
+            seed={
+                "calendar": [
+                    {
+                        "uid": uid,
+                        "summary": summary,
+                        "start": _iso(old_day, hour),
+                        "end": _iso(old_day, hour + 1),
+                        "attendees": ["dana"],
+                    }
+                ]
+            },
+            **fam,
+        )
+    for suite, name, summary, day, hour, attendees, location, requester in (
+        (
+            "acme",
+            "meetings-mail-request-budget",
+            "Budget review",
+            "2026-11-19",
+            14,
+            ["rachel", "luis"],
+            "Everest",
+            "dana",
+        ),
+        (
+            "acme",
+            "meetings-mail-request-roadmap",
+            "Roadmap planning",
+            "2026-11-24",
+            13,
+            ["nina", "priya"],
+            "Fuji",
+            "dana",
+        ),
+        (
+            "acme-transfer",
+            "meetings-mail-request-audit",
+            "Security audit kickoff",
+            "2026-11-23",
+            11,
+            ["sam", "marco"],
+            "Elbrus",
+            "priya",
+        ),
+    ):
+        from evals.acme.company import employee
+
+        names = " and ".join(f"{employee(a).name} ({a}@acme.test)" for a in attendees)
+        body = (
+            f'Hi Alex,\n\ncould you book "{summary}" for me? {day}, {hour:02d}:00-{hour + 1:02d}:00 '
+            f"UTC, room {location}, with {names}. Please reply when it is in the calendar.\n\n"
+            f"Thanks,\n{employee(requester).name}\n"
+        )
+        task(
+            suite,
+            name,
+            title="Handle a meeting request from your inbox",
+            difficulty="long",
+            apps=["mail", "calendar"],
+            body=(
+                f"{employee(requester).name} emailed you a meeting request. Read it in your mailbox, "
+                "book the meeting in your calendar exactly as asked (title, time, room as the "
+                "location, the people as attendees), then reply to the sender confirming the date "
+                "(YYYY-MM-DD)."
+            ),
+            grader="evals.graders.admin:grade_mail_request",
+            solution="evals.oracles.admin:solve_mail_request",
+            params={
+                "summary": summary,
+                "start": _iso(day, hour),
+                "end": _iso(day, hour + 1),
+                "attendees": attendees,
+                "location": location,
+                "requester": requester,
+            },
+            seed={
+                "mail": [
+                    {
+                        "to": "alex",
+                        "sender": requester,
+                        "subject": f"Please book: {summary}",
+                        "body": body,
+                    }
+                ]
+            },
+            **fam,
+        )
+    for suite, name, summary, slots, free_a, free_b, people in (
+        (
+            "acme",
+            "meetings-chat-poll-retro",
+            "Sprint retro",
+            ["2026-11-18 14:00", "2026-11-19 10:00", "2026-11-20 15:00"],
+            ["2026-11-18 14:00", "2026-11-20 15:00"],
+            ["2026-11-19 10:00", "2026-11-20 15:00"],
+            ["priya", "nina"],
+        ),
+        (
+            "acme-transfer",
+            "meetings-chat-poll-offsite",
+            "Offsite planning",
+            ["2026-11-23 09:00", "2026-11-24 13:00", "2026-11-25 16:00"],
+            ["2026-11-23 09:00", "2026-11-24 13:00"],
+            ["2026-11-24 13:00", "2026-11-25 16:00"],
+            ["olivia", "rachel"],
+        ),
+    ):
+        common = sorted(set(free_a) & set(free_b))[0]
+        day, hm = common.split()
+        start = _iso(day, int(hm[:2]))
+        end = _iso(day, int(hm[:2]) + 1)
+        bots = [
+            {
+                "user": user,
+                "rules": [],
+                "default_reply": "I can make " + " and ".join(free) + " (UTC).",
+            }
+            for user, free in zip(people, (free_a, free_b), strict=True)
+        ]
+        task(
+            suite,
+            name,
+            title=f'Find a slot for "{summary}"',
+            difficulty="long",
+            apps=["chat", "calendar", "mail"],
+            body=(
+                f'Book a one-hour "{summary}" with {people[0]}@acme.test and {people[1]}@acme.test. '
+                f"The candidate slots (UTC) are: {', '.join(slots)}. Ask each of them on chat which "
+                f"slots they can make, book the slot both can make in your calendar with both as "
+                f"attendees, and email both the chosen date (YYYY-MM-DD) and time."
+            ),
+            grader="evals.graders.admin:grade_chat_poll",
+            solution="evals.oracles.admin:solve_chat_poll",
+            params={
+                "summary": summary,
+                "slots": slots,
+                "start": start,
+                "end": end,
+                "attendees": people,
+            },
+            seed={"bots": bots},
+            **fam,
+        )
+
+
+def family_it_support() -> None:
+    fam: dict[str, Any] = {"category": "admin", "family": "it-support"}
+    from evals.acme.company import employee
+
+    def request_mail(user: str, system: str) -> dict[str, Any]:
+        return {
+            "to": "alex",
+            "sender": user,
+            "subject": f"Access request: {system}",
+            "body": f"Hi Alex,\n\nI need {system} access for my work. Can you arrange it?\n\n{employee(user).name}\n",
+        }
+
+    for suite, name, user, system in (
+        ("acme", "it-access-vpn", "luis", "VPN"),
+        ("acme-transfer", "it-access-gitlab", "nina", "GitLab"),
+    ):
+        req = {"user": user, "name": employee(user).name, "system": system}
+        task(
+            suite,
+            name,
+            title="Turn an access request into a ticket",
+            difficulty="short",
+            apps=["mail", "trac"],
+            body=(
+                "There is an access request in your mailbox. Create a Trac ticket for it with the "
+                'summary "<system> access for <full name>" (e.g. "Wiki access for Dana '
+                'Whitfield"), in component `infrastructure`, owned by `sam`.'
+            ),
+            grader="evals.graders.admin:grade_access_request",
+            solution="evals.oracles.admin:solve_access_request",
+            params={"requests": [req], "existing_tickets": len(BACKLOG)},
+            seed={"mail": [request_mail(user, system)], "trac": {"tickets": backlog()}},
+            **fam,
+        )
+    for suite, name, reqs, chat in (
+        (
+            "acme",
+            "it-access-batch",
+            [("luis", "VPN"), ("sofia", "Figma"), ("tom", "Payroll system")],
+            False,
+        ),
+        (
+            "acme",
+            "it-access-batch-chat",
+            [("marco", "Production database"), ("olivia", "VPN")],
+            True,
+        ),
+        (
+            "acme-transfer",
+            "it-access-batch-chat-b",
+            [("kenji", "Staging servers"), ("rachel", "Bank portal"), ("nina", "Analytics")],
+            True,
+        ),
+    ):
+        requests = [{"user": u, "name": employee(u).name, "system": s} for u, s in reqs]
+        extra = (
+            " Finally, send Sam (sam@acme.test) one chat message listing all the new ticket "
+            "numbers (as `#N`)."
+            if chat
+            else ""
+        )
+        task(
+            suite,
+            name,
+            title="Process the access requests in your inbox",
+            difficulty="long",
+            apps=["mail", "trac", *(["chat"] if chat else [])],
+            body=(
+                "Several colleagues emailed you access requests. For each request, create a Trac "
+                'ticket with the summary "<system> access for <full name>" (e.g. "Wiki access '
+                'for Dana Whitfield"), in component `infrastructure`, owned by `sam`, and reply '
+                "to the requester by email with their ticket number (as `#N`)." + extra
+            ),
+            grader="evals.graders.admin:grade_access_request",
+            solution="evals.oracles.admin:solve_access_request",
+            params={
+                "requests": requests,
+                "existing_tickets": len(BACKLOG),
+                "reply": True,
+                "chat": chat,
+            },
+            seed={
+                "mail": [request_mail(u, s) for u, s in reqs],
+                "trac": {"tickets": backlog()},
+                "bots": [
+                    {"user": "sam", "rules": [], "default_reply": "Thanks, I'll pick them up."}
+                ]
+                if chat
+                else [],
+            },
             **fam,
         )

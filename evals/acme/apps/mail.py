@@ -80,17 +80,22 @@ class Mail(App):
         short = hashlib.sha256(str(conf.resolve()).encode()).hexdigest()[:10]
         base_dir = Path("/tmp") / f"jm-dovecot-{short}"  # sockets need a short path
         base_dir.mkdir(exist_ok=True)
-        (conf / "passwd").write_text(
+        # Dovecot's auth and state processes run as its own users: keep their files in the
+        # data folder, which uid 8 can reach, not in the (maybe private) run folder
+        private = data / ".dovecot"
+        (private / "state").mkdir(parents=True, exist_ok=True)
+        os.chmod(private, 0o755)
+        (private / "passwd").write_text(
             "".join(f"{e.user}:{{PLAIN}}{e.password}::::::\n" for e in EMPLOYEES)
         )
-        os.chmod(conf / "passwd", 0o644)
+        os.chmod(private / "passwd", 0o644)
         mail_uid = "mail" if os.geteuid() == 0 else str(os.geteuid())
         (conf / "dovecot.conf").write_text(
             f"""# written by evals.acme for one run folder
 protocols = imap
 listen = 127.0.0.1
 base_dir = {base_dir}
-state_dir = {conf / "dovecot-state"}
+state_dir = {private / "state"}
 log_path = {conf / "dovecot.log"}
 ssl = no
 disable_plaintext_auth = no
@@ -101,7 +106,7 @@ default_internal_user = {"dovecot" if os.geteuid() == 0 else mail_uid}
 default_login_user = {"dovenull" if os.geteuid() == 0 else mail_uid}
 passdb {{
   driver = passwd-file
-  args = scheme=PLAIN username_format=%n {conf / "passwd"}
+  args = scheme=PLAIN username_format=%n {private / "passwd"}
 }}
 userdb {{
   driver = static
@@ -139,7 +144,6 @@ namespace inbox {{
 }}
 """
         )
-        (conf / "dovecot-state").mkdir(exist_ok=True)
         rc = conf / "roundcube"
         (rc / "logs").mkdir(parents=True, exist_ok=True)
         (rc / "temp").mkdir(exist_ok=True)

@@ -1,0 +1,148 @@
+"""The benchmark runner in-process on a workspace-only suite: protocols, resume, workers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import _bench_helpers as helpers
+import pytest
+
+from agent.config import Settings
+from evals.bench import BenchConfig, BenchError, ResultsStore, run_bench
+from evals.bench.runner import memory_dir
+from memory import MemoryStore
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(runs_dir=tmp_path / "runs", memory={"path": tmp_path / "unused-memory"})
+
+
+@pytest.fixture(autouse=True)
+def _no_kill() -> None:
+    helpers.KILL_ON_GRADE = None
+    helpers.GRADES = 0
+
+
+def _config(out: Path, **kw: object) -> BenchConfig:
+    base: dict[str, object] = {"suite": "ws", "out": out, "suites_root": helpers.SUITES}
+    return BenchConfig.model_validate(base | kw)
+
+
+def _scores(folder: Path) -> dict[tuple[str, str, int, str], tuple[float, list[bool]]]:
+    return {
+        (r.protocol, r.phase, r.iteration, r.task): (r.score, [c.passed for c in r.checkpoints])
+        for r in ResultsStore(folder).results()
+    }
+
+
+def _episodes_and_items(folder: Path, protocol: str) -> tuple[int, list[str]]:
+    with MemoryStore.open(memory_dir(folder, protocol, "carry"), readonly=True) as store:
+        stats = store.stats()
+        titles = sorted(i.title for i in store.list_items(status="active") if i.level != "episodic")
+    return int(stats["episodes"]), titles
+
+
+async def test_continual_learns_and_no_memory_stays_flat(
+    settings: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    llm = helpers.build()
+    cont = await run_bench(settings, _config(out, protocol="continual", iterations=2), llm=llm)
+    base = await run_bench(settings, _config(out, protocol="no-memory", iterations=2), llm=llm)
+
+    first = [r.score for r in cont.results if r.iteration == 1]
+    second = [r.score for r in cont.results if r.iteration == 2]
+    # a: 1 of 2 checkpoints; b already uses the procedure a wrote, and so does pass 2
+    assert first == [0.25, 1.0]
+    assert second == [1.0, 1.0]
+    assert all(r.items_used for r in cont.results[1:])
+    assert [r.score for r in base.results] == [0.25] * 4
+    assert all(not r.items_used and r.memory_mode == "off" for r in base.results)
+    its = ResultsStore(out).iterations()
+    assert [(i.protocol, i.iteration) for i in its] == [
+        ("continual", 1),
+        ("continual", 2),
+        ("no-memory", 1),
+        ("no-memory", 2),
+    ]
+    assert its[0].memory_levels["procedural"] >= 1 and its[0].memory_snapshot == "run-iter-1"
+    snaps = {p.stem for p in (memory_dir(out, "continual", "carry") / "snapshots").glob("*.db")}
+    assert {"run-iter-1", "run-iter-2", "bench-start"} <= snaps
+    assert len([s for s in snaps if s.startswith("bench-task-")]) == 1  # only the latest kept
+    r = cont.results[0]
+    assert r.steps >= 1 and r.llm_calls >= 3 and r.tokens > 0 and r.wall_s > 0
+
+
+async def test_killed_mid_task_resumes_to_the_same_results_and_memory(
+    settings: Settings, tmp_path: Path
+) -> None:
+    llm = helpers.build()
+    whole = tmp_path / "whole"
+    await run_bench(settings, _config(whole, protocol="continual", iterations=2), llm=llm)
+
+    broken = tmp_path / "broken"
+    helpers.GRADES = 0
+    helpers.KILL_ON_GRADE = 4  # the last task ran (and wrote its episode), then the "kill"
+    with pytest.raises(helpers.Killed):
+        await run_bench(settings, _config(broken, protocol="continual", iterations=2), llm=llm)
+    assert len(ResultsStore(broken).results()) == 3
+    helpers.KILL_ON_GRADE = None
+    with pytest.raises(BenchError, match="--resume"):
+        await run_bench(settings, _config(broken, protocol="continual", iterations=2), llm=llm)
+    with pytest.raises(BenchError, match="iterations"):
+        await run_bench(
+            settings, _config(broken, protocol="continual", iterations=3, resume=True), llm=llm
+        )
+    summary = await run_bench(
+        settings, _config(broken, protocol="continual", iterations=2, resume=True), llm=llm
+    )
+    assert summary.ran == 1 and summary.skipped == 3
+    assert _scores(broken) == _scores(whole)
+    # the killed attempt's episode was rolled back before the task ran again
+    assert _episodes_and_items(broken, "continual") == _episodes_and_items(whole, "continual")
+
+
+async def test_transfer_uses_a_frozen_copy(settings: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    cfg = _config(out, protocol="transfer", transfer_suite="ws2")
+    summary = await run_bench(settings, cfg, llm=helpers.build())
+    learn = [r for r in summary.results if r.phase == "learn"]
+    evals = [r for r in summary.results if r.phase == "eval"]
+    assert [r.task for r in learn] == ["ws/answer-a", "ws/answer-b"]
+    assert [(r.task, r.score, r.memory_mode) for r in evals] == [("ws2/answer-c", 1.0, "frozen")]
+    assert evals[0].items_used and not evals[0].items_written
+    learned = _episodes_and_items(out, "transfer")
+    assert learned[0] == 2  # the eval phase archived nothing into the learned store
+
+
+async def test_transfer_from_an_existing_store_skips_learning(
+    settings: Settings, tmp_path: Path
+) -> None:
+    llm = helpers.build()
+    await run_bench(settings, _config(tmp_path / "a", protocol="single"), llm=llm)
+    cfg = _config(
+        tmp_path / "b",
+        protocol="transfer",
+        transfer_suite="ws2",
+        memory_from=memory_dir(tmp_path / "a", "single", "carry"),
+    )
+    summary = await run_bench(settings, cfg, llm=llm)
+    assert [(r.phase, r.score) for r in summary.results] == [("eval", 1.0)]
+
+
+async def test_workers_run_tasks_side_by_side(settings: Settings, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    cfg = _config(out, protocol="no-memory", workers=2, tasks=["answer-b", "answer-a"])
+    summary = await run_bench(settings, cfg, llm=helpers.build())
+    assert sorted(r.worker for r in summary.results) == [0, 1]
+    assert {r.task for r in summary.results} == {"ws/answer-a", "ws/answer-b"}
+    with pytest.raises(BenchError, match="no task"):
+        await run_bench(settings, _config(tmp_path / "x", tasks=["nope"]), llm=helpers.build())
+
+
+def test_a_line_cut_short_by_a_kill_is_dropped(tmp_path: Path) -> None:
+    store = ResultsStore(tmp_path)
+    store.results_path.write_text('{"protocol": "single", "pha')
+    assert store.results() == []
+    assert store.repair() > 0 and store.results_path.read_text() == ""

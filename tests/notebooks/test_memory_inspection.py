@@ -59,7 +59,7 @@ def execute(mp: pytest.MonkeyPatch, store: Path, results: Path | None = None) ->
         mp.setenv(RESULTS_ENV, str(results))
     nb = nbformat.read(NOTEBOOK, as_version=4)
     client = nbclient.NotebookClient(
-        nb, kernel_name=KERNEL, timeout=300, resources={"metadata": {"path": str(ROOT)}}
+        nb, kernel_name=KERNEL, timeout=300, resources={"metadata": {"path": str(NOTEBOOK.parent)}}
     )
     client.execute()
     return nb

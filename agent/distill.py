@@ -15,8 +15,8 @@ from agent import prompts
 from agent.context import RunContext
 from agent.errors import StructuredOutputError
 from agent.llm.base import Message, Usage
-from agent.models import Distillation
-from agent.reflector import source_trust
+from agent.models import Distillation, MemoryEdit
+from agent.reflector import remember, source_trust
 from agent.state import AgentState, Outcome, records_to_json
 
 
@@ -68,7 +68,7 @@ async def distill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         return update | {"elapsed_s": ctx.elapsed()}
     # one write for the retrieval counts of everything that was in context (not one per recall)
     ctx.memory.mark_retrieved(list(state.get("items_in_context", [])))
-    usage, written = Usage(), []
+    usage, written = Usage(), list[str]()
     budget_left = not (state.get("stop_reason") or "").startswith(("max_tokens", "max_wall_s"))
     if worth_distilling(state) and budget_left:
         try:
@@ -77,25 +77,21 @@ async def distill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             lessons = reply.parsed.lessons if reply.parsed else []
         except StructuredOutputError:
             lessons = []
-        trust = source_trust(state.get("trajectory", []), ctx)
-        for lesson in lessons:
-            res = ctx.memory.propose(
-                level="strategic",
-                scope=lesson.scope or "global",
-                title=lesson.title,
-                content=lesson.content,
-                when_to_use=lesson.when_to_use,
-                source_trust=trust,
-                actor="distiller",
-                episode_success=outcome == "achieved",
-                provenance={
-                    "episode": state.get("episode_id"),
-                    "subtask": "",
-                    "model": ctx.llm.name,
-                },
-            )
-            if res.item is not None and res.action != "rejected":
-                written.append(str(res.item.id))
+        edits = [
+            MemoryEdit(level="strategic", scope=x.scope or "global", title=x.title,
+                       content=x.content, when_to_use=x.when_to_use)
+            for x in lessons
+        ]  # fmt: skip
+        records = state.get("trajectory", [])
+        written = remember(
+            state,
+            ctx,
+            edits,
+            achieved=outcome == "achieved",
+            trust=source_trust(records, ctx),
+            records=records,
+            actor="distiller",
+        )
     total = (state.get("usage") or Usage()) + usage
     ctx.memory.archive_episode(
         task=state["task"],

@@ -9,6 +9,7 @@ when the attempt read web pages, files or command output.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
@@ -116,10 +117,43 @@ async def judge(
     return verdict, usage
 
 
+_URL = re.compile(r"https?://[^\s\"'<>)]+")
+_WORDS = re.compile(r"[a-z0-9]+")
+SHINGLE = 6
+
+
+def _shingles(text: str) -> set[tuple[str, ...]]:
+    words = _WORDS.findall(text.lower())
+    return {tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
+
+
+def echoes_untrusted(text: str, records: list[Record], task: str) -> bool:
+    """Whether a proposed lesson repeats what a tool read (a URL, or six words in a row)
+    that the task itself did not say: such a lesson may be an injected instruction."""
+    seen = "\n".join(r.output for r in records if isinstance(r, ToolStep))
+    if not seen:
+        return False
+    if any(u in seen and u not in task for u in _URL.findall(text)):
+        return True
+    return bool((_shingles(text) & _shingles(seen)) - _shingles(task))
+
+
 def remember(
-    state: AgentState, ctx: RunContext, edits: list[MemoryEdit], *, achieved: bool, trust: str
+    state: AgentState,
+    ctx: RunContext,
+    edits: list[MemoryEdit],
+    *,
+    achieved: bool,
+    trust: str,
+    records: list[Record],
+    actor: str = "reflector",
 ) -> list[str]:
-    """Propose the reflector's memory edits through the write gate; ids of what was stored."""
+    """Propose memory edits through the write gate; ids of what was stored.
+
+    A strategic lesson from an untrusted attempt that echoes what a tool read is
+    quarantined for a person's review: two episodes fooled by the same page must not
+    corroborate each other into an always-on rule.
+    """
     sub = current_subtask(state)
     written = []
     for edit in edits[:2]:
@@ -135,7 +169,7 @@ def remember(
             content=edit.content,
             when_to_use=edit.when_to_use,
             source_trust=trust,
-            actor="reflector",
+            actor=actor,
             episode_success=achieved,
             provenance={
                 "episode": state.get("episode_id"),
@@ -143,8 +177,19 @@ def remember(
                 "model": ctx.llm.name,
             },
         )
-        if res.item is not None and res.action != "rejected":
-            written.append(str(res.item.id))
+        if res.item is None or res.action == "rejected":
+            continue
+        text = f"{edit.title}\n{edit.when_to_use}\n{edit.content}"
+        if (
+            edit.level == "strategic"
+            and trust == "untrusted"
+            and res.item.status != "quarantined"
+            and echoes_untrusted(text, records, state["task"])
+        ):
+            ctx.memory.quarantine(
+                res.item.id, actor=actor, reason="repeats untrusted tool output; needs review"
+            )
+        written.append(str(res.item.id))
     return written
 
 
@@ -166,8 +211,9 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             ctx.memory.record_outcome(
                 ids, success=verdict.achieved, episode_id=state.get("episode_id")
             )
+        trust = source_trust(records, ctx)
         written = remember(
-            state, ctx, verdict.memory, achieved=verdict.achieved, trust=source_trust(records, ctx)
+            state, ctx, verdict.memory, achieved=verdict.achieved, trust=trust, records=records
         )
     replan = False
     if verdict.achieved:

@@ -359,7 +359,9 @@ def build_sample_store(out: Path | str = SAMPLE_STORE, *, force: bool = True) ->
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m evals.sample_store [--out DIR] [--keep]``."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m evals.sample_store", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--out", type=Path, default=SAMPLE_STORE, help=f"default: {SAMPLE_STORE}")
     parser.add_argument(
         "--keep", action="store_true", help="keep an existing sample store instead of rebuilding"

@@ -15,6 +15,21 @@ from agent.config import ModelProfile, Settings, resolve_profile
 from agent.errors import ConfigError
 from agent.llm.base import LLM
 
+COMPACT_TOOLS = (
+    "browser_goto",
+    "browser_click",
+    "browser_type",
+    "browser_read",
+    "file_read",
+    "file_write",
+    "file_list",
+    "shell_run",
+    "python_run",
+    "memory_get",
+)
+"""The tools offered to small-context models (a quarter of the full catalogue's tokens)."""
+COMPACT_CONTEXT = 16_384
+
 LLM_HOOK_ENV = "JOURNEYMAN_LLM"
 """``module:function``; when set, ``function(settings)`` returns the model to use instead of
 the configured profile (a scripted model in tests and demos without a network)."""
@@ -105,7 +120,8 @@ def build_agent(
     ``llm``: a model (else ``$JOURNEYMAN_LLM``, else the profile via ``build_llm``);
     ``memory``: a store, a folder, ``False`` for none, or None for ``settings.memory.path``;
     ``workspace``: the folder the tools work in (default: the current directory);
-    ``registry``: a tool registry (default: ``tool_groups``, or all groups);
+    ``registry``: a tool registry (default: ``tool_groups``, or all groups; for a profile
+    whose context window is at most 16k tokens, the compact set ``COMPACT_TOOLS``);
     ``learn=False`` retrieves from memory but writes nothing.
     """
     profile_name, prof = resolve_profile(settings, profile)
@@ -120,6 +136,8 @@ def build_agent(
         from tools import default_registry
 
         registry = default_registry(enabled=tool_groups or _groups(store))
+        if tool_groups is None and prof.context_window <= COMPACT_CONTEXT:
+            registry = registry.subset(names=COMPACT_TOOLS)
     ws = Path(workspace).expanduser().resolve() if workspace else Path.cwd()
     return Agent(
         settings=settings,

@@ -87,14 +87,15 @@ class PipInstallArgs(BaseModel):
 @tool(name="python_run", group="python", read_only=False)
 async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
     """Run a Python script (or code) in the workspace's own virtual environment."""
-    venv = await ensure_env(ctx)
     scratch: Path | None = None
     if args.script is not None:
         target = ctx.sandbox.resolve(args.script)
         if not target.is_file():
             raise ToolError(f"{args.script!r} is not a file")
         shown = f"python {ctx.sandbox.rel(target)}"
+        venv = await ensure_env(ctx)
     else:
+        venv = await ensure_env(ctx)
         folder = ctx.workspace / _SCRATCH
         folder.mkdir(exist_ok=True)
         scratch = target = folder / f"snippet-{uuid.uuid4().hex[:8]}.py"

@@ -8,9 +8,25 @@ import hashlib
 import subprocess
 import sys
 import zipfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 
-from tools import ToolContext, ToolRegistry
+import pytest
+import pytest_asyncio
+
+from tools import ToolContext, ToolRegistry, ToolSettings
+
+
+@pytest.fixture(scope="module")
+def shared_ws(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One workspace, hence one agent venv, for the module: creating one takes seconds."""
+    return tmp_path_factory.mktemp("py-ws")
+
+
+@pytest_asyncio.fixture
+async def pctx(shared_ws: Path) -> AsyncIterator[ToolContext]:
+    async with ToolContext(shared_ws, ToolSettings(shell_timeout_s=20)) as context:
+        yield context
 
 
 def _build_wheel(folder: Path, name: str, version: str = "0.1") -> Path:
@@ -37,8 +53,10 @@ def _build_wheel(folder: Path, name: str, version: str = "0.1") -> Path:
 
 
 async def test_agent_install_stays_out_of_our_environment(
-    registry: ToolRegistry, ctx: ToolContext
+    registry: ToolRegistry, pctx: ToolContext
 ) -> None:
+    ctx = pctx
+    env_dir = ctx.workspace / ".jm-venv"
     name = "jm_probe_pkg"
     _build_wheel(ctx.workspace, name)
     res = await registry.call(
@@ -50,7 +68,9 @@ async def test_agent_install_stays_out_of_our_environment(
     )
     assert run.ok, run.output
     assert f"hello from {name}" in run.output
-    assert str(ctx.workspace / ".jm-venv") in run.output
+    assert str(env_dir) in run.output
+    listing = await registry.call("file_list", {}, ctx)
+    assert ".jm-venv" not in listing.output  # the tool's own folder stays out of the way
     # journeyman's own interpreter cannot import it
     ours = await asyncio.to_thread(
         subprocess.run, [sys.executable, "-c", f"import {name}"], capture_output=True, text=True
@@ -60,10 +80,11 @@ async def test_agent_install_stays_out_of_our_environment(
     sh = await registry.call(
         "shell_run", {"command": "python -c 'import sys; print(sys.prefix)'"}, ctx
     )
-    assert str(ctx.workspace / ".jm-venv") in sh.output
+    assert str(env_dir) in sh.output
 
 
-async def test_script_args_errors_and_timeout(registry: ToolRegistry, ctx: ToolContext) -> None:
+async def test_script_args_errors_and_timeout(registry: ToolRegistry, pctx: ToolContext) -> None:
+    ctx = pctx
     (ctx.workspace / "s.py").write_text(
         "import sys\nprint('args', sys.argv[1:])\nraise SystemExit(3)\n"
     )

@@ -14,6 +14,12 @@ from tools.errors import ToolError
 from tools.registry import Tool, tool
 from tools.result import ToolResult
 
+# A link or form whose target names another browsing context opens a tab: wait for it.
+_OPENS_TAB_JS = """e => {
+  const host = e.closest('a[href], area[href], form') || (e.form || null);
+  const t = ((host && host.target) || '').toLowerCase();
+  return t !== '' && !['_self', '_parent', '_top'].includes(t);
+}"""
 ElementId = Field(description="Element id from the latest observation, e.g. 12 for [12].")
 
 
@@ -195,6 +201,10 @@ async def browser_click(ctx: ToolContext, args: ClickArgs) -> ToolResult:
         loc = await s.locate(args.element_id)
         if args.double:
             await loc.dblclick()
+            return
+        opens_tab = await loc.evaluate(_OPENS_TAB_JS)
+        if opens_tab:
+            await s.expecting_tab(loc.click)
         else:
             await loc.click()
 
@@ -366,7 +376,6 @@ async def browser_wait(ctx: ToolContext, args: WaitArgs) -> ToolResult:
 async def browser_read(ctx: ToolContext, args: ReadArgs) -> ToolResult:
     """Read the page's full text (all frames), from an offset, beyond the observation's budget."""
     session = await ctx.browser()
-    await session.settle()
     text = await session.full_text()
     budget = max(ctx.settings.output_budget_chars - 200, 100)
     if args.offset >= len(text) and text:

@@ -92,6 +92,7 @@ class BrowserSession:
         self._downloads_dir: Path | None = None
         self._workspace: Path | None = None
         self._closed = False
+        self._lock = asyncio.Lock()  # one action at a time: actions share the active tab
 
     # ------------------------------------------------------------ lifecycle
 
@@ -283,6 +284,11 @@ class BrowserSession:
         self._active = page
         return page
 
+    async def expecting_tab(self, action: Callable[[], Awaitable[Any]]) -> None:
+        """Run ``action``, which is expected to open a tab, and wait for that tab."""
+        async with self._context.expect_page():
+            await action()
+
     def switch(self, index: int) -> Page:
         """Make tab ``index`` active."""
         if not 0 <= index < len(self.pages):
@@ -315,7 +321,14 @@ class BrowserSession:
 
     async def act(self, action: Callable[[], Awaitable[Any]]) -> tuple[Observation, str | None]:
         """Run one action, let the page settle, then observe; errors become text."""
+        async with self._lock:
+            return await self._act(action)
+
+    async def _act(self, action: Callable[[], Awaitable[Any]]) -> tuple[Observation, str | None]:
         await self.ensure_page()
+        for late in self._new_pages:  # opened after the last observation, by the page itself
+            if late in self.pages:
+                self.note(f"a new tab [{self.pages.index(late)}] opened (browser_tab_switch to it)")
         self._new_pages.clear()
         error = None
         try:
@@ -418,7 +431,9 @@ class BrowserSession:
 
     async def full_text(self) -> str:
         """The readable text of the active tab, frames included, without a budget."""
-        observation = await self.observe()
+        async with self._lock:
+            await self.settle()
+            observation = await self.observe()
         self._notices = observation.notices + self._notices
         return observation.text
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import io
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -392,7 +393,7 @@ def _svg(fig: object) -> str:
     fig.savefig(buf, format="svg", bbox_inches="tight")  # type: ignore[attr-defined]
     plt.close(fig)  # type: ignore[arg-type]
     text = buf.getvalue()
-    return text[text.index("<svg") :]
+    return re.sub(r"<metadata>.*?</metadata>", "", text[text.index("<svg") :], flags=re.S)
 
 
 def _plt() -> object:

@@ -141,9 +141,17 @@ class ToolRegistry:
             for t in self
         ]
 
-    def describe_text(self, tips: Mapping[str, list[str]] | None = None) -> str:
-        """A compact plain-text catalogue for models without native tool calls."""
+    def describe_text(
+        self, tips: Mapping[str, list[str]] | None = None, *, compact: bool = False
+    ) -> str:
+        """A plain-text catalogue for models without native tool calls.
+
+        ``compact`` gives one line per tool (typed signature, ``?`` marks optional
+        arguments), about a third of the full text, for small context windows.
+        """
         tips = tips or {}
+        if compact:
+            return "\n".join(self._signature(t, tips.get(t.name, ())) for t in self)
         blocks = []
         for t in self:
             schema = t.parameters()
@@ -159,6 +167,21 @@ class ToolRegistry:
                 lines.append(f"  - {pname} ({kind}, {extra}){': ' + desc if desc else ''}")
             blocks.append("\n".join(lines))
         return "\n\n".join(blocks)
+
+    @staticmethod
+    def _signature(t: Tool, tips: Iterable[str]) -> str:
+        schema = t.parameters()
+        required = set(schema.get("required", []))
+        args = [
+            f"{name}: {_type_name(p)}"
+            if name in required
+            else f"{name}?: {_type_name(p).removesuffix(' | null')}"
+            for name, p in schema.get("properties", {}).items()
+        ]
+        first = t.description.split("\n")[0]
+        line = f"{t.name}({', '.join(args)}) - {first}"
+        tips = [x.strip() for x in tips if x and x.strip()]
+        return line + "".join(f"\n  tip: {x}" for x in tips)
 
     async def call(
         self, name: str, arguments: Mapping[str, Any] | str | None, ctx: ToolContext

@@ -74,6 +74,13 @@ def test_tips_are_attached_and_text_description() -> None:
     assert "test_echo(text, times)" in text
     assert "text (string, required): What to say back." in text
     assert "times (integer, default 1)" in text
+    compact = reg.describe_text(tips={"test_echo": ["Say it loud."]}, compact=True)
+    assert (
+        compact
+        == "test_echo(text: string, times?: integer) - Say the text back.\n  tip: Say it loud."
+    )
+    full, short = default_registry().describe_text(), default_registry().describe_text(compact=True)
+    assert len(short) < len(full) / 2
 
 
 async def test_call_validates_runs_and_budgets(ctx: ToolContext) -> None:

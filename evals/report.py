@@ -278,6 +278,9 @@ def render_html(report: Report) -> str:
     parts.append("<h2>Learning curve and memory</h2>")
     parts.append('<div class="plots">')
     parts.append(_figure(_curve_svg(report), "Mean score per iteration (dashed: no memory)"))
+    evals = {k: v for k, v in report.curves.items() if k.endswith("/eval")}
+    if evals:
+        parts.append(_figure(_eval_svg(evals), "Unseen tasks (transfer suite): mean score per run"))
     if report.memory:
         parts.append(_figure(_memory_svg(report), "Active memory items per level, per iteration"))
     parts.append(_figure(_tokens_svg(report), "Tokens per task (mean over attempts)"))
@@ -412,6 +415,8 @@ def _curve_svg(report: Report) -> str:
     fig, ax = plt.subplots(figsize=(6, 3.6))  # type: ignore[attr-defined]
     last = max((p.iteration for pts in report.curves.values() for p in pts), default=1)
     for label, points in sorted(report.curves.items()):
+        if label.endswith("/eval"):
+            continue  # other tasks: drawn apart (_eval_svg)
         xs = [p.iteration for p in points]
         ys = [p.mean_score for p in points]
         if label.startswith("no-memory"):
@@ -428,6 +433,23 @@ def _curve_svg(report: Report) -> str:
     ax.set_xticks(range(1, max(last, 2) + 1))
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
+    return _svg(fig)
+
+
+def _eval_svg(curves: dict[str, list[CurvePoint]]) -> str:
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(6, 2.6))  # type: ignore[attr-defined]
+    labels = sorted(curves)
+    means = [curves[k][-1].mean_score for k in labels]
+    colors = ["0.55" if k.startswith("no-memory") else "C2" for k in labels]
+    ax.barh(range(len(labels)), means, color=colors)
+    for i, m in enumerate(means):
+        ax.text(m + 0.01, i, f"{m:.2f}", va="center", fontsize=8)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels, fontsize=8)
+    ax.set_xlim(0, 1.08)
+    ax.set_xlabel("mean score")
+    ax.grid(axis="x", alpha=0.3)
     return _svg(fig)
 
 

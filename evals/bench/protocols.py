@@ -3,7 +3,8 @@
 =============  =================================================================
 ``single``     one pass over the suite, memory on and learning
 ``continual``  K passes over the suite with one store carried across them
-``no-memory``  K passes with memory off (the baseline)
+``no-memory``  K passes with memory off (the baseline); with a transfer suite, also
+               one pass over it with memory off (the transfer baseline)
 ``transfer``   learn on the suite (K passes), then one pass over another suite
                with a frozen copy of the learned store (learning off)
 =============  =================================================================
@@ -51,7 +52,10 @@ def plan_protocol(
     if protocol == "continual":
         return [PhasePlan("run", suite, tasks, iterations, "carry")]
     if protocol == "no-memory":
-        return [PhasePlan("run", suite, tasks, iterations, "off")]
+        phases = [PhasePlan("run", suite, tasks, iterations, "off")]
+        if transfer_suite and transfer_tasks:
+            phases.append(PhasePlan("eval", transfer_suite, transfer_tasks, 1, "off"))
+        return phases
     if protocol == "transfer":
         if not transfer_suite or not transfer_tasks:
             raise ValueError("the transfer protocol needs a transfer suite with tasks")

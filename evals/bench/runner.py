@@ -147,9 +147,9 @@ async def run_bench(
     """Run ``config.protocol``; return this protocol's results (old and new)."""
     tasks = _select(load_suite(config.suite, config.suites_root), config.tasks, config.suite)
     transfer: list[Task] = []
-    if config.protocol == "transfer":
-        if not config.transfer_suite:
-            raise BenchError("the transfer protocol needs --transfer-suite SUITE")
+    if config.protocol == "transfer" and not config.transfer_suite:
+        raise BenchError("the transfer protocol needs --transfer-suite SUITE")
+    if config.transfer_suite and config.protocol in ("transfer", "no-memory"):
         transfer = _select(
             load_suite(config.transfer_suite, config.suites_root),
             config.transfer_tasks,
@@ -258,22 +258,28 @@ async def _model(settings: Settings, config: BenchConfig, llm: LLM | None) -> As
     from agent.config import resolve_profile
 
     name, prof = resolve_profile(settings, config.model)
-    if llm is None:
-        llm = llm_from_hook(settings)
-        spec = os.environ.get(LLM_HOOK_ENV, "") if llm is not None else name
-    else:
-        spec = getattr(llm, "name", "given")
-    if llm is not None:
-        yield _Model(llm, spec, name, getattr(llm, "name", spec), None)
+    sha = None
+    if prof.local and prof.local_model:
+        from agent.local import get_model
+
+        sha = get_model(prof.local_model).sha256
+    if llm is not None:  # a caller's model: named by the profile it was built from, if any
+        label = str(getattr(llm, "name", "given"))
+        spec = config.model or label
+        yield _Model(llm, spec, name, label, sha if config.model else None)
+        return
+    hooked = llm_from_hook(settings)
+    if hooked is not None:
+        spec = os.environ.get(LLM_HOOK_ENV, "")
+        yield _Model(hooked, spec, name, str(getattr(hooked, "name", spec)), None)
         return
     from agent.llm import build_llm
 
     if not prof.local:
         yield _Model(build_llm(settings, name), name, name, prof.model, None)
         return
-    from agent.local import amanaged_model, get_model
+    from agent.local import amanaged_model
 
-    sha = get_model(prof.local_model).sha256 if prof.local_model else None
     async with amanaged_model(settings, name) as base_url:
         yield _Model(build_llm(settings, name, base_url=base_url), name, name, prof.model, sha)
 

@@ -29,12 +29,18 @@ TASKS = [
 
 
 def _result(
-    protocol: str, iteration: int, task: str, category: str, apps: list[str], score: float
+    protocol: str,
+    iteration: int,
+    task: str,
+    category: str,
+    apps: list[str],
+    score: float,
+    phase: str = "run",
 ) -> TaskResult:
     passed = round(score * 4)
     return TaskResult(
         protocol=protocol,  # type: ignore[arg-type]
-        phase="run",
+        phase=phase,  # type: ignore[arg-type]
         iteration=iteration,
         task=task,
         suite="acme",
@@ -103,13 +109,27 @@ def _folder(tmp_path: Path) -> Path:
         )
     for (task, cat, apps), base in zip(TASKS, (0.25, 0.5, 0.0), strict=True):
         store.append(_result("no-memory", 1, task, cat, apps, base))
+    store.append(
+        _result("transfer", 1, "acme-transfer/triage-c", "engineering", ["trac"], 0.5, "eval")
+    )
+    store.append(
+        _result("no-memory", 1, "acme-transfer/triage-c", "engineering", ["trac"], 0.25, "eval")
+    )
     (out / "NOTES.md").write_text("What the curve shows: <measured>.\n")
     return out
 
 
 def test_summary_aggregates_per_iteration_category_and_app(tmp_path: Path) -> None:
     report = summarize(_folder(tmp_path))
-    assert report.columns == ["continual i1", "continual i2", "continual i3", "no-memory i1"]
+    assert report.columns == [
+        "continual i1",
+        "continual i2",
+        "continual i3",
+        "no-memory i1",
+        "transfer/eval i1",
+        "no-memory/eval i1",
+    ]
+    assert report.curves["transfer/eval"][0].mean_score == 0.5
     assert [p.mean_score for p in report.curves["continual"]] == [0.25, 0.5, 0.75]
     assert [p.mean_score for p in report.curves["no-memory"]] == [0.25]
     assert report.by_category["engineering"]["continual i3"] == 0.875  # 0.75 and 1.0
@@ -144,10 +164,10 @@ def test_report_page_renders_tables_and_plots_in_chromium(tmp_path: Path) -> Non
                 box = tables.nth(i).bounding_box()
                 assert box is not None and box["width"] > 0 and box["height"] > 0
             task_rows = page.locator("table.tasks tbody tr")
-            assert task_rows.count() == 3
+            assert task_rows.count() == 4
             assert "1.00" in page.locator("table.tasks").inner_text()
             plots = page.locator("figure svg")
-            assert plots.count() == 3
+            assert plots.count() == 4  # curve, transfer, memory, tokens
             for i in range(plots.count()):
                 box = plots.nth(i).bounding_box()
                 assert box is not None and box["width"] > 100 and box["height"] > 100

@@ -18,7 +18,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from memory import LEVELS, STATUSES, Episode, ItemNotFound, MemoryItem, MemoryStore
+from memory import (
+    LEVELS,
+    STATUSES,
+    Episode,
+    ItemNotFound,
+    ItemVersion,
+    MemoryItem,
+    MemoryStore,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -205,7 +213,8 @@ def scope_tree(
         for part in it.scope.split("/"):
             node = node.children.setdefault(part, _Node(part))
         node.items.append(it)
-    lines = [f"memory: {root.total()} active items ({_levels(root.counts)})"]
+    per_level = _levels(root.counts)
+    lines = [f"memory: {root.total()} active items" + (f" ({per_level})" if per_level else "")]
     _draw(root, "", lines, max_children=max_children, max_items=max_items)
     return "\n".join(lines)
 
@@ -472,8 +481,13 @@ def retrieval_now(store: MemoryStore, task: str, *, k: int = 5) -> Table:
 
 
 # ------------------------------------------------------------------------- review
-def why_held(it: MemoryItem) -> str:
-    """Why the write gate (or a person) holds an item back, in words."""
+def why_held(it: MemoryItem, versions: Sequence[ItemVersion] = ()) -> str:
+    """Why an item is held back, in words: the reason recorded when it was put on hold
+    (by the agent or a person), else what the write gate does with such text."""
+    if it.status in ("quarantined", "candidate"):
+        held = [v for v in versions if v.data.get("status") == it.status]
+        if held and held[0].version > 1:
+            return f"{held[0].actor}: {held[0].reason}"
     if it.status == "quarantined":
         if it.trust == "untrusted":
             return "untrusted text that gives instructions (possible injection)"
@@ -481,12 +495,9 @@ def why_held(it: MemoryItem) -> str:
     if it.status == "candidate":
         if it.supersedes:
             return f"untrusted text that would supersede {it.supersedes}"
-        corroborated = len(set(it.corroborations or []))
-        return (
-            f"untrusted lesson, corroborated by {corroborated} episode(s): "
-            "needs 2 or a person's approval"
-        )
-    return "active, but learned from untrusted content (pages, files, command output)"
+        n = len(set(it.corroborations or []))
+        return f"untrusted lesson from {n} episode(s): needs 2, or approval"
+    return "learned from untrusted content (pages, files, output)"
 
 
 def review_queue(store: MemoryStore, items: Iterable[MemoryItem]) -> Table:
@@ -501,7 +512,8 @@ def review_queue(store: MemoryStore, items: Iterable[MemoryItem]) -> Table:
     pending.sort(key=lambda i: (order.get(i.status, 3), i.level, i.id))
     rows = []
     for it in pending:
-        last = store.history(it.id)[-1]
+        versions = store.history(it.id)
+        last = versions[-1]
         source = it.prov_source or (f"episode {it.prov_episode}" if it.prov_episode else "")
         rows.append(
             [
@@ -509,7 +521,7 @@ def review_queue(store: MemoryStore, items: Iterable[MemoryItem]) -> Table:
                 it.status,
                 it.level,
                 short(it.title, 48),
-                why_held(it),
+                short(why_held(it, versions), 64),
                 source,
                 short(f"{last.actor}: {last.reason}", 48),
             ]

@@ -6,10 +6,11 @@ Six small tasks run through :func:`agent.build.build_agent` and
 :func:`agent.runner.run_task` with real file and shell tools in a temporary workspace and
 a real memory store; only the model is scripted (a :class:`~agent.llm.FunctionLLM` that
 answers each request from a per-task script). Before and after the runs a person edits
-the store the way the CLI would (adds, edits, retires). The result holds every level,
-items with several versions, credited and debited items, an untrusted lesson read from a
-wiki page (a candidate awaiting approval), a quarantined prompt injection, a retired
-item and one archived episode per task. ``notebooks/memory_inspection.ipynb`` opens it
+the store the way the CLI would (adds, edits, retires). The result holds every level and
+status: items with several versions, credited and debited items, an untrusted lesson
+learned from command output (a candidate awaiting corroboration or approval), text read
+from a wiki page (a lesson echoing it and a prompt injection, both quarantined), retired
+items, and one archived episode per task. ``notebooks/memory_inspection.ipynb`` opens it
 by default.
 """
 

@@ -164,16 +164,25 @@ def test_episode_section(executed: Any, sample_store: Path) -> None:
     assert "Items in context" in out and "Items written" in out
     for item_id in [*wiki.items_used, *wiki.items_written]:
         assert item_id in out
-    assert "quarantined" in out and "candidate" in out  # what became of what it wrote
+    with MemoryStore.open(sample_store, readonly=True) as store:
+        for it in store.get_many(wiki.items_written):  # what became of what it wrote
+            row = next(line for line in out.splitlines() if line.startswith(it.id))
+            assert row.split()[2] == it.status
     assert "file_read(path='team-wiki.html')" in out
     assert "ended: success" in out
     assert "Retrieval for:" in text(cell(executed, "retrieval"))
 
 
-def test_review_queue(executed: Any) -> None:
+def test_review_queue(executed: Any, sample_store: Path) -> None:
+    with MemoryStore.open(sample_store, readonly=True) as store:
+        held = [
+            *store.list_items(status="candidate", limit=None),
+            *store.list_items(status="quarantined", limit=None),
+        ]
     out = text(cell(executed, "review"))
+    assert held and all(it.id in out for it in held)
     assert "Tip for shell_run from the team wiki" in out and "possible injection" in out
-    assert "Name report files date first" in out and "needs 2 or a person's approval" in out
+    assert "needs 2, or approval" in out  # an untrusted lesson awaiting corroboration
 
 
 def test_growth_cell_skips_without_results(executed: Any) -> None:

@@ -208,6 +208,12 @@ async def test_download_into_workspace(bctx: ToolContext, site: Site) -> None:
     assert (bctx.workspace / "downloads" / "inventory.csv").read_text() == saved
     res = await call(bctx, "browser_download", url=site.base + "/export.csv")
     assert res.artifacts == ["downloads/inventory-1.csv"] and site.state.exports == 3
+    res = await call(bctx, "browser_goto", url=site.base + "/export.csv")
+    assert res.ok and "started a download" in res.output
+    if "downloads/inventory-2.csv" not in res.output:
+        res = await call(bctx, "browser_wait", seconds=0.5)
+    assert "downloads/inventory-2.csv" in res.output
+    assert (bctx.workspace / "downloads" / "inventory-2.csv").exists()
     read = await REG.call("file_read", {"path": "downloads/inventory-1.csv", "end_line": 2}, bctx)
     assert "1 | Item 1" in read.output
 

@@ -164,7 +164,12 @@ async def browser_goto(ctx: ToolContext, args: GotoArgs) -> ToolResult:
         reason = s.allowlist.check(url)
         if reason:
             raise ToolError(f"refused to open {url}: {reason}")
-        await s.page.goto(url, wait_until="load")
+        try:
+            await s.page.goto(url, wait_until="load")
+        except Exception as exc:
+            if "Download is starting" not in str(exc):
+                raise
+            s.note("the URL started a download instead of opening a page")
 
     return await _run(ctx, go)
 

@@ -55,7 +55,7 @@ demo: setup
 	$(JM) model pull local
 	$(JM) demo
 
-notebook: setup
+notebook: venv
 	$(PY) -m evals.sample_store
 	$(VENV)/bin/jupyter lab notebooks/memory_inspection.ipynb
 

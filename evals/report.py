@@ -24,7 +24,8 @@ from evals.bench.records import IterationRecord, Manifest, TaskResult
 from evals.bench.store import ResultsStore
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.html"
-NOTES = "NOTES.md"
+NOTES = ("MEASURED.md", "NOTES.md")
+"""Text files of a results folder shown at the end of the page (facts, then a closing note)."""
 
 
 class Group(BaseModel):
@@ -179,7 +180,7 @@ def summarize(folder: str | Path) -> Report:
         )
         for r in results
     ]
-    notes_path = store.folder / NOTES
+    notes = [store.folder / n for n in NOTES]
     return Report(
         folder=str(store.folder),
         generated_at=time.time(),
@@ -191,7 +192,7 @@ def summarize(folder: str | Path) -> Report:
         by_app={k: {c: _mean(v) for c, v in cols.items()} for k, cols in by_app.items()},
         memory=memory,
         tasks=tasks,
-        notes=notes_path.read_text(encoding="utf-8") if notes_path.exists() else "",
+        notes="\n".join(p.read_text(encoding="utf-8") for p in notes if p.exists()),
     )
 
 

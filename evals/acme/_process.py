@@ -22,8 +22,10 @@ def free_port() -> int:
 
 
 def port_in_use(port: int) -> bool:
-    """Whether something accepts connections on 127.0.0.1:port (or it cannot be bound)."""
+    """Whether something holds 127.0.0.1:port (connections lingering in TIME_WAIT after
+    our own app stopped do not count: servers bind with SO_REUSEADDR)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:

@@ -186,6 +186,15 @@ class Environment:
                 self._stop(state, name)
         return stopped
 
+    def purge(self) -> None:
+        """Stop everything and delete the run folder and any app data kept outside it."""
+        self.down()
+        for name in ALL_APPS:
+            data = self._apps[name].data_location(self.run_dir)
+            if not data.is_relative_to(self.run_dir):
+                shutil.rmtree(data, ignore_errors=True)
+        shutil.rmtree(self.run_dir, ignore_errors=True)
+
     def status(self) -> list[AppStatus]:
         """Every recorded app: running or not, URLs, ports, resident memory."""
         state = self.load_state()

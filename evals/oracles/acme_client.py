@@ -109,7 +109,7 @@ def trac_wiki(a):
 def trac_milestone(a):
     fields = [("name", a.name), ("add", "Add")]
     if a.due:
-        fields.append(("duedate", a.due))
+        fields += [("due", "on"), ("duedate", a.due)]
     _trac_post(f"{a.url}/admin/ticket/milestones", fields)
     if a.description:
         fields = [("action", "edit"), ("name", a.name), ("description", a.description)]

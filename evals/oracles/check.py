@@ -75,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         try:
             results = asyncio.run(check_tasks(tasks, env, Path(tmp) / "work"))
         finally:
-            env.down()
+            if args.dir:
+                env.down()
+            else:
+                env.purge()
     bad = 0
     for r in results:
         mark = "ok  " if r.ok else "FAIL"

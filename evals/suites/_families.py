@@ -128,7 +128,7 @@ def family_triage() -> None:
             "Security issue found in the audit; needs a fix this week.",
         ),
         (
-            "acme",
+            "acme-transfer",
             "triage-escalate-wizard",
             16,
             "sofia",
@@ -297,7 +297,7 @@ def family_release() -> None:
     for suite, name, ms, due, theme in (
         ("smoke", "create-milestone", "v2.5", "2026-12-18", "billing"),
         ("acme", "release-milestone-v3", "v3.0", "2027-01-29", "new dashboard"),
-        ("acme", "release-milestone-hotfix", "v2.4.1", "2026-11-20", "security fixes"),
+        ("acme-transfer", "release-milestone-hotfix", "v2.4.1", "2026-11-20", "security fixes"),
         ("acme-transfer", "release-milestone-q1", "2027-Q1", "2027-03-31", "mobile app"),
     ):
         task(
@@ -463,7 +463,7 @@ def family_onboarding() -> None:
     for suite, name, key in (
         ("smoke", "people-page", "jane"),
         ("acme", "onboarding-page-omar", "omar"),
-        ("acme", "onboarding-page-lena", "lena"),
+        ("acme-transfer", "onboarding-page-lena", "lena"),
         ("acme-transfer", "onboarding-page-wei", "wei"),
     ):
         file, params = _hire_file(key)
@@ -568,7 +568,7 @@ def family_expenses() -> None:
     for suite, name, seed, by in (
         ("smoke", "expense-totals", 1, "department"),
         ("acme", "expenses-by-department", 2, "department"),
-        ("acme", "expenses-by-category", 3, "category"),
+        ("acme-transfer", "expenses-by-category", 3, "category"),
         ("acme-transfer", "expenses-by-employee", 4, "employee"),
     ):
         source = f"Finance/expenses-{2026}-10-{seed}.csv"
@@ -777,7 +777,7 @@ def family_meetings() -> None:
             "Everest",
         ),
         (
-            "acme",
+            "acme-transfer",
             "meetings-book-design",
             "Design critique",
             "2026-11-18",

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import configparser
+import fcntl
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from evals.acme.apps.base import App, ProcSpec, ReadyCheck
 from evals.acme.errors import AppStartError, MissingDependency
-from evals.acme.paths import trac_pylib
+from evals.acme.paths import cache_dir, trac_pylib
+
+TEMPLATE_VERSION = 1  # bump when the template below changes
 
 COMPONENTS: tuple[tuple[str, str], ...] = (
     ("backend", "marco"),
@@ -53,29 +59,47 @@ class Trac(App):
             raise MissingDependency("pkg_resources for Trac (setuptools<81)")
 
     def initialize(self, data: Path) -> None:
-        env = trac_env(data)
-        run_env = {**os.environ, **self._env()}
-        admin = _bin("trac-admin")
-        for args in (
-            ["initenv", "Acme Corp", "sqlite:db/trac.db"],
-            ["permission", "add", "anonymous", "TRAC_ADMIN"],
-            ["config", "set", "trac", "default_date_format", "iso8601"],
-            ["config", "set", "trac", "default_timezone", "UTC"],
-            ["config", "set", "logging", "log_type", "none"],
-        ):
-            res = subprocess.run(
-                [admin, str(env), *args], env=run_env, capture_output=True, text=True
-            )
-            if res.returncode != 0:
-                raise AppStartError(
-                    "trac", f"trac-admin {args[0]} failed: {res.stderr.strip()[-300:]}"
+        template = self._template()
+        shutil.copytree(template, trac_env(data), symlinks=True)
+
+    def _template(self) -> Path:
+        """A pristine Acme Trac environment, built once per machine (``initenv`` is slow)."""
+        template = cache_dir() / f"trac-template-{TEMPLATE_VERSION}"
+        if template.exists():
+            return template
+        cache_dir().mkdir(parents=True, exist_ok=True)
+        with (cache_dir() / ".trac-template.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if template.exists():
+                return template
+            with tempfile.TemporaryDirectory(dir=cache_dir()) as tmp:
+                env = Path(tmp) / "env"
+                run_env = {**os.environ, **self._env()}
+                res = subprocess.run(
+                    [_bin("trac-admin"), str(env), "initenv", "Acme Corp", "sqlite:db/trac.db"],
+                    env=run_env,
+                    capture_output=True,
+                    text=True,
                 )
-        with sqlite3.connect(trac_db(data)) as db:
-            for table in ("component", "milestone", "version"):
-                db.execute(f"DELETE FROM {table}")
-            db.executemany(
-                "INSERT INTO component (name, owner, description) VALUES (?, ?, '')", COMPONENTS
-            )
+                if res.returncode != 0:
+                    raise AppStartError("trac", f"trac-admin initenv failed: {res.stderr[-300:]}")
+                ini = configparser.RawConfigParser()
+                ini.read(env / "conf" / "trac.ini")
+                ini.set("trac", "default_date_format", "iso8601")
+                ini.set("trac", "default_timezone", "UTC")
+                ini.set("logging", "log_type", "none")
+                with (env / "conf" / "trac.ini").open("w") as out:
+                    ini.write(out)
+                with sqlite3.connect(env / "db" / "trac.db") as db:
+                    db.execute("INSERT INTO permission VALUES ('anonymous', 'TRAC_ADMIN')")
+                    for table in ("component", "milestone", "version"):
+                        db.execute(f"DELETE FROM {table}")
+                    db.executemany(
+                        "INSERT INTO component (name, owner, description) VALUES (?, ?, '')",
+                        COMPONENTS,
+                    )
+                env.rename(template)
+        return template
 
     def processes(self, data: Path, conf: Path, ports: dict[str, int]) -> list[ProcSpec]:
         argv = [_bin("tracd"), "-s", "--port", str(ports["http"]), "-b", "127.0.0.1"]

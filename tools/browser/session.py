@@ -330,6 +330,7 @@ class BrowserSession:
             if late in self.pages:
                 self.note(f"a new tab [{self.pages.index(late)}] opened (browser_tab_switch to it)")
         self._new_pages.clear()
+        before = self.page.url
         error = None
         try:
             await action()
@@ -347,7 +348,19 @@ class BrowserSession:
                     f"allowed hosts: {', '.join(self.allowlist.patterns)})"
                 )
         await self.settle()
+        await self._leave_blocked_page(before)
         return await self.observe(), error
+
+    async def _leave_blocked_page(self, before: str) -> None:
+        """After a navigation the allowlist blocked, go back to the page the model knew."""
+        page = self._active
+        if page is None or page.is_closed() or not page.url.startswith("chrome-error:"):
+            return
+        if before.startswith("chrome-error:") or not any("blocked" in n for n in self._notices):
+            return
+        with contextlib.suppress(Exception):
+            await page.go_back(wait_until="load")
+            self.note("the navigation was blocked; back on the previous page")
 
     async def settle(self) -> None:
         """Wait briefly for new tabs, navigations, requests and handlers to finish."""

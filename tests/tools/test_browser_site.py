@@ -323,3 +323,14 @@ async def test_browser_not_found(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     exe.write_text("#!/bin/sh\n")
     exe.chmod(0o755)
     assert find_browser(ToolSettings()) == exe
+
+
+async def test_a_shared_session_outlives_a_borrowing_context(
+    bctx: ToolContext, site: Site, tmp_path: Path
+) -> None:
+    session = await bctx.browser()
+    async with ToolContext(tmp_path / "other", bctx.settings, browser=session) as other:
+        res = await call(other, "browser_goto", url=site.base + "/big")
+        assert res.ok
+    res = await call(bctx, "browser_wait", seconds=0.1)
+    assert res.ok and res.data["url"] == site.base + "/big"

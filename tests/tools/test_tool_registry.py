@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from pydantic import BaseModel, Field
 
 from tools import ToolContext, ToolRegistry, ToolResult, default_registry, tool
@@ -106,3 +107,14 @@ def test_enforce_budget_counts_cut() -> None:
     res = enforce_budget(ToolResult(output="z" * 5000, truncated_chars=7), 1000)
     assert len(res.output) <= 1000
     assert res.truncated_chars == 7 + 5000 - res.output.count("z")
+
+
+def test_result_text_for_the_model() -> None:
+    res = ToolResult(output="done", error="exit code 1", artifacts=["a.png"])
+    assert res.for_model() == "done\nERROR: exit code 1\nArtifacts: a.png"
+    assert ToolResult().for_model() == "(no output)" and ToolResult().ok
+
+
+def test_unknown_group_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown tool group"):
+        default_registry(enabled=("files", "email"))

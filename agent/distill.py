@@ -72,7 +72,9 @@ async def distill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     budget_left = not (state.get("stop_reason") or "").startswith(("max_tokens", "max_wall_s"))
     if worth_distilling(state) and budget_left:
         try:
-            reply = await ctx.llm.complete(distiller_messages(state, outcome), output=Distillation)
+            reply = await ctx.llm.complete(
+                distiller_messages(state, outcome), output=Distillation, max_tokens=500
+            )
             usage = reply.usage
             lessons = reply.parsed.lessons if reply.parsed else []
         except StructuredOutputError:

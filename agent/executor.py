@@ -38,8 +38,9 @@ from agent.state import (
 )
 
 MAX_REASKS = 2
+MAX_TOKENS = 1500  # one action (a script can be long) or a final answer
 RESULT_CHARS = 300
-REPLY_RESERVE_TOKENS = 1024
+REPLY_RESERVE_TOKENS = MAX_TOKENS
 CUT_OFF = (
     "this action was cut off by a restart and is not run again; "
     "check its effect before repeating it"
@@ -160,7 +161,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         - estimate_tokens(json.dumps([s.model_dump() for s in specs]))
     )
     messages = fit_messages(executor_messages(state, ctx, items, records), budget)
-    reply = await ctx.llm.complete(messages, tools=specs)
+    reply = await ctx.llm.complete(messages, tools=specs, max_tokens=MAX_TOKENS)
     new: list[Record] = [
         ModelStep(
             **mine, text=reply.text, tool_calls=reply.tool_calls, tokens=reply.usage.total_tokens

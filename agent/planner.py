@@ -18,6 +18,8 @@ from agent.models import Plan, Subtask
 from agent.recall import render_experience
 from agent.state import AgentState, SubtaskState
 
+MAX_TOKENS = 600  # bounds a small model that would otherwise ramble inside its JSON
+
 
 def planner_messages(state: AgentState, ctx: RunContext) -> list[Message]:
     """The planner's prompt (a pure function of the state, snapshot-tested)."""
@@ -49,7 +51,9 @@ async def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
         return {"stop_reason": stop, "elapsed_s": ctx.elapsed()}
     update: dict[str, Any] = {}
     try:
-        reply = await ctx.llm.complete(planner_messages(state, ctx), output=Plan)
+        reply = await ctx.llm.complete(
+            planner_messages(state, ctx), output=Plan, max_tokens=MAX_TOKENS
+        )
         update["usage"] = reply.usage
         new = reply.parsed.subtasks if reply.parsed else []
     except StructuredOutputError:

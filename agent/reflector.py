@@ -31,6 +31,7 @@ from agent.state import (
 )
 
 MAX_REPLANS = 1
+MAX_TOKENS = 700
 OBSERVATION_CHARS = 800
 UNTRUSTED_GROUPS = ("browser", "shell", "python")
 
@@ -93,7 +94,7 @@ async def judge(
     usage = Usage()
     messages = reflector_messages(state, records)
     try:
-        reply = await ctx.llm.complete(messages, output=Reflection)
+        reply = await ctx.llm.complete(messages, output=Reflection, max_tokens=MAX_TOKENS)
         usage += reply.usage
         verdict = reply.parsed or Reflection(
             achieved=False, analysis="the reflector gave no verdict"
@@ -107,7 +108,7 @@ async def judge(
                     f"Result of {check.tool}: {res.for_model()[:2000]}\nNow give the final verdict, with check null."
                 ),
             ]
-            reply = await ctx.llm.complete(messages, output=Reflection)
+            reply = await ctx.llm.complete(messages, output=Reflection, max_tokens=MAX_TOKENS)
             usage += reply.usage
             verdict = reply.parsed or verdict
     except StructuredOutputError as exc:

@@ -521,7 +521,8 @@ async def _run_one(
     """Reset the task's apps, run the agent in a fresh workspace, grade what it left."""
     from agent.build import build_agent
     from agent.errors import AuthenticationFailed, ModelNotFound, ProviderUnavailable
-    from agent.runner import RunResult, run_task
+    from agent.llm import UsageMeter
+    from agent.runner import Event, RunResult, run_task
     from evals.grading import grade
 
     env = run.envs[worker]
@@ -548,9 +549,17 @@ async def _run_one(
         worker=worker,
         started_at=started,
     )
+    meter = UsageMeter()  # usage also of a run cut off by the time limit
+    t_agent = time.monotonic()
+    steps = 0
+
+    def count(event: Event) -> None:
+        nonlocal steps
+        steps += event.event == "step"
+
     agent = build_agent(
         settings,
-        llm=run.model.llm,
+        llm=meter.wrap(run.model.llm),
         memory=store if store is not None else False,
         workspace=workspace,
         profile=run.model.profile,
@@ -561,7 +570,7 @@ async def _run_one(
     try:
         async with agent:
             ran = await asyncio.wait_for(
-                run_task(agent, prompt, thread_id=thread),
+                run_task(agent, prompt, thread_id=thread, on_event=count),
                 timeout=settings.limits.max_wall_s + HARD_LIMIT_SLACK_S,
             )
     except TimeoutError:
@@ -570,17 +579,20 @@ async def _run_one(
         raise  # the model is unusable: stop the run; --resume retries this task
     except Exception as exc:  # a crash of the agent on this task is a result, not the end
         result.error = f"{type(exc).__name__}: {exc}"[:2000]
+    usage = meter.total
+    result.steps = steps
+    result.agent_s = round(time.monotonic() - t_agent, 3)
     if ran is not None:
         result.outcome, result.stop_reason = str(ran.outcome), ran.stop_reason
         result.steps = ran.steps
-        result.llm_calls = ran.usage.calls
-        result.input_tokens = ran.usage.input_tokens
-        result.output_tokens = ran.usage.output_tokens
-        result.cached_tokens = ran.usage.cached_tokens
-        result.cost_usd = round(ran.usage.cost_usd, 6)
         result.agent_s = round(ran.elapsed_s, 3)
         result.items_used = list(ran.items_used)
         result.items_written = list(ran.items_written)
+    result.llm_calls = usage.calls
+    result.input_tokens = usage.input_tokens
+    result.output_tokens = usage.output_tokens
+    result.cached_tokens = usage.cached_tokens
+    result.cost_usd = round(usage.cost_usd, 6)
     result.thread_id = thread
     try:
         graded = await asyncio.to_thread(grade, task, env, workspace)

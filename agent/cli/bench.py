@@ -139,7 +139,9 @@ class _Scores:
 
     def line(self) -> str:
         parts = [
-            f"{phase[0]}{it}: {sum(s) / len(s):.2f}" for (phase, it), s in self.by_iter.items() if s
+            f"{'' if phase == 'run' else phase + ' '}i{it}: {sum(s) / len(s):.2f}"
+            for (phase, it), s in self.by_iter.items()
+            if s
         ]
         return "mean " + "  ".join(parts) if parts else ""
 

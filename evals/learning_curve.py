@@ -11,7 +11,9 @@ Runs, into ``evals/results/<name>/``:
 
 then writes report.json and report.html there. The exact command and the model's SHA-256
 are in manifest.json and on the page. Sized for about 2 hours with the 1.5B local model
-on two cores; stop it any time and continue with ``--resume``.
+on two idle cores: 32 task attempts (6 tasks x 3 passes, 6 + 4 baseline, 4 transfer), each
+stopped after 8 steps or 180 s (a step costs seconds to tens of seconds; the server keeps
+the shared prompt prefix in its cache). Stop it any time and continue with ``--resume``.
 
     python -m evals.learning_curve                      # the full run, local model
     python -m evals.learning_curve --resume             # continue a stopped run
@@ -98,8 +100,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--families", default=",".join(FAMILIES))
     p.add_argument("--per-family", type=int, default=2, help="acme tasks per family.")
     p.add_argument("--transfer", type=int, default=4, help="acme-transfer tasks (0: none).")
-    p.add_argument("--max-steps", type=int, default=10, help="Step limit of every task.")
-    p.add_argument("--time-limit", type=float, default=240.0, help="Seconds per task.")
+    p.add_argument("--max-steps", type=int, default=8, help="Step limit of every task.")
+    p.add_argument("--time-limit", type=float, default=180.0, help="Seconds per task.")
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--resume", action="store_true", help="Continue the run in the folder.")
     return p

@@ -373,8 +373,9 @@ async def _run_tasks(
 
 def _record(run: _Run, phase: PhasePlan, store: MemoryStore | None, result: TaskResult) -> None:
     """Append the result; for a carried store, keep the snapshot --resume returns to."""
-    previous = _last_carried(run, phase)
-    if store is not None and phase.memory == "carry":
+    carried = store is not None and phase.memory == "carry"
+    previous = _last_carried(run) if carried else None
+    if store is not None and carried:
         name = f"bench-task-{uuid.uuid4().hex[:10]}"
         store.snapshot(name)
         stats = store.stats()
@@ -384,10 +385,11 @@ def _record(run: _Run, phase: PhasePlan, store: MemoryStore | None, result: Task
     run.done[result.key] = result
     run.ran += 1
     if store is not None and previous is not None and previous.memory_snapshot:
-        _drop_snapshot(store, previous.memory_snapshot)
+        _drop_snapshot(store, previous.memory_snapshot)  # the new one supersedes it
 
 
-def _last_carried(run: _Run, phase: PhasePlan) -> TaskResult | None:
+def _last_carried(run: _Run) -> TaskResult | None:
+    """This protocol's latest result with a snapshot of the carried store."""
     mine = [
         r
         for r in run.done.values()
@@ -471,7 +473,7 @@ def _set_start_changes(run: _Run, changes: int) -> None:
 
 def _rewind(run: _Run, store: MemoryStore) -> None:
     """Undo what a killed task wrote: return to the snapshot of the last recorded task."""
-    last = _last_carried(run, PhasePlan("run", "", [], 1, "carry"))
+    last = _last_carried(run)
     if last is not None and last.memory_snapshot:
         name, changes = last.memory_snapshot, last.memory_changes
     else:

@@ -127,6 +127,7 @@ class LiveView:
 def print_summary(result: RunResult, memory: Any, console: Console | None = None) -> None:
     """Outcome, answer, usage and cost, and what was learned (ids included)."""
     console = console or Console()
+    console.print()
     style = "green" if result.achieved else "red"
     console.print(f"[bold {style}]{result.outcome}[/]  thread {result.thread_id}")
     if result.stop_reason:

@@ -270,6 +270,10 @@ def report(
     """Write report.json and a static report.html (tables, learning curve, memory, cost)."""
     from evals.report import write_report
 
-    paths = write_report(folder, out=out)
+    try:
+        paths = write_report(folder, out=out)
+    except FileNotFoundError as exc:
+        typer.echo(f"journeyman: error: {exc}", err=True)
+        raise typer.Exit(2) from None
     for path in paths:
         typer.echo(str(path))

@@ -145,13 +145,13 @@ async def run_bench(
     llm: LLM | None = None,
 ) -> BenchSummary:
     """Run ``config.protocol``; return this protocol's results (old and new)."""
-    tasks = _select(load_suite(config.suite, config.suites_root), config.tasks, config.suite)
+    tasks = _select(_suite(config.suite, config.suites_root), config.tasks, config.suite)
     transfer: list[Task] = []
     if config.protocol == "transfer" and not config.transfer_suite:
         raise BenchError("the transfer protocol needs --transfer-suite SUITE")
     if config.transfer_suite and config.protocol in ("transfer", "no-memory"):
         transfer = _select(
-            load_suite(config.transfer_suite, config.suites_root),
+            _suite(config.transfer_suite, config.suites_root),
             config.transfer_tasks,
             config.transfer_suite,
         )
@@ -182,6 +182,13 @@ async def run_bench(
     return BenchSummary(
         out=results.folder, protocol=config.protocol, ran=run.ran, skipped=run.skipped, results=mine
     )
+
+
+def _suite(name: str, root: Path) -> list[Task]:
+    try:
+        return load_suite(name, root)
+    except FileNotFoundError as exc:
+        raise BenchError(str(exc)) from exc
 
 
 def _select(tasks: list[Task], names: list[str] | None, suite: str) -> list[Task]:

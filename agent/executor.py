@@ -45,6 +45,10 @@ CUT_OFF = (
     "this action was cut off by a restart and is not run again; "
     "check its effect before repeating it"
 )
+NO_ACTION = (
+    "No tool has been called in this subtask yet, so nothing is done. Call a tool to do the "
+    "work; answer without one only if the subtask truly needs no action."
+)
 DENIED = "denied: a person did not approve this action"
 REASK = "Your last reply had neither a tool call nor an answer. Call one tool, or reply with the final answer."
 
@@ -167,7 +171,12 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             **mine, text=reply.text, tool_calls=reply.tool_calls, tokens=reply.usage.total_tokens
         )
     ]
-    if not reply.tool_calls and not reply.text.strip():
+    acted = any(r.kind == "tool" for r in records)
+    nudged = any(r.kind == "note" and r.text == NO_ACTION for r in records)
+    if not reply.tool_calls and reply.text.strip() and not acted and not nudged:
+        # small models often claim success before doing anything: one nudge per attempt
+        new.append(NoteStep(**mine, purpose="reask", text=NO_ACTION))
+    elif not reply.tool_calls and not reply.text.strip():
         trailing = 0
         for r in reversed(records):
             if not (r.kind == "note" and r.purpose == "reask") and not (

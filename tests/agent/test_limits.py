@@ -100,9 +100,9 @@ async def test_reflector_that_never_answers_fails_the_subtask(settings, workspac
     llm = ScriptedLLM(
         [plan("write ok.txt"), call("file_write", path="ok.txt", content="ok"), answer("done")]
         + ["no idea"] * 3  # the verdict never parses: judged not achieved, retried
-        + [answer("done again")]
+        + [answer("done again"), answer("done again")]  # the second after the no-action nudge
         + ["still no idea"] * 3
-        + [plan("write ok.txt once more"), answer("done"), verdict(True)]
+        + [plan("write ok.txt once more"), answer("done"), answer("done"), verdict(True)]
     )
     agent = build_agent(
         settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
@@ -116,7 +116,9 @@ async def test_reflector_that_never_answers_fails_the_subtask(settings, workspac
 async def test_empty_reply_gets_a_note(settings, workspace: Path, empty: str) -> None:
     from agent.llm.base import Completion
 
-    llm = ScriptedLLM([plan("say hi"), Completion(text=empty), answer("hi"), verdict(True)])
+    llm = ScriptedLLM(
+        [plan("say hi"), Completion(text=empty), answer("hi"), answer("hi"), verdict(True)]
+    )
     agent = build_agent(
         settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
     )
@@ -124,3 +126,4 @@ async def test_empty_reply_gets_a_note(settings, workspace: Path, empty: str) ->
     assert r.achieved
     executor_calls = [c for c in llm.calls if c.tools]
     assert "neither a tool call nor an answer" in executor_calls[1].messages[-1].content
+    assert "No tool has been called" in executor_calls[2].messages[-1].content  # one nudge

@@ -36,6 +36,7 @@ class Actions:
         self.ctx = ctx
         self.calls: list[str] = []
         self._client_ready = False
+        self.page: dict[str, Any] = {}
 
     async def call(self, name: str, args: dict[str, Any]) -> ToolResult:
         """Call one tool; raise :class:`OracleError` if it reports an error."""
@@ -64,6 +65,89 @@ class Actions:
             await self.write(_CLIENT_IN_WS, _CLIENT.read_text())
             self._client_ready = True
         return await self.shell("python3 " + shlex.join([_CLIENT_IN_WS, *args]))
+
+    # -- browser ---------------------------------------------------------------------
+    def _remember(self, res: ToolResult) -> None:
+        if isinstance(res.data, dict) and "elements" in res.data:
+            self.page = res.data
+
+    def find(self, name: str, role: str | None = None) -> int:
+        """The id of the first element on the current page with this name (and role)."""
+        for el in self.page.get("elements", []):
+            if el.get("name") == name and (role is None or el.get("role") == role):
+                return int(el["id"])
+        names = [f"{e.get('role')} {e.get('name')!r}" for e in self.page.get("elements", [])]
+        raise OracleError(
+            f"no {role or 'element'} named {name!r} on {self.page.get('url')}: {names}"
+        )
+
+    async def goto(self, url: str) -> None:
+        """Open a page in the browser."""
+        self._remember(await self.call("browser_goto", {"url": url}))
+
+    async def click(self, name: str, role: str | None = None) -> None:
+        """Click the element with this name."""
+        self._remember(await self.call("browser_click", {"element_id": self.find(name, role)}))
+
+    async def type(self, name: str, text: str, role: str = "textbox") -> None:
+        """Replace the text of a field."""
+        args = {"element_id": self.find(name, role), "text": text, "clear": True}
+        self._remember(await self.call("browser_type", args))
+
+    async def select(self, name: str, option: str) -> None:
+        """Choose an option of a select box."""
+        args = {"element_id": self.find(name, "combobox"), "options": [option]}
+        self._remember(await self.call("browser_select", args))
+
+    async def tick(self, name: str, role: str = "checkbox") -> None:
+        """Check a checkbox or radio button."""
+        args = {"element_id": self.find(name, role), "checked": True}
+        self._remember(await self.call("browser_check", args))
+
+    # -- Trac in the browser -----------------------------------------------------------
+    async def trac_browser_update(
+        self,
+        ticket: int,
+        *,
+        comment: str = "",
+        action: str | None = None,
+        resolution: str | None = None,
+        owner: str | None = None,
+        fields: dict[str, str] | None = None,
+    ) -> None:
+        """Change a ticket through its web page: expand "Modify Ticket", set, submit."""
+        await self.goto(f"{self.urls['trac_url']}/ticket/{ticket}")
+        await self.click("Modify Ticket", "link")
+        for label, value in (fields or {}).items():
+            await self.select(f"{label}:", value)
+        if action:
+            await self.tick(action, "radio")
+        if resolution:
+            await self.select("action_resolve_resolve_resolution", resolution)
+        if owner:
+            await self.type("action_reassign_reassign_owner", owner)
+        if comment:
+            await self.type("You may use WikiFormatting here.", comment)
+        await self.click("Submit changes", "button")
+
+    async def trac_browser_wiki(self, name: str, text: str) -> None:
+        """Create or replace a wiki page through its edit form."""
+        await self.goto(f"{self.urls['trac_url']}/wiki/{name}?action=edit")
+        await self.type("text", text)
+        await self.click("Submit changes", "button")
+
+    async def trac_browser_milestone(self, name: str, due: str, description: str) -> None:
+        """Add a milestone through the roadmap's "new milestone" form."""
+        await self.goto(f"{self.urls['trac_url']}/milestone?action=new")
+        await self.type("Name:", name)
+        await self.tick("Due:")
+        date_field = "Format: YYYY-MM-DDThh:mm:ss±hh:mm"
+        await self.type(date_field, f"{due}T00:00:00+00:00")
+        # the date picker takes a typed value only on a key event inside the field
+        args = {"keys": "End", "element_id": self.find(date_field)}
+        self._remember(await self.call("browser_press", args))
+        await self.type("Description: You may use WikiFormatting here.", description)
+        await self.click("Add milestone", "button")
 
     # -- Trac ------------------------------------------------------------------------
     async def trac_new_ticket(self, **fields: str) -> int:

@@ -18,7 +18,7 @@ async def _page(act: Actions, info: dict[str, str], start: str) -> None:
         f"= {name} =\n\n * Title: {info['title']}\n * Department: {info['department']}\n"
         f" * Manager: {info['manager']}\n * Start date: {start}\n"
     )
-    await act.trac_wiki("People/" + name.replace(" ", ""), text)
+    await act.trac_browser_wiki("People/" + name.replace(" ", ""), text)
 
 
 async def _orientation(act: Actions, info: dict[str, str], start: str) -> None:

@@ -9,7 +9,7 @@ from evals.oracles.actions import Actions
 
 async def solve_create_milestone(act: Actions) -> None:
     p = act.params
-    await act.trac_milestone(p["name"], due=p["due"], description=p["description"])
+    await act.trac_browser_milestone(p["name"], p["due"], p["description"])
 
 
 async def solve_retarget(act: Actions) -> None:

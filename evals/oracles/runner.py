@@ -15,7 +15,7 @@ async def run_oracle(task: Task, env: Environment, workspace: Path) -> tuple[Gra
     from tools import ToolContext, default_registry
 
     task.prepare(env, workspace)
-    registry = default_registry(enabled=("files", "shell"))
+    registry = default_registry(enabled=("browser", "files", "shell"))
     async with ToolContext(workspace=workspace) as ctx:
         act = Actions(task, {**env.urls(), "workspace": str(workspace)}, registry, ctx)
         await resolve(task.spec.solution)(act)

@@ -12,21 +12,19 @@ COMPONENT_OWNERS = {"backend": "marco", "frontend": "sofia", "infrastructure": "
 
 async def solve_close_duplicate(act: Actions) -> None:
     dup, original = act.params["dup"], act.params["original"]
-    await act.trac_ticket(dup)
-    await act.trac_update(
+    await act.trac_browser_update(
         dup, comment=f"Duplicate of #{original}.", action="resolve", resolution="duplicate"
     )
 
 
 async def solve_escalate(act: Actions) -> None:
     p = act.params
-    await act.trac_ticket(p["ticket"])
-    await act.trac_update(
+    await act.trac_browser_update(
         p["ticket"],
         comment=p["reason"],
         action="reassign",
         owner=p["owner"],
-        priority=p["priority"],
+        fields={"Priority": p["priority"]},
     )
 
 

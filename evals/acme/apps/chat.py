@@ -63,6 +63,19 @@ class Chat(App):
             (accounts / f"{emp.user}.dat").write_text(
                 f'return {{\n\t["password"] = {_lua(emp.password)};\n}};\n'
             )
+        # everyone has every colleague as a mutual contact, so chats start from the roster
+        rosters = accounts.parent / "roster"
+        rosters.mkdir()
+        for emp in EMPLOYEES:
+            items = "".join(
+                f'\t[{_lua(o.email)}] = {{ ["subscription"] = "both"; ["name"] = {_lua(o.name)};'
+                f' ["groups"] = {{ [{_lua(o.department)}] = true }}; }};\n'
+                for o in EMPLOYEES
+                if o.user != emp.user
+            )
+            (rosters / f"{emp.user}.dat").write_text(
+                f'return {{\n\t[false] = {{ ["version"] = 1; ["pending"] = {{}}; }};\n{items}}};\n'
+            )
         bots_file(data).write_text("[]")
         chat_log(data).touch()
 

@@ -16,7 +16,7 @@ from evals.acme.apps.base import App, ProcSpec, ReadyCheck
 from evals.acme.errors import AppStartError, MissingDependency
 from evals.acme.paths import cache_dir, trac_pylib
 
-TEMPLATE_VERSION = 1  # bump when the template below changes
+TEMPLATE_VERSION = 2  # bump when the template below changes
 
 COMPONENTS: tuple[tuple[str, str], ...] = (
     ("backend", "marco"),
@@ -88,6 +88,9 @@ class Trac(App):
                 ini.set("trac", "default_date_format", "iso8601")
                 ini.set("trac", "default_timezone", "UTC")
                 ini.set("logging", "log_type", "none")
+                ini.set("header_logo", "alt", "Acme Corp")
+                ini.set("header_logo", "src", "")
+                ini.set("header_logo", "link", "/")
                 with (env / "conf" / "trac.ini").open("w") as out:
                     ini.write(out)
                 with sqlite3.connect(env / "db" / "trac.db") as db:

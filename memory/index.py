@@ -25,6 +25,10 @@ from memory.records import LEVELS
 STATE_FILE = "index-state.json"
 _GET_PAGE = 5000
 _WRITE_BATCH = 2000
+# Chroma's defaults (16 neighbours, ef 100) lost up to 80% recall@5 when a store held a
+# dense cluster of similar items next to a small distinct one (measured here with 10k
+# items); 32 neighbours and ef 200 found every true neighbour at ~2 ms a query.
+_HNSW = {"space": "cosine", "max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
 
 
 def pair_hash(item_id: str, version: int) -> int:
@@ -101,7 +105,7 @@ class ChromaIndex:
             col = client.get_or_create_collection(
                 name,
                 embedding_function=None,
-                configuration={"hnsw": {"space": "cosine", "ef_search": 64}},
+                configuration={"hnsw": _HNSW},
                 metadata={"embedding_model": self.state.model or "unset"},
             )
         else:
@@ -113,9 +117,18 @@ class ChromaIndex:
         return col
 
     def close(self) -> None:
-        """Drop the client (Chroma persists as it goes)."""
+        """Release the client (Chroma persists as it goes).
+
+        Chroma shares one system per path within a process; closing releases our
+        reference so a later open (for instance after the folder was deleted) starts fresh.
+        """
         self._cols.clear()
-        self._client = None
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                client.close()
+            except Exception:  # already released: nothing to do
+                pass
 
     # -- state ----------------------------------------------------------------------
     def read_state(self) -> IndexState:

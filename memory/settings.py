@@ -44,7 +44,10 @@ class MemorySettings(BaseModel):
         le=1,
         description="Cosine at or above which a same-scope, same-title proposal is a revision.",
     )
-    rrf_k: int = Field(default=20, ge=1, description="Reciprocal-rank-fusion constant.")
+    rrf_k: int = Field(default=5, ge=1, description="Reciprocal-rank-fusion constant.")
+    vector_weight: float = Field(
+        default=3.0, gt=0, description="Weight of the vector ranking in the fusion (BM25: 1)."
+    )
     candidate_pool: int = Field(
         default=40, ge=5, description="Candidates fetched from each ranker before fusion."
     )

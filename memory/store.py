@@ -33,7 +33,6 @@ import numpy as np
 from sqlalchemy import Engine, create_engine, event, or_, text
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.pool import NullPool
 from sqlmodel import Session, col, select
 
 from memory import curation, gate
@@ -139,7 +138,8 @@ def _make_engine(db: Path, *, readonly: bool, busy_ms: int) -> Engine:
     engine = create_engine(
         url,
         connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
-        poolclass=NullPool,
+        pool_size=4,
+        max_overflow=8,
     )
 
     @event.listens_for(engine, "connect")
@@ -672,42 +672,49 @@ class MemoryStore:
                     for item_id, score in s.connection().exec_driver_sql(sql, tuple(params)):
                         bm_rank.append(item_id)
                         bm_score[item_id] = -float(score)
-        fused = rrf([vec_rank, bm_rank], k=self.settings.rrf_k)
-        with self._read() as s:
-            items = self._get_many(s, list(fused))
+        fused = rrf(
+            [vec_rank, bm_rank], k=self.settings.rrf_k, weights=[self.settings.vector_weight, 1.0]
+        )
+        ranked = sorted(fused, key=lambda i: -fused[i])
+        vec_pos = {i: n for n, i in enumerate(vec_rank, start=1)}
+        bm_pos = {i: n for n, i in enumerate(bm_rank, start=1)}
         hits: list[Hit] = []
-        for item_id, base in fused.items():
-            it = items.get(item_id)
-            if it is None or it.status != status or it.level not in levels:
-                continue
-            if scope and not (it.scope == scope or it.scope.startswith(scope + "/")):
-                continue
-            if trust and it.trust != trust:
-                continue
-            hits.append(
-                Hit(
-                    item=it,
-                    score=base * utility_factor(it),
-                    vector_score=vec_score.get(item_id),
-                    bm25_score=bm_score.get(item_id),
-                    vector_rank=vec_rank.index(item_id) + 1 if item_id in vec_score else None,
-                    bm25_rank=bm_rank.index(item_id) + 1 if item_id in bm_score else None,
+        vectors: dict[str, np.ndarray] = {}
+        # The utility factor moves a score by at most 25%, so the head of the fused
+        # ranking is enough; fetch further only when filters leave too few hits.
+        step = max(4 * k, 20)
+        for start in range(0, len(ranked), step):
+            chunk = ranked[start : start + step]
+            with self._read() as s:
+                rows = s.exec(
+                    select(MemoryItem, ItemVector.vector, ItemVector.model)
+                    .outerjoin(ItemVector, col(ItemVector.item_id) == col(MemoryItem.id))
+                    .where(col(MemoryItem.id).in_(chunk))
+                ).all()
+            for it, blob, model in rows:
+                if it.status != status or it.level not in levels:
+                    continue
+                if scope and not (it.scope == scope or it.scope.startswith(scope + "/")):
+                    continue
+                if trust and it.trust != trust:
+                    continue
+                if blob is not None and model == self.model_id:
+                    vectors[it.id] = np.frombuffer(blob, dtype=np.float32)
+                hits.append(
+                    Hit(
+                        item=it,
+                        score=fused[it.id] * utility_factor(it),
+                        vector_score=vec_score.get(it.id),
+                        bm25_score=bm_score.get(it.id),
+                        vector_rank=vec_pos.get(it.id),
+                        bm25_rank=bm_pos.get(it.id),
+                    )
                 )
-            )
+            if len(hits) >= 2 * k:
+                break
         hits.sort(key=lambda h: -h.score)
-        top = hits[: max(3 * k, 10)]
-        vectors = self._stored_vectors([h.item.id for h in top])
-        top = suppress_duplicates(top, vectors, threshold=_DUPLICATE_HIT)
+        top = suppress_duplicates(hits, vectors, threshold=_DUPLICATE_HIT)
         return pack(top, budget_tokens=budget_tokens, k=k)
-
-    def _stored_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        with self._read() as s:
-            rows = s.exec(select(ItemVector).where(col(ItemVector.item_id).in_(list(ids))))
-            return {
-                r.item_id: np.frombuffer(r.vector, dtype=np.float32)
-                for r in rows
-                if r.model == self.model_id
-            }
 
     def strategic(
         self, budget_tokens: int | None = None, scopes: Sequence[str] | None = None
@@ -962,15 +969,26 @@ class MemoryStore:
         )[0]
 
     def add_many(
-        self, records: Iterable[dict[str, Any]], *, actor: str = "user", reason: str = "added"
+        self,
+        records: Iterable[dict[str, Any]],
+        *,
+        actor: str = "user",
+        reason: str = "added",
+        vectors: np.ndarray | None = None,
     ) -> list[MemoryItem]:
-        """Add many items in one transaction, embedding them in batches (bulk loads, import)."""
+        """Add many items in one transaction, embedding them in batches (bulk loads, import).
+
+        ``vectors`` may carry precomputed unit vectors of ``self.model_id`` (bulk loads).
+        """
         if self.readonly:
             raise ReadOnlyStore("this memory store was opened read-only")
         items = [self._new_item(r, actor=actor)[0] for r in records]
         if not items:
             return []
-        vectors = self.embedder.embed([it.embed_text() for it in items])
+        if vectors is None:
+            vectors = self.embedder.embed([it.embed_text() for it in items])
+        elif vectors.shape[0] != len(items):
+            raise InvalidInput("add_many: one vector per record is needed")
         with self._write() as s:
             existing = self._get_many(s, [it.id for it in items])
             if existing:

@@ -60,7 +60,7 @@ def _items_table(items: list[Any], title: str) -> None:
 
     table = Table(title=title)
     for name in ("id", "level", "scope", "title", "status", "trust", "v", "utility", "uses"):
-        table.add_column(name, overflow="fold")
+        table.add_column(name, overflow="fold", no_wrap=name == "id")
     for it in items:
         table.add_row(
             it.id,
@@ -215,7 +215,7 @@ def search(
 
     table = Table(title=f"{len(hits)} hit(s) for {query!r}")
     for name in ("id", "level", "scope", "title", "score", "vector", "bm25", "utility"):
-        table.add_column(name, overflow="fold")
+        table.add_column(name, overflow="fold", no_wrap=name == "id")
     for h in hits:
         table.add_row(
             h.item.id,

@@ -1,0 +1,94 @@
+"""`journeyman memory ...` end to end through Typer (real store in a tmp dir)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from agent.cli.memory import app
+from memory import MemoryStore
+
+runner = CliRunner()
+
+
+def _store(tmp_path: Path) -> tuple[str, list[str]]:
+    path = tmp_path / "mem"
+    with MemoryStore.open(path) as store:
+        ids = [
+            store.add(
+                level="procedural",
+                scope="app/trac/tickets",
+                title="Close a Trac ticket",
+                content="Expand Modify Ticket, resolve as fixed, submit.",
+            ).id,
+            store.add(
+                level="strategic",
+                scope="global",
+                title="Verify before done",
+                content="Check the app's state before reporting success.",
+            ).id,
+        ]
+    return str(path), ids
+
+
+def _ok(*args: str) -> str:
+    res = runner.invoke(app, list(args))
+    assert res.exit_code == 0, res.output
+    return res.output
+
+
+def test_read_commands(tmp_path: Path) -> None:
+    mem, ids = _store(tmp_path)
+    assert json.loads(_ok("stats", "--memory", mem, "--json"))["active"] == 2
+    assert "tickets" in _ok("tree", "--memory", mem)
+    assert len(json.loads(_ok("list", "--memory", mem, "--json"))) == 2
+    assert ids[0] in _ok("list", "--memory", mem, "--level", "procedural")
+    assert (
+        json.loads(_ok("show", ids[0], "--memory", mem, "--json"))["title"] == "Close a Trac ticket"
+    )
+    hits = json.loads(_ok("search", "resolve a ticket", "--memory", mem, "--json"))
+    assert hits[0]["id"] == ids[0] and hits[0]["score"] > 0
+    assert "2 hit(s)" in _ok("search", "resolve a ticket", "--memory", mem)
+    assert json.loads(_ok("history", ids[0], "--memory", mem, "--json"))[0]["version"] == 1
+
+
+def test_write_commands(tmp_path: Path) -> None:
+    mem, ids = _store(tmp_path)
+    _ok("retire", ids[0], "--memory", mem)
+    assert json.loads(_ok("show", ids[0], "--memory", mem, "--json"))["status"] == "retired"
+    _ok("revert", ids[0], "1", "--memory", mem)
+    assert json.loads(_ok("show", ids[0], "--memory", mem, "--json"))["status"] == "active"
+    _ok("snapshot", "s1", "--memory", mem)
+    _ok("retire", ids[1], "--memory", mem)
+    assert "restored s1" in _ok("restore", "s1", "--memory", mem)
+    assert json.loads(_ok("show", ids[1], "--memory", mem, "--json"))["status"] == "active"
+    out = tmp_path / "x.jsonl"
+    _ok("export", str(out), "--memory", mem)
+    other = str(tmp_path / "other")
+    assert "2 added" in _ok("import", str(out), "--memory", other)
+    assert "ok" in _ok("verify", "--memory", mem)
+    assert "index rebuilt" in _ok("reindex", "--memory", mem)
+    assert "nothing to retire" in _ok("curate", "--memory", mem)
+    _ok("approve", ids[1], "--memory", mem)
+    res = runner.invoke(app, ["purge", ids[0], "--memory", mem], input="n\n")
+    assert res.exit_code == 1
+    _ok("purge", ids[0], "--memory", mem, "--yes")
+    assert runner.invoke(app, ["show", ids[0], "--memory", mem]).exit_code == 2
+
+
+def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
+    mem, _ids = _store(tmp_path)
+    for args in (
+        ["show", "nope"],
+        ["list", "--level", "bogus"],
+        ["revert", "nope", "1"],
+        ["snapshot", "../x"],
+        ["restore", "missing"],
+    ):
+        res = runner.invoke(app, [*args, "--memory", mem])
+        assert res.exit_code == 2, (args, res.output)
+        assert "error:" in res.output and len(res.output.strip().splitlines()) == 1
+    res = runner.invoke(app, ["stats", "--memory", str(tmp_path / "none")])
+    assert res.exit_code == 2

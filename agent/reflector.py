@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any, Literal
 
 from langgraph.runtime import Runtime
@@ -139,6 +140,37 @@ def echoes_untrusted(text: str, records: list[Record], task: str) -> bool:
     return bool((_shingles(text) & _shingles(seen)) - _shingles(task))
 
 
+_FILE = re.compile(
+    r"(?<![\w/.:-])([\w][\w./-]*\.(?:csv|tsv|txt|md|json|xlsx|xls|docx|pdf|html|py|yaml|yml|xml|ics))\b",
+    re.IGNORECASE,
+)
+_GONE = re.compile(r"(?i)\b(delet|remov|no longer|not exist|absent|moved)")
+
+
+def missing_files(done_when: str, workspace: Path | None) -> list[str]:
+    """Files the subtask's evidence names that do not exist in the workspace."""
+    if workspace is None or not done_when or _GONE.search(done_when):
+        return []
+    names = dict.fromkeys(m.group(1) for m in _FILE.finditer(done_when))
+    return [n for n in names if not (workspace / n).exists()]
+
+
+def guard(verdict: Reflection, done_when: str, workspace: Path | None) -> Reflection:
+    """Overrule a verdict of success that the workspace contradicts (small models are fooled)."""
+    missing = missing_files(done_when, workspace) if verdict.achieved else []
+    if not missing:
+        return verdict
+    return verdict.model_copy(
+        update={
+            "achieved": False,
+            "evidence": f"{', '.join(missing)} does not exist in the workspace",
+            "analysis": f"The expected file {', '.join(missing)} was not created. "
+            "Create it with a tool, then check it exists.",
+            "memory": [m for m in verdict.memory if m.level != "procedural"],
+        }
+    )
+
+
 def remember(
     state: AgentState,
     ctx: RunContext,
@@ -205,6 +237,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         verdict, usage = Reflection(achieved=False, analysis=f"stopped: {stop}"), Usage()
     else:
         verdict, usage = await judge(state, ctx, records)
+        verdict = guard(verdict, sub.done_when, getattr(ctx.tools, "workspace", None))
     written: list[str] = []
     if ctx.memory is not None and state.get("learn", True):
         ids = credited_ids(state)

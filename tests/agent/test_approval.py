@@ -15,7 +15,7 @@ from agent.runner import Event, run_task
 def _script() -> ScriptedLLM:
     return ScriptedLLM(
         [
-            plan("create flag.txt"),
+            plan("create the flag"),
             call("file_write", path="before.txt", content="x"),
             call("shell_run", command="touch flag.txt"),
             answer("tried"),

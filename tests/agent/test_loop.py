@@ -77,3 +77,24 @@ async def test_trajectory_round_trips_json(settings, workspace: Path) -> None:
 
     assert records_from_json(json.loads(json.dumps(data))) == records
     assert records[1].to_messages()[0].role == "tool"
+
+
+async def test_claimed_success_without_the_file_is_overruled(settings, workspace: Path) -> None:
+    llm = ScriptedLLM(
+        [
+            {"subtasks": [{"goal": "Write the report", "done_when": "report.csv exists"}]},
+            answer("report.csv written"),  # a claim, no action
+            answer("report.csv written"),  # again, after the no-action nudge
+            verdict(True),  # a fooled reflector
+            call("file_write", path="report.csv", content="region,total\n"),
+            answer("report.csv written"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+    )
+    result = await run_task(agent, "Write report.csv")
+    assert result.achieved and result.subtasks[0].attempts == 1
+    retry_prompt = llm.calls[4].messages[1].content
+    assert "report.csv was not created" in retry_prompt

@@ -101,7 +101,7 @@ class ChromaIndex:
             return col
         client = self._connect()
         name = f"mem_{level}"
-        if create and self.writable:
+        if self.writable:  # the owner creates collections up front: no failing lookups
             col = client.get_or_create_collection(
                 name,
                 embedding_function=None,

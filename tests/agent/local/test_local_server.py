@@ -78,7 +78,14 @@ def _assert_gone(port: int, timeout_s: float = 20) -> None:
 
 def _owner(args: list[str], tmp_path: Path) -> subprocess.Popen[str]:
     log = open(tmp_path / "stderr.log", "w")
-    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log, text=True)
+    return subprocess.Popen(
+        args,
+        stdout=subprocess.PIPE,
+        stderr=log,
+        text=True,
+        # a shell's background jobs inherit SIGINT ignored; Ctrl-C must reach the owner
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 _MANAGED = """
@@ -92,7 +99,9 @@ with managed_model(Settings(), "local-small", port=int(sys.argv[1])) as url:
 
 
 @pytest.mark.local_model
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+@pytest.mark.parametrize(
+    "sig", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "sigterm", "sigkill"]
+)
 @pytest.mark.parametrize("owner", ["serve", "managed"])
 def test_killing_the_owner_leaves_no_server(owner: str, sig: int, tmp_path: Path) -> None:
     require_small_model()

@@ -190,6 +190,7 @@ class Environment:
         """Stop everything and delete the run folder and any app data kept outside it."""
         self.down()
         for name in ALL_APPS:
+            self._apps[name].cleanup(self._conf(name))
             data = self._apps[name].data_location(self.run_dir)
             if not data.is_relative_to(self.run_dir):
                 shutil.rmtree(data, ignore_errors=True)

@@ -56,6 +56,9 @@ class App(ABC):
     def after_restore(self, data: Path) -> None:  # noqa: B027
         """Fix up restored or seeded data before a start (default: nothing)."""
 
+    def cleanup(self, conf: Path) -> None:  # noqa: B027
+        """Remove what the app keeps outside the run folder (default: nothing)."""
+
     @abstractmethod
     def initialize(self, data: Path) -> None:
         """Create the app's base state (users, empty stores) in ``data``."""

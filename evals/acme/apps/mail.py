@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import sqlite3
 import stat
 import sys
@@ -26,6 +27,12 @@ ROUNDCUBE_DEFAULTS = Path("/etc/roundcube/defaults.inc.php")
 def maildirs(data: Path) -> Path:
     """The folder of all Maildirs (``<user>/Maildir``; ``_outbound`` for outside mail)."""
     return data / "maildirs"
+
+
+def _base_dir(conf: Path) -> Path:
+    """Dovecot's socket folder: Unix socket paths must be short, so it lives in /tmp."""
+    short = hashlib.sha256(str(conf.resolve()).encode()).hexdigest()[:10]
+    return Path("/tmp") / f"jm-dovecot-{short}"
 
 
 def _traversable_by_others(path: Path) -> bool:
@@ -70,6 +77,9 @@ class Mail(App):
         db.executescript(ROUNDCUBE_SQL.read_text())
         db.close()
 
+    def cleanup(self, conf: Path) -> None:
+        shutil.rmtree(_base_dir(conf), ignore_errors=True)
+
     def after_restore(self, data: Path) -> None:
         """Dovecot must own the Maildirs it indexes."""
         os.chmod(data, 0o755)
@@ -77,8 +87,7 @@ class Mail(App):
 
     def configure(self, data: Path, conf: Path, ports: dict[str, int]) -> None:
         conf.mkdir(parents=True, exist_ok=True)
-        short = hashlib.sha256(str(conf.resolve()).encode()).hexdigest()[:10]
-        base_dir = Path("/tmp") / f"jm-dovecot-{short}"  # sockets need a short path
+        base_dir = _base_dir(conf)
         base_dir.mkdir(exist_ok=True)
         # Dovecot's auth and state processes run as its own users: keep their files in the
         # data folder, which uid 8 can reach, not in the (maybe private) run folder

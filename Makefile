@@ -10,7 +10,7 @@ STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml 2>/dev/null | sha256sum | cut
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: setup venv browser local-model acme-deps test test-slow lint format demo notebook \
-        learning-curve bench-memory bench-agent clean
+        learning-curve bench-memory bench-agent acme-check clean
 
 setup: venv browser local-model acme-deps
 
@@ -68,6 +68,9 @@ bench-agent: venv
 learning-curve: setup
 	$(JM) model pull local
 	$(PY) -m evals.learning_curve
+
+acme-check: setup
+	$(PY) -m evals.oracles.check
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -58,9 +58,12 @@ async def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
         new = reply.parsed.subtasks if reply.parsed else []
     except StructuredOutputError:
         new = []  # the model never produced a plan: do the task as one subtask
+    done = [s for s in state.get("plan") or [] if s.status == "done"]
     if not new:
         new = [Subtask(goal=state["task"], done_when="The task is done.")]
-    done = [s for s in state.get("plan") or [] if s.status == "done"]
+    elif len(new) == 1 and not done:
+        # a one-step plan only rephrases the task, and small models distort it: keep the task
+        new = [Subtask(goal=state["task"], done_when=new[0].done_when)]
     room = max(ctx.settings.limits.max_subtasks - len(done), 1)
     first_id = max((s.id for s in state.get("plan") or []), default=-1) + 1
     subtasks = [*done] + [

@@ -92,7 +92,7 @@ async def test_injected_lesson_is_not_active_and_is_marked(
         assert it.status != "active"
         assert it.trust == "untrusted"
         assert it.prov_episode and it.prov_actor == "reflector"
-        assert it.prov_subtask == "find the product of the quarter and save it"
+        assert it.prov_subtask == "What is the product of the quarter? Save it in product.txt"
 
     # a later task plans without it
     llm = ScriptedLLM([plan("list files"), call("file_list"), answer("listed"), verdict(True)])

@@ -29,16 +29,24 @@ def estimate_tokens(text: str) -> int:
     return math.ceil(len(text) / 3.5) if text else 0
 
 
-def fts_query(text: str, *, max_terms: int = 12) -> str | None:
-    """An FTS5 MATCH expression: the query's content words OR'ed, or None."""
+def fts_terms(text: str, *, max_terms: int = 12) -> list[str]:
+    """The query's content words (no stopwords, no repeats), in order."""
     seen: list[str] = []
     for word in _FTS_WORD.findall(text.lower()):
         if word in STOPWORDS or len(word) < 2 or word in seen:
             continue
         seen.append(word)
-    if not seen:
-        return None
-    return " OR ".join(f'"{w}"' for w in seen[:max_terms])
+    return seen[:max_terms]
+
+
+def fts_query(text: str, *, max_terms: int = 12) -> str | None:
+    """An FTS5 MATCH expression: the query's content words OR'ed, or None."""
+    return match_expr(fts_terms(text, max_terms=max_terms))
+
+
+def match_expr(terms: list[str]) -> str | None:
+    """OR the terms into an FTS5 MATCH expression (None when empty)."""
+    return " OR ".join(f'"{w}"' for w in terms) if terms else None
 
 
 @dataclass

@@ -51,5 +51,10 @@ class MemorySettings(BaseModel):
     candidate_pool: int = Field(
         default=40, ge=5, description="Candidates fetched from each ranker before fusion."
     )
+    exact_search_max_items: int = Field(
+        default=300_000,
+        ge=0,
+        description="Rank by exact cosine in memory up to this many active items (0: HNSW only).",
+    )
     curate_min_uses: int = Field(default=5, ge=1)
     curate_threshold: float = Field(default=0.3, ge=0, le=1)

@@ -44,6 +44,7 @@ from memory.errors import (
     ReadOnlyStore,
     StoreCorrupt,
 )
+from memory.exact import ExactIndex
 from memory.index import ChromaIndex, IndexEntry, checksum
 from memory.records import (
     LEVELS,
@@ -64,6 +65,8 @@ from memory.retrieval import (
     Hit,
     estimate_tokens,
     fts_query,
+    fts_terms,
+    match_expr,
     pack,
     rrf,
     suppress_duplicates,
@@ -188,6 +191,7 @@ class MemoryStore:
         self._write_lock = FileLock(path / "write.lock") if not readonly else None
         self._index_lock = FileLock(path / "index.lock") if not readonly else None
         self.index = ChromaIndex(path / INDEX_DIR, writable=False)
+        self._exact: ExactIndex | None = None
         self._closed = False
         self.repairs: list[str] = []  # what open() repaired, for the user to see
 
@@ -645,14 +649,15 @@ class MemoryStore:
         if mode != "bm25" and status == "active":
             qv = self.embedder.embed([query])[0]
             try:
-                for item_id, sim in self.index.query(qv, levels=levels, n=pool):
+                for item_id, sim in self._nearest(qv, levels=levels, n=pool):
                     vec_rank.append(item_id)
                     vec_score[item_id] = sim
             except Exception:  # an unreadable index degrades to BM25, never fails a search
                 if self.owns_index:
                     raise
         if mode != "vector":
-            match = fts_query(query)
+            with self._read() as s:
+                match = match_expr(self._selective_terms(s, fts_terms(query)))
             if match:
                 sql = (
                     "SELECT items.id, bm25(items_fts, 8.0, 4.0, 1.0, 2.0, 1.0) AS s "
@@ -715,6 +720,89 @@ class MemoryStore:
         hits.sort(key=lambda h: -h.score)
         top = suppress_duplicates(hits, vectors, threshold=_DUPLICATE_HIT)
         return pack(top, budget_tokens=budget_tokens, k=k)
+
+    def _nearest(
+        self, vec: np.ndarray, *, levels: Sequence[str], n: int, persist: bool = True
+    ) -> list[tuple[str, float]]:
+        """Most similar active items: exact in memory up to ``exact_search_max_items``
+        active items (see memory/exact.py for why), else Chroma's HNSW."""
+        limit = self.settings.exact_search_max_items
+        if limit:
+            exact = self._refresh_exact(persist=persist)
+            if len(exact) <= limit:
+                return exact.query(vec, levels=levels, n=n)
+            self._exact = None  # too big to hold: free it
+        return self.index.query(vec, levels=levels, n=n)
+
+    def _refresh_exact(self, *, persist: bool) -> ExactIndex:
+        """Bring the in-memory vectors up to the store's change counter."""
+        with self._read() as s:
+            seq, epoch = self._meta(s)
+            ex = self._exact
+            if ex is not None and ex.epoch == epoch and ex.seq == seq:
+                return ex
+            if ex is None or ex.epoch != epoch:
+                ex = ExactIndex(dim=int(getattr(self._embedder, "dim", 0) or 0))
+                ex.epoch = epoch
+            conn = s.connection()
+            rows = conn.exec_driver_sql(
+                "SELECT i.id, i.level, i.status, v.vector, v.model FROM items i "
+                "LEFT JOIN item_vectors v ON v.item_id = i.id WHERE i.seq > ?",
+                (ex.seq,),
+            ).fetchall()
+            purged = [
+                r[0]
+                for r in conn.exec_driver_sql(
+                    "SELECT item_id FROM audit_log WHERE action = 'purge' AND seq > ?", (ex.seq,)
+                )
+            ]
+        missing: list[str] = []
+        for item_id, level, status, blob, model in rows:
+            if status != "active":
+                ex.drop(item_id)
+            elif blob is None or model != self.model_id:
+                missing.append(item_id)
+            else:
+                vec = np.frombuffer(blob, dtype=np.float32)
+                if not ex.dim:
+                    ex.dim = int(vec.shape[0])
+                ex.put(item_id, level, vec)
+        for item_id in purged:
+            ex.drop(item_id)
+        if missing:
+            items = self.get_many(missing)
+            vectors = self._vectors_for(items, persist=persist and not self.readonly)
+            for it in items:
+                if not ex.dim:
+                    ex.dim = int(vectors[it.id].shape[0])
+                ex.put(it.id, it.level, vectors[it.id])
+        ex.seq = seq
+        self._exact = ex
+        return ex
+
+    def _selective_terms(self, s: Session, terms: list[str]) -> list[str]:
+        """Drop query terms that occur in more than ~3% of a large store's items.
+
+        BM25 ranks every row a term matches; a common word ("report") in a 100k store
+        matches tens of thousands and costs tens of milliseconds while adding almost
+        nothing to the ranking (its IDF is near zero). Counting stops at the cap.
+        """
+        if len(terms) <= 1:
+            return terms
+        conn = s.connection()
+        total = int(conn.exec_driver_sql("SELECT coalesce(max(pk), 0) FROM items").scalar_one())
+        if total < 20_000:
+            return terms
+        cap = max(1000, total * 3 // 100)
+        kept = []
+        for term in terms:
+            n = conn.exec_driver_sql(
+                "SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
+                (f'"{term}"', cap + 1),
+            ).scalar_one()
+            if n <= cap:
+                kept.append(term)
+        return kept
 
     def strategic(
         self, budget_tokens: int | None = None, scopes: Sequence[str] | None = None
@@ -1155,7 +1243,7 @@ class MemoryStore:
         """Existing non-retired items of a level near a proposal, most similar first."""
         ids: set[str] = set()
         try:
-            ids.update(i for i, _sim in self.index.query(vec, levels=[level], n=8))
+            ids.update(i for i, _sim in self._nearest(vec, levels=[level], n=8, persist=False))
         except Exception:  # index unreadable: the title match below still applies
             if self.owns_index:
                 raise

@@ -96,7 +96,7 @@ def recall(store: MemoryStore, queries: list[dict[str, Any]]) -> dict[str, dict[
 
 
 def latency(store: MemoryStore, queries: list[str]) -> dict[str, float]:
-    """Search p50/p95 (ms, query embedding included) and a bare Chroma query's p95."""
+    """Search p50/p95 (ms, query embedding included) and a bare Chroma HNSW query's p95."""
     for q in queries[:5]:
         store.search(q, level="procedural", k=5)
     times = []
@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                     flush=True,
                 )
         print(
-            "\nratio: hybrid search p95 / bare Chroma query p95 (same query embedding); "
+            "\nratio: hybrid search p95 / bare Chroma HNSW query p95 (same query embedding); "
             "budget: largest injected text / its token budget (<= 1.00 required); "
             "r@5 on up to 50 set queries whose answer is in the store, among the filler."
         )

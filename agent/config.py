@@ -181,7 +181,9 @@ def load_settings(**overrides: Any) -> Settings:
             try:
                 tomllib.loads(path.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-                raise ConfigError(f"{path}: malformed TOML ({exc}); fix or remove the file") from exc
+                raise ConfigError(
+                    f"{path}: malformed TOML ({exc}); fix or remove the file"
+                ) from exc
     try:
         return Settings(**overrides)
     except ValidationError as exc:

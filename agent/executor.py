@@ -49,6 +49,7 @@ NO_ACTION = (
     "No tool has been called in this subtask yet, so nothing is done. Call a tool to do the "
     "work; answer without one only if the subtask truly needs no action."
 )
+REPEATED = "You repeated the action that just failed"
 DENIED = "denied: a person did not approve this action"
 REASK = "Your last reply had neither a tool call nor an answer. Call one tool, or reply with the final answer."
 
@@ -166,6 +167,24 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     )
     messages = fit_messages(executor_messages(state, ctx, items, records), budget)
     reply = await ctx.llm.complete(messages, tools=specs, max_tokens=MAX_TOKENS)
+    failed = repeated_failure(records, reply.tool_calls)
+    if failed is not None:  # the same call that just failed: not run again
+        warned = any(r.kind == "note" and r.text.startswith(REPEATED) for r in records)
+        names = ", ".join(c.name for c in reply.tool_calls)
+        step = ModelStep(**mine, text=f"(repeated {names})", tokens=reply.usage.total_tokens)
+        note = (
+            NoteStep(**mine, purpose="limit", text=f"{REPEATED} again; this attempt ends.")
+            if warned
+            else NoteStep(
+                **mine, purpose="reask", text=f"{REPEATED}: {failed}. Do something different."
+            )
+        )
+        return update | {
+            "trajectory": [step, note],
+            "steps": 1,
+            "usage": reply.usage,
+            "elapsed_s": ctx.elapsed(),
+        }
     new: list[Record] = [
         ModelStep(
             **mine, text=reply.text, tool_calls=reply.tool_calls, tokens=reply.usage.total_tokens
@@ -192,6 +211,21 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         "usage": reply.usage,
         "elapsed_s": ctx.elapsed(),
     }
+
+
+def repeated_failure(records: list[Record], calls: list[ToolCall]) -> str | None:
+    """The error of the previous action if ``calls`` repeat it exactly and it failed."""
+    if not calls:
+        return None
+    for i in range(len(records) - 1, -1, -1):
+        r = records[i]
+        if isinstance(r, ModelStep) and r.tool_calls:
+            same = [(c.name, c.arguments) for c in r.tool_calls] == [
+                (c.name, c.arguments) for c in calls
+            ]
+            errors = [t.error for t in records[i + 1 :] if isinstance(t, ToolStep) and t.error]
+            return errors[0][:300] if same and errors else None
+    return None
 
 
 async def act(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:

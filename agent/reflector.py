@@ -63,17 +63,35 @@ def last_claim(records: list[Record]) -> str:
     return "(none)"
 
 
-def reflector_messages(state: AgentState, records: list[Record]) -> list[Message]:
+def file_evidence(done_when: str, workspace: Path | None, limit: int = 600) -> str:
+    """The current content of the workspace files the evidence names (read by the framework)."""
+    if workspace is None:
+        return ""
+    parts = []
+    for m in dict.fromkeys(x.group(1) for x in _FILE.finditer(done_when or "")):
+        path = (workspace / m).resolve()
+        if path.is_relative_to(workspace.resolve()) and path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            more = f"\n[... {len(text) - limit} more characters]" if len(text) > limit else ""
+            parts.append(f"- content of {m} now:\n{text[:limit]}{more}")
+    return "\n".join(parts)
+
+
+def reflector_messages(
+    state: AgentState, records: list[Record], workspace: Path | None = None
+) -> list[Message]:
     """The reflector's prompt for the current attempt (snapshot-tested)."""
     sub = current_subtask(state)
     assert sub is not None
+    seen = render_observations(records)
+    files = file_evidence(sub.done_when, workspace)
     return prompts.render(
         "reflector",
         task=state["task"],
         goal=sub.goal,
         done_when=sub.done_when or "(see the goal)",
         attempt=str(sub.attempts + 1),
-        observations=render_observations(records),
+        observations=f"{seen}\n{files}" if files else seen,
         claim=last_claim(records)[:1000],
     )
 
@@ -93,7 +111,7 @@ async def judge(
 ) -> tuple[Reflection, Usage]:
     """Ask the reflector for a verdict, running at most one read-only check it asks for."""
     usage = Usage()
-    messages = reflector_messages(state, records)
+    messages = reflector_messages(state, records, getattr(ctx.tools, "workspace", None))
     try:
         reply = await ctx.llm.complete(messages, output=Reflection, max_tokens=MAX_TOKENS)
         usage += reply.usage

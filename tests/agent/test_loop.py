@@ -98,3 +98,45 @@ async def test_claimed_success_without_the_file_is_overruled(settings, workspace
     assert result.achieved and result.subtasks[0].attempts == 1
     retry_prompt = llm.calls[4].messages[1].content
     assert "report.csv was not created" in retry_prompt
+
+
+async def test_repeated_failing_action_is_not_run_again(settings, workspace: Path) -> None:
+    bad = call("file_read", path="missing.txt")
+    llm = ScriptedLLM(
+        [
+            plan("read the notes"),
+            bad,
+            bad,  # repeated after it failed: not run, a warning instead
+            bad,  # again: the attempt ends
+            {"achieved": False, "analysis": "missing.txt does not exist; list the files first"},
+            call("file_list"),
+            answer("there are no notes"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+    )
+    result = await run_task(agent, "Read the notes")
+    assert result.achieved
+    events = [c.messages[-1].content for c in llm.calls if c.tools]
+    assert "You repeated the action that just failed" in events[2]
+    reads = [r for r in llm.calls if r.tools and r.messages[-1].role == "tool"]
+    assert len(reads) == 2  # file_read ran once; file_list once
+
+
+async def test_reflector_sees_the_files_its_evidence_names(settings, workspace: Path) -> None:
+    llm = ScriptedLLM(
+        [
+            {"subtasks": [{"goal": "Write totals", "done_when": "totals.csv has region,total"}]},
+            call("file_write", path="totals.csv", content="region,total\nNorth,480\n"),
+            answer("done"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+    )
+    await run_task(agent, "Write totals.csv")
+    prompt = llm.calls[-1].messages[-1].content
+    assert "content of totals.csv now:\nregion,total\nNorth,480" in prompt

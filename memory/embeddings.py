@@ -97,7 +97,7 @@ class MiniLMEmbedder:
     model_id = MINILM_MODEL_ID
     dim = MINILM_DIM
 
-    def __init__(self, *, batch_size: int = 64, threads: int | None = None) -> None:
+    def __init__(self, *, batch_size: int = 16, threads: int | None = 1) -> None:
         self.batch_size = batch_size
         self._session, self._tokenizer = _load_minilm(threads)
 

@@ -27,7 +27,7 @@ class MemorySettings(BaseModel):
     procedural_budget_tokens: int = Field(default=1200, ge=0)
     tool_tip_budget_tokens: int = Field(default=300, ge=0)
     episodic_budget_tokens: int = Field(default=600, ge=0)
-    embedding_batch_size: int = Field(default=64, ge=1, le=2048)
+    embedding_batch_size: int = Field(default=16, ge=1, le=2048)
     embedding_threads: int | None = Field(
         default=1,
         description="ONNX Runtime intra-op threads; 1 is fastest for short texts (None: all cores).",

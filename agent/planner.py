@@ -5,6 +5,7 @@ Replanning keeps the subtasks that are done and rewrites only the rest.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -56,6 +57,7 @@ async def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
         )
         update["usage"] = reply.usage
         new = reply.parsed.subtasks if reply.parsed else []
+        new = [s for s in new if len(re.findall(r"\w+", s.goal)) >= 2]  # drop "..." goals
     except StructuredOutputError:
         new = []  # the model never produced a plan: do the task as one subtask
     done = [s for s in state.get("plan") or [] if s.status == "done"]

@@ -104,15 +104,18 @@ def suppress_duplicates(
 ) -> list[Hit]:
     """Keep the best of each group of hits whose vectors are nearly identical."""
     kept: list[Hit] = []
-    kept_vecs: list[np.ndarray] = []
+    mat: np.ndarray | None = None  # the kept hits' vectors, one row each
+    n = 0
     for hit in hits:
         vec = vectors.get(hit.item.id)
-        if vec is not None and kept_vecs:
-            if float(np.max(np.stack(kept_vecs) @ vec)) >= threshold:
-                continue
+        if vec is not None and mat is not None and n and float(np.max(mat[:n] @ vec)) >= threshold:
+            continue
         kept.append(hit)
         if vec is not None:
-            kept_vecs.append(vec)
+            if mat is None:
+                mat = np.empty((len(hits), vec.shape[0]), dtype=np.float32)
+            mat[n] = vec
+            n += 1
     return kept
 
 

@@ -646,97 +646,121 @@ class MemoryStore:
         vec_score: dict[str, float] = {}
         bm_rank: list[str] = []
         bm_score: dict[str, float] = {}
-        if mode != "bm25" and status == "active":
-            qv = self.embedder.embed([query])[0]
-            try:
-                for item_id, sim in self._nearest(qv, levels=levels, n=pool):
-                    vec_rank.append(item_id)
-                    vec_score[item_id] = sim
-            except Exception:  # an unreadable index degrades to BM25, never fails a search
-                if self.owns_index:
-                    raise
-        if mode != "vector":
-            with self._read() as s:
-                match = match_expr(self._selective_terms(s, fts_terms(query)))
-            if match:
-                sql = (
-                    "SELECT items.id, bm25(items_fts, 8.0, 4.0, 1.0, 2.0, 1.0) AS s "
-                    "FROM items_fts JOIN items ON items.pk = items_fts.rowid "
-                    "WHERE items_fts MATCH ? AND items.status = ?"
-                )
-                params: list[Any] = [match, status]
-                if len(levels) < len(LEVELS):
-                    sql += f" AND items.level IN ({','.join('?' * len(levels))})"
-                    params += list(levels)
-                if scope:
-                    sql += " AND (items.scope = ? OR items.scope LIKE ?)"
-                    params += [scope, scope.replace("%", r"\%") + "/%"]
-                sql += " ORDER BY s LIMIT ?"
-                params.append(pool)
-                with self._read() as s:
-                    for item_id, score in s.connection().exec_driver_sql(sql, tuple(params)):
-                        bm_rank.append(item_id)
-                        bm_score[item_id] = -float(score)
-        fused = rrf(
-            [vec_rank, bm_rank], k=self.settings.rrf_k, weights=[self.settings.vector_weight, 1.0]
-        )
-        ranked = sorted(fused, key=lambda i: -fused[i])
-        vec_pos = {i: n for n, i in enumerate(vec_rank, start=1)}
-        bm_pos = {i: n for n, i in enumerate(bm_rank, start=1)}
+        qv = self.embedder.embed([query])[0] if mode != "bm25" and status == "active" else None
+        fused: dict[str, float] = {}
         hits: list[Hit] = []
         vectors: dict[str, np.ndarray] = {}
-        # The utility factor moves a score by at most 25%, so the head of the fused
-        # ranking is enough; fetch further only when filters leave too few hits.
-        step = max(4 * k, 20)
-        for start in range(0, len(ranked), step):
-            chunk = ranked[start : start + step]
-            with self._read() as s:
+        # one read transaction for the whole search: the exact index's freshness check,
+        # BM25 and the candidate rows (each transaction costs ~0.3 ms of Python here)
+        with self._read() as s:
+            if qv is not None:
+                try:
+                    for item_id, sim in self._nearest(qv, levels=levels, n=pool, session=s):
+                        vec_rank.append(item_id)
+                        vec_score[item_id] = sim
+                except Exception:  # an unreadable index degrades to BM25, never fails a search
+                    if self.owns_index:
+                        raise
+            if mode != "vector":
+                match = match_expr(self._selective_terms(s, fts_terms(query)))
+                if match:
+                    for item_id, score in self._bm25(s, match, status, levels, scope, pool):
+                        bm_rank.append(item_id)
+                        bm_score[item_id] = -float(score)
+            fused = rrf(
+                [vec_rank, bm_rank],
+                k=self.settings.rrf_k,
+                weights=[self.settings.vector_weight, 1.0],
+            )
+            ranked = sorted(fused, key=lambda i: -fused[i])
+            vec_pos = {i: n for n, i in enumerate(vec_rank, start=1)}
+            bm_pos = {i: n for n, i in enumerate(bm_rank, start=1)}
+            # The utility factor moves a score by at most 25%, so the head of the fused
+            # ranking is enough; fetch further only when filters leave too few hits.
+            step = max(4 * k, 20)
+            for start in range(0, len(ranked), step):
+                chunk = ranked[start : start + step]
                 rows = s.exec(
                     select(MemoryItem, ItemVector.vector, ItemVector.model)
                     .outerjoin(ItemVector, col(ItemVector.item_id) == col(MemoryItem.id))
                     .where(col(MemoryItem.id).in_(chunk))
                 ).all()
-            for it, blob, model in rows:
-                if it.status != status or it.level not in levels:
-                    continue
-                if scope and not (it.scope == scope or it.scope.startswith(scope + "/")):
-                    continue
-                if trust and it.trust != trust:
-                    continue
-                if blob is not None and model == self.model_id:
-                    vectors[it.id] = np.frombuffer(blob, dtype=np.float32)
-                hits.append(
-                    Hit(
-                        item=it,
-                        score=fused[it.id] * utility_factor(it),
-                        vector_score=vec_score.get(it.id),
-                        bm25_score=bm_score.get(it.id),
-                        vector_rank=vec_pos.get(it.id),
-                        bm25_rank=bm_pos.get(it.id),
+                for it, blob, model in rows:
+                    if it.status != status or it.level not in levels:
+                        continue
+                    if scope and not (it.scope == scope or it.scope.startswith(scope + "/")):
+                        continue
+                    if trust and it.trust != trust:
+                        continue
+                    if blob is not None and model == self.model_id:
+                        vectors[it.id] = np.frombuffer(blob, dtype=np.float32)
+                    hits.append(
+                        Hit(
+                            item=it,
+                            score=fused[it.id] * utility_factor(it),
+                            vector_score=vec_score.get(it.id),
+                            bm25_score=bm_score.get(it.id),
+                            vector_rank=vec_pos.get(it.id),
+                            bm25_rank=bm_pos.get(it.id),
+                        )
                     )
-                )
-            if len(hits) >= 2 * k:
-                break
+                if len(hits) >= 2 * k:
+                    break
         hits.sort(key=lambda h: -h.score)
         top = suppress_duplicates(hits, vectors, threshold=_DUPLICATE_HIT)
         return pack(top, budget_tokens=budget_tokens, k=k)
 
+    @staticmethod
+    def _bm25(
+        s: Session,
+        match: str,
+        status: str,
+        levels: Sequence[str],
+        scope: str | None,
+        limit: int,
+    ) -> list[tuple[str, float]]:
+        """BM25 ranking (FTS5 scores: lower is better) of the items matching ``match``."""
+        sql = (
+            "SELECT items.id, bm25(items_fts, 8.0, 4.0, 1.0, 2.0, 1.0) AS s "
+            "FROM items_fts JOIN items ON items.pk = items_fts.rowid "
+            "WHERE items_fts MATCH ? AND items.status = ?"
+        )
+        params: list[Any] = [match, status]
+        if len(levels) < len(LEVELS):
+            sql += f" AND items.level IN ({','.join('?' * len(levels))})"
+            params += list(levels)
+        if scope:
+            sql += " AND (items.scope = ? OR items.scope LIKE ?)"
+            params += [scope, scope.replace("%", r"\%") + "/%"]
+        sql += " ORDER BY s LIMIT ?"
+        params.append(limit)
+        rows = s.connection().exec_driver_sql(sql, tuple(params))
+        return [(str(r[0]), float(r[1])) for r in rows]
+
     def _nearest(
-        self, vec: np.ndarray, *, levels: Sequence[str], n: int, persist: bool = True
+        self,
+        vec: np.ndarray,
+        *,
+        levels: Sequence[str],
+        n: int,
+        persist: bool = True,
+        session: Session | None = None,
     ) -> list[tuple[str, float]]:
         """Most similar active items: exact in memory up to ``exact_search_max_items``
         active items (see memory/exact.py for why), else Chroma's HNSW."""
         limit = self.settings.exact_search_max_items
         if limit:
-            exact = self._refresh_exact(persist=persist)
+            exact = self._refresh_exact(persist=persist, session=session)
             if len(exact) <= limit:
                 return exact.query(vec, levels=levels, n=n)
             self._exact = None  # too big to hold: free it
         return self.index.query(vec, levels=levels, n=n)
 
-    def _refresh_exact(self, *, persist: bool) -> ExactIndex:
-        """Bring the in-memory vectors up to the store's change counter."""
-        with self._read() as s:
+    def _refresh_exact(self, *, persist: bool, session: Session | None = None) -> ExactIndex:
+        """Bring the in-memory vectors up to the store's change counter (reading in
+        ``session`` when given: its snapshot, no transaction of its own)."""
+        with contextlib.ExitStack() as stack:
+            s = session if session is not None else stack.enter_context(self._read())
             seq, epoch = self._meta(s)
             ex = self._exact
             if ex is not None and ex.epoch == epoch and ex.seq == seq:

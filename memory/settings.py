@@ -32,6 +32,12 @@ class MemorySettings(BaseModel):
         default=1,
         description="ONNX Runtime intra-op threads; 1 is fastest for short texts (None: all cores).",
     )
+    embedding_workers: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Threads that embed batches in parallel (each a single-threaded ONNX run).",
+    )
     lock_timeout_s: float = Field(
         default=30.0, ge=0, description="How long a write waits for another writer process."
     )

@@ -64,9 +64,9 @@ def llama_cpp_command(cfg: ServerConfig, port: int) -> list[str]:
         str(threads),
         "--n_threads_batch",
         str(threads),
-        # keeps the KV state of the last prompt: agent turns share long prefixes
-        "--cache",
-        "true",
+        # No `--cache true`: llama-cpp-python's RAM prompt cache grew the 1.5B server to 22 GiB
+        # RSS within ~20 agent calls here and the kernel OOM-killed it mid-run. Without it the
+        # server still reuses the prefix it shares with the previous prompt.
         *cfg.extra_args,
     ]
 

@@ -53,7 +53,8 @@ format: venv
 
 demo: setup
 	$(JM) model pull local
-	$(JM) demo
+	# exit 1 only says the model did not solve the task; the demo itself ran and reported it
+	$(JM) demo || test $$? -eq 1
 
 notebook: venv
 	$(PY) -m evals.sample_store

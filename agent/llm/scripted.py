@@ -91,7 +91,8 @@ class _LocalModel:
         tools: list[ToolSpec] | None,
         output: type[BaseModel] | None,
     ) -> ScriptItem:
-        raise NotImplementedError
+        """The next scripted item; each concrete model says where it comes from."""
+        raise NotImplementedError(f"{type(self).__name__} must define _next")
 
     def _raw(
         self,

@@ -209,7 +209,8 @@ async def prebuilt_react(ws: Path, steps: int, clock: Clock, db: Path) -> int:
         def _generate(
             self, messages: Any, stop: Any = None, run_manager: Any = None, **kw: Any
         ) -> ChatResult:
-            raise NotImplementedError
+            # the prebuilt agent is driven with ainvoke only; a sync call would be a bench bug
+            raise NotImplementedError("the bench's scripted chat model is async only")
 
         async def _agenerate(
             self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any

@@ -22,8 +22,8 @@ def open_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store
     opened: list[MemoryStore] = []
 
     def factory(name: str = "mem", **kwargs: object) -> MemoryStore:
-        if request.param != "sqlite-chroma":  # pragma: no cover - future backends
-            pytest.skip(f"backend {request.param} not available")
+        # a backend listed without an opener must fail loudly, never run against SQLite
+        assert request.param == "sqlite-chroma", f"no opener for backend {request.param}"
         settings = kwargs.pop("settings", None) or MemorySettings(lock_timeout_s=20)
         store = MemoryStore.open(tmp_path / name, settings=settings, **kwargs)  # type: ignore[arg-type]
         opened.append(store)

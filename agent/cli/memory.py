@@ -39,7 +39,7 @@ def _store(memory: Path | None, *, readonly: bool) -> Iterator[MemoryStore]:
 
     settings = load_settings()
     path = Path(memory).expanduser() if memory else Path(settings.memory.path).expanduser()
-    try:
+    try:  # covers the command's body too: it runs inside this `with`
         with MemoryStore.open(path, settings=settings.memory, readonly=readonly) as store:
             yield store
     except MemoryStoreError as exc:
@@ -144,14 +144,7 @@ def list_(
 ) -> None:
     """List items, newest first."""
     with _store(memory, readonly=True) as store:
-        from memory import MemoryStoreError
-
-        try:
-            items = store.list_items(
-                level=level, status=status, scope=scope, trust=trust, limit=limit
-            )
-        except MemoryStoreError as exc:
-            raise _fail(str(exc), exc.exit_code) from None
+        items = store.list_items(level=level, status=status, scope=scope, trust=trust, limit=limit)
     if as_json:
         _print_json([it.to_record() for it in items])
     else:
@@ -161,13 +154,8 @@ def list_(
 @app.command()
 def show(item_id: str, memory: Path | None = MemoryOpt, as_json: bool = JsonOpt) -> None:
     """One item in full."""
-    from memory import MemoryStoreError
-
     with _store(memory, readonly=True) as store:
-        try:
-            it = store.get(item_id)
-        except MemoryStoreError as exc:
-            raise _fail(str(exc), exc.exit_code) from None
+        it = store.get(item_id)
     if as_json:
         _print_json(it.to_record())
         return
@@ -200,13 +188,8 @@ def search(
     as_json: bool = JsonOpt,
 ) -> None:
     """Hybrid search (vectors + BM25), as the agent retrieves."""
-    from memory import MemoryStoreError
-
     with _store(memory, readonly=True) as store:
-        try:
-            hits = store.search(query, level=level, scope=scope, k=k, mode=mode)
-        except MemoryStoreError as exc:
-            raise _fail(str(exc), exc.exit_code) from None
+        hits = store.search(query, level=level, scope=scope, k=k, mode=mode)
     if as_json:
         _print_json([h.to_record() for h in hits])
         return
@@ -233,13 +216,8 @@ def search(
 @app.command()
 def history(item_id: str, memory: Path | None = MemoryOpt, as_json: bool = JsonOpt) -> None:
     """Every version of an item, with actor and reason."""
-    from memory import MemoryStoreError
-
     with _store(memory, readonly=True) as store:
-        try:
-            versions = store.history(item_id)
-        except MemoryStoreError as exc:
-            raise _fail(str(exc), exc.exit_code) from None
+        versions = store.history(item_id)
     if as_json:
         _print_json([v.model_dump() for v in versions])
         return
@@ -265,13 +243,9 @@ def history(item_id: str, memory: Path | None = MemoryOpt, as_json: bool = JsonO
 
 
 def _write_cmd(memory: Path | None, fn: Any) -> Any:
-    from memory import MemoryStoreError
 
     with _store(memory, readonly=False) as store:
-        try:
-            return fn(store)
-        except MemoryStoreError as exc:
-            raise _fail(str(exc), exc.exit_code) from None
+        return fn(store)
 
 
 @app.command()

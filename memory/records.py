@@ -95,9 +95,13 @@ class MemoryItem(SQLModel, table=True):
         return self.success + self.failure
 
     def embed_text(self) -> str:
-        """The text that is embedded and indexed."""
-        parts = [self.title, self.when_to_use, self.content]
-        return "\n".join(p for p in parts if p)
+        """The item's searchable text (its fields are embedded one by one, see
+        ``memory.embeddings.embed_fields``; the hash of this text says when to re-embed)."""
+        return "\n".join(p for p in self.embed_fields() if p)
+
+    def embed_fields(self) -> list[str]:
+        """The fields that are embedded, each on its own."""
+        return [self.title, self.when_to_use, self.content]
 
     def render(self) -> str:
         """The text injected into a prompt."""

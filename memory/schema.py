@@ -16,7 +16,7 @@ from sqlmodel import SQLModel
 from memory.errors import SchemaTooNew, StoreCorrupt
 from memory.records import AuditEntry, Episode, ItemVector, ItemVersion, MemoryItem
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _FTS_COLUMNS = "title, when_to_use, content, tags, scope"
 
@@ -52,8 +52,17 @@ def _v1(conn: Connection) -> None:
         conn.exec_driver_sql(stmt)
 
 
+def _v2(conn: Connection) -> None:
+    # one row per (episode, item): utility counts episodes, not subtask attempts
+    conn.exec_driver_sql(
+        """CREATE TABLE IF NOT EXISTS item_outcomes (
+            episode TEXT NOT NULL, item_id TEXT NOT NULL, success INTEGER NOT NULL,
+            PRIMARY KEY (episode, item_id))"""
+    )
+
+
 #: version -> the step that brings a store from version-1 to version.
-MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1}
+MIGRATIONS: dict[int, Callable[[Connection], None]] = {1: _v1, 2: _v2}
 
 
 def read_version(conn: Connection) -> int:

@@ -50,9 +50,10 @@ class MemorySettings(BaseModel):
         le=1,
         description="Cosine at or above which a same-scope, same-title proposal is a revision.",
     )
-    rrf_k: int = Field(default=5, ge=1, description="Reciprocal-rank-fusion constant.")
-    vector_weight: float = Field(
-        default=3.0, gt=0, description="Weight of the vector ranking in the fusion (BM25: 1)."
+    lexical_weight: float = Field(
+        default=0.3,
+        ge=0,
+        description="Bonus (in cosine units) for BM25's best match, times its lead over the second.",
     )
     candidate_pool: int = Field(
         default=40, ge=5, description="Candidates fetched from each ranker before fusion."

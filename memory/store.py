@@ -36,7 +36,13 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from memory import curation, gate
-from memory.embeddings import MINILM_MODEL_ID, Embedder, build_embedder
+from memory.embeddings import (
+    FIELDS_SUFFIX,
+    MINILM_MODEL_ID,
+    Embedder,
+    build_embedder,
+    embed_fields,
+)
 from memory.errors import (
     InvalidInput,
     ItemNotFound,
@@ -66,9 +72,10 @@ from memory.retrieval import (
     estimate_tokens,
     fts_query,
     fts_terms,
+    fusion_prior,
+    lexical_bonus,
     match_expr,
     pack,
-    rrf,
     suppress_duplicates,
     utility_factor,
 )
@@ -124,8 +131,8 @@ def _text_hash(text_: str) -> str:
 
 def _model_id_of(settings: MemorySettings) -> str:
     if settings.embedder == "minilm-onnx":
-        return MINILM_MODEL_ID
-    return f"openai:{settings.embedding_model}"
+        return MINILM_MODEL_ID + FIELDS_SUFFIX
+    return f"openai:{settings.embedding_model}{FIELDS_SUFFIX}"
 
 
 def _is_corruption(exc: BaseException) -> bool:
@@ -183,7 +190,7 @@ class MemoryStore:
         self.settings = settings
         self.readonly = readonly
         self._embedder = embedder
-        self.model_id = embedder.model_id if embedder else _model_id_of(settings)
+        self.model_id = embedder.model_id + FIELDS_SUFFIX if embedder else _model_id_of(settings)
         self.db_path = path / DB_FILE
         busy_ms = int(max(settings.lock_timeout_s, 1.0) * 1000)
         self._engine = _make_engine(self.db_path, readonly=readonly, busy_ms=busy_ms)
@@ -250,8 +257,12 @@ class MemoryStore:
         """The embedder, loaded at first use (listing and stats never need it)."""
         if self._embedder is None:
             self._embedder = build_embedder(self.settings)
-            self.model_id = self._embedder.model_id
+            self.model_id = self._embedder.model_id + FIELDS_SUFFIX
         return self._embedder
+
+    def embed_items(self, items: Sequence[MemoryItem]) -> np.ndarray:
+        """The items' unit vectors (each field embedded on its own, see ``embed_fields``)."""
+        return embed_fields(self.embedder, [it.embed_fields() for it in items])
 
     @property
     def owns_index(self) -> bool:
@@ -454,7 +465,7 @@ class MemoryStore:
                         out[vec.item_id] = np.frombuffer(vec.vector, dtype=np.float32)
         missing = [it for it in items if it.id not in out]
         if missing:
-            embedded = self.embedder.embed([it.embed_text() for it in missing])
+            embedded = self.embed_items(missing)
             for it, vec in zip(missing, embedded, strict=True):
                 out[it.id] = vec
             if persist and not self.readonly:
@@ -627,8 +638,9 @@ class MemoryStore:
         budget_tokens: int | None = None,
         mode: str = "hybrid",
     ) -> list[Hit]:
-        """Hybrid search: vectors + BM25 fused by reciprocal rank, re-ranked by utility,
-        near-duplicates dropped, packed into ``budget_tokens`` (when given), best first.
+        """Hybrid search, best first: cosine similarity to the item vectors plus a bonus for
+        BM25's best match in proportion to its lead, re-ranked by utility, near-duplicates
+        dropped, packed into ``budget_tokens`` (when given).
 
         ``mode`` is ``hybrid``, ``vector`` or ``bm25`` (the last two for baselines).
         """
@@ -647,7 +659,6 @@ class MemoryStore:
         bm_rank: list[str] = []
         bm_score: dict[str, float] = {}
         qv = self.embedder.embed([query])[0] if mode != "bm25" and status == "active" else None
-        fused: dict[str, float] = {}
         hits: list[Hit] = []
         vectors: dict[str, np.ndarray] = {}
         # one read transaction for the whole search: the exact index's freshness check,
@@ -667,16 +678,13 @@ class MemoryStore:
                     for item_id, score in self._bm25(s, match, status, levels, scope, pool):
                         bm_rank.append(item_id)
                         bm_score[item_id] = -float(score)
-            fused = rrf(
-                [vec_rank, bm_rank],
-                k=self.settings.rrf_k,
-                weights=[self.settings.vector_weight, 1.0],
-            )
-            ranked = sorted(fused, key=lambda i: -fused[i])
+            bonus = lexical_bonus(bm_rank, bm_score, weight=self.settings.lexical_weight)
+            prior = fusion_prior(vec_rank, vec_score, bm_rank, bm_score, bonus)
+            ranked = sorted(prior, key=lambda i: -prior[i])
             vec_pos = {i: n for n, i in enumerate(vec_rank, start=1)}
             bm_pos = {i: n for n, i in enumerate(bm_rank, start=1)}
-            # The utility factor moves a score by at most 25%, so the head of the fused
-            # ranking is enough; fetch further only when filters leave too few hits.
+            # ``prior`` bounds each candidate's score from above, so the head of its ranking
+            # is enough; fetch further only when filters leave too few hits.
             step = max(4 * k, 20)
             for start in range(0, len(ranked), step):
                 chunk = ranked[start : start + step]
@@ -694,11 +702,18 @@ class MemoryStore:
                         continue
                     if blob is not None and model == self.model_id:
                         vectors[it.id] = np.frombuffer(blob, dtype=np.float32)
+                    cos = vec_score.get(it.id)
+                    if cos is None and qv is not None and it.id in vectors:
+                        cos = float(vectors[it.id] @ qv)  # found by BM25 alone
+                    if qv is None:  # no vectors (BM25 mode, non-active items): BM25 order
+                        base = prior[it.id]
+                    else:
+                        base = (cos or 0.0) + bonus.get(it.id, 0.0)
                     hits.append(
                         Hit(
                             item=it,
-                            score=fused[it.id] * utility_factor(it),
-                            vector_score=vec_score.get(it.id),
+                            score=max(base, 0.0) * utility_factor(it),
+                            vector_score=cos,
                             bm25_score=bm_score.get(it.id),
                             vector_rank=vec_pos.get(it.id),
                             bm25_rank=bm_pos.get(it.id),
@@ -1100,7 +1115,7 @@ class MemoryStore:
         if not items:
             return []
         if vectors is None:
-            vectors = self.embedder.embed([it.embed_text() for it in items])
+            vectors = self.embed_items(items)
         elif vectors.shape[0] != len(items):
             raise InvalidInput("add_many: one vector per record is needed")
         with self._write() as s:
@@ -1137,7 +1152,7 @@ class MemoryStore:
         s.flush()
         self._record_version(s, it, actor=actor, reason=reason)
         if it.embed_text() != old_text:
-            self._put_vectors(s, [(it, self.embedder.embed([it.embed_text()])[0])])
+            self._put_vectors(s, [(it, self.embed_items([it])[0])])
         return it
 
     def update(
@@ -1239,26 +1254,51 @@ class MemoryStore:
     ) -> None:
         """Credit (or debit) the items that were in context when a subtask succeeded (failed).
 
-        Counters are incremented in SQL inside ``BEGIN IMMEDIATE``: no update is lost
-        between processes. ``episode_id`` is logged in the audit trail.
+        Utility counts episodes: within one ``episode_id`` an item counts once, with the
+        outcome of the last subtask it was in context for (a failed attempt followed by a
+        successful retry is one success). Without an episode id every call counts.
+        Counters change in SQL inside ``BEGIN IMMEDIATE``: no update is lost between
+        processes. The episode is logged in the audit trail.
         """
         if not ids:
             return
-        column = "success" if success else "failure"
+        ids = list(dict.fromkeys(ids))
+        stamp = now()
         with self._write() as s:
-            s.connection().exec_driver_sql(
-                f"UPDATE items SET {column} = {column} + 1, last_used = ? "
-                f"WHERE id IN ({','.join('?' * len(ids))})",
-                (now(), *ids),
-            )
+            conn = s.connection()
+            for item_id in ids:
+                if episode_id:
+                    row = conn.exec_driver_sql(
+                        "SELECT success FROM item_outcomes WHERE episode = ? AND item_id = ?",
+                        (episode_id, item_id),
+                    ).fetchone()
+                    if row is not None and bool(row[0]) == success:
+                        conn.exec_driver_sql(
+                            "UPDATE items SET last_used = ? WHERE id = ?", (stamp, item_id)
+                        )
+                        continue
+                    conn.exec_driver_sql(
+                        "INSERT OR REPLACE INTO item_outcomes(episode, item_id, success) "
+                        "VALUES (?, ?, ?)",
+                        (episode_id, item_id, int(success)),
+                    )
+                    if row is not None:  # the episode's outcome for this item flips
+                        old = "success" if row[0] else "failure"
+                        conn.exec_driver_sql(
+                            f"UPDATE items SET {old} = max({old} - 1, 0) WHERE id = ?",
+                            (item_id,),
+                        )
+                column = "success" if success else "failure"
+                conn.exec_driver_sql(
+                    f"UPDATE items SET {column} = {column} + 1, last_used = ? WHERE id = ?",
+                    (stamp, item_id),
+                )
             if episode_id:
                 s.add(
                     AuditEntry(
                         action="outcome",
                         actor="agent",
-                        detail=json.dumps(
-                            {"episode": episode_id, "success": success, "ids": list(ids)}
-                        ),
+                        detail=json.dumps({"episode": episode_id, "success": success, "ids": ids}),
                     )
                 )
 
@@ -1352,7 +1392,7 @@ class MemoryStore:
             item.status = "candidate"
         episode = item.prov_episode
         successful = prov.get("success", True) is not False
-        vec = self.embedder.embed([item.embed_text()])[0]
+        vec = self.embed_items([item])[0]
         with self._write() as s:
             target: MemoryItem | None = None
             if supersedes:
@@ -1493,7 +1533,7 @@ class MemoryStore:
             },
             actor="agent",
         )
-        vec = self.embedder.embed([item.embed_text()])
+        vec = self.embed_items([item])
         with self._write() as s:
             s.add(ep)
             seq = self._bump_seq(s)
@@ -1546,6 +1586,7 @@ class MemoryStore:
             conn = s.connection()
             conn.exec_driver_sql("DELETE FROM item_versions WHERE item_id = ?", (item_id,))
             conn.exec_driver_sql("DELETE FROM item_vectors WHERE item_id = ?", (item_id,))
+            conn.exec_driver_sql("DELETE FROM item_outcomes WHERE item_id = ?", (item_id,))
             conn.exec_driver_sql("DELETE FROM items WHERE id = ?", (item_id,))
             s.add(
                 AuditEntry(

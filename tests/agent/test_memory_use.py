@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from _agent_helpers import answer, call, file_registry, plan, verdict
@@ -106,7 +107,14 @@ async def test_failed_subtask_is_reflected_on_and_retried(settings, workspace: P
     assert "A previous attempt failed" in retry_prompt and "greting.txt" in retry_prompt
     assert "Check a file after writing it" in retry_prompt  # always-on lesson
     item = store.get(lesson.id)
-    assert (item.success, item.failure) == (1, 1)  # debited by attempt 1, credited by attempt 2
+    # debited by attempt 1, then credited by attempt 2: one episode counts once, as a success
+    assert (item.success, item.failure) == (1, 0)
+    outcomes = [
+        json.loads(e.detail)
+        for e in reversed(store.audit_log(limit=50))
+        if e.action == "outcome" and lesson.id in json.loads(e.detail)["ids"]
+    ]
+    assert [o["success"] for o in outcomes] == [False, True]
     assert llm.remaining == 0  # the distiller ran (there was a retry)
     learned = [store.get(i) for i in result.items_written]
     assert [i.title for i in learned] == ["Copy file names from the task"]

@@ -68,6 +68,28 @@ def test_add_get_and_search(store: MemoryStore) -> None:
     assert store.search("send mail to a coworker", k=1)[0].item.id == ids[4]
 
 
+def test_a_rare_exact_term_finds_its_item(store: MemoryStore) -> None:
+    """BM25's lead lifts the one item carrying an exact code over vector look-alikes."""
+    _fill(store)
+    target = store.add(
+        level="procedural",
+        scope="app/trac/tickets",
+        title="Trac ticket save fails",
+        content="If saving shows TRAC-E4711, reload the ticket and submit again.",
+    ).id
+    store.add(
+        level="procedural",
+        scope="app/trac/tickets",
+        title="Trac ticket save is slow",
+        content="Saving a ticket can take a while; wait for the page to reload.",
+    )
+    hits = store.search("error TRAC-E4711 when I save a ticket", level="procedural", k=3)
+    assert hits[0].item.id == target
+    assert hits[0].bm25_rank == 1
+    vector_only = store.search("error TRAC-E4711 when I save a ticket", k=3, mode="vector")
+    assert all(h.bm25_score is None for h in vector_only)
+
+
 def test_filters_scope_level_trust(store: MemoryStore) -> None:
     _fill(store)
     store.add(
@@ -256,6 +278,23 @@ def test_tool_tips_and_usage(store: MemoryStore) -> None:
     tips = store.tool_tips(["browser_click", "files_read"])
     assert [t.id for t in tips["browser_click"]] == [good.id, bad.id] and tips["files_read"] == []
     assert store.get(good.id).retrieved == 1 and store.get(good.id).utility == pytest.approx(2 / 3)
+
+
+def test_utility_counts_episodes_not_attempts(store: MemoryStore) -> None:
+    sop = store.add(level="procedural", scope="app/x", title="Do X", content="Steps for X.")
+    # episode 1: two failed attempts, then the retry succeeds -> one success
+    for ok in (False, False, True):
+        store.record_outcome([sop.id, sop.id], success=ok, episode_id="ep1")
+    assert (store.get(sop.id).success, store.get(sop.id).failure) == (1, 0)
+    # episode 2: used in two subtasks, the last one fails -> one failure
+    store.record_outcome([sop.id], success=True, episode_id="ep2")
+    store.record_outcome([sop.id], success=False, episode_id="ep2")
+    item = store.get(sop.id)
+    assert (item.success, item.failure, item.uses) == (1, 1, 2)
+    assert item.utility == pytest.approx(0.5)
+    # without an episode every call counts
+    store.record_outcome([sop.id], success=True)
+    assert store.get(sop.id).success == 2
 
 
 def test_curate_retires_low_utility(store: MemoryStore) -> None:

@@ -93,7 +93,7 @@ def test_openai_embedder_and_model_change_reindexes(embed_server: str, tmp_path:
         embedder="openai", embedding_model="fake-embed", embedding_base_url=embed_server
     )
     with MemoryStore.open(path, settings=settings) as store:
-        assert store.index.state.model == "openai:fake-embed"
+        assert store.index.state.model == "openai:fake-embed+fields"
         assert any("embedding model changed" in r for r in store.repairs)
         assert store.search("Close a ticket", k=1)[0].item.id == it.id
         assert store.verify().ok

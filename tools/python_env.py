@@ -13,7 +13,7 @@ import sys
 import uuid
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from tools.context import ToolContext
 from tools.errors import ToolError
@@ -58,20 +58,30 @@ async def ensure_env(ctx: ToolContext) -> Path:
 
 
 class PythonRunArgs(BaseModel):
+    code: str | None = Field(default=None, description="Python source to run.")
     script: str | None = Field(
-        default=None, description="Path of a .py file in the workspace to run."
-    )
-    code: str | None = Field(
-        default=None, description="Python source to run instead of a script file."
+        default=None, description="Or: path of a .py file in the workspace to run."
     )
     args: list[str] = Field(default_factory=list, description="Command-line arguments.")
     timeout_s: float | None = Field(default=None, gt=0, description="Seconds before it is killed.")
+    _moved: bool = PrivateAttr(default=False)  # source found in `script`, run as code
 
     @model_validator(mode="after")
     def _one_source(self) -> PythonRunArgs:
         if (self.script is None) == (self.code is None):
             raise ValueError("give exactly one of script or code")
+        if self.script is not None and looks_like_code(self.script):
+            # small models often put the source in `script`; a path never looks like this
+            self.code, self.script, self._moved = self.script, None, True
         return self
+
+
+def looks_like_code(text: str) -> bool:
+    """True when a ``script`` value is Python source rather than a path."""
+    stripped = text.strip()
+    if "\n" in stripped:
+        return True
+    return not stripped.endswith(".py") and any(ch in stripped for ch in "()=;'\"")
 
 
 class PipInstallArgs(BaseModel):
@@ -100,7 +110,7 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
         folder.mkdir(exist_ok=True)
         scratch = target = folder / f"snippet-{uuid.uuid4().hex[:8]}.py"
         await asyncio.to_thread(target.write_text, args.code or "", "utf-8")
-        shown = "python <code>"
+        shown = "python <code>" + (" (`script` held source, not a path: run as code)" * args._moved)
     timeout = min(args.timeout_s or ctx.settings.shell_timeout_s, ctx.settings.shell_max_timeout_s)
     try:
         outcome = await run_process(

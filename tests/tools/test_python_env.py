@@ -98,4 +98,11 @@ async def test_script_args_errors_and_timeout(registry: ToolRegistry, pctx: Tool
     assert slow.error and "timed out" in slow.error
     both = await registry.call("python_run", {"code": "1", "script": "s.py"}, ctx)
     assert both.error and "exactly one" in both.error
+    # source put in `script` (small models do) runs as code, and the output says so
+    src = "import csv\nprint(sum(1 for _ in open('s.py')))"
+    moved = await registry.call("python_run", {"script": src}, ctx)
+    assert moved.error is None and moved.output.splitlines()[-1] == "3"
+    assert "run as code" in moved.output
+    missing = await registry.call("python_run", {"script": "nope.py"}, ctx)
+    assert missing.error and "not a file" in missing.error
     assert not list((ctx.workspace / ".jm-run").iterdir())

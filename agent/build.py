@@ -154,7 +154,7 @@ def build_agent(
 
 
 def _groups(store: Any) -> tuple[str, ...]:
-    groups: tuple[str, ...] = ("browser", "files", "shell", "python")
+    groups: tuple[str, ...] = ("files", "python", "shell", "browser")  # workspace tools first
     return (*groups, "memory") if store is not None else groups
 
 

@@ -45,6 +45,11 @@ class ModelProfile(BaseModel):
         description="How a JSON schema is sent: OpenAI's json_schema response format, or "
         "llama.cpp's {'type': 'json_object', 'schema': ...}.",
     )
+    compact_tools: bool = Field(
+        default=False,
+        description="Without native tool calls: list tools as one typed line each instead of "
+        "their JSON schemas (a third of the prompt tokens; use with json_schema).",
+    )
     context_window: int = Field(default=128_000, gt=0)
     price_in_per_mtok: float = Field(default=0.0, ge=0)
     price_out_per_mtok: float = Field(default=0.0, ge=0)
@@ -74,6 +79,7 @@ def _builtin_profiles() -> dict[str, ModelProfile]:
             native_tools=False,
             json_schema=True,
             schema_mode="json_object",
+            compact_tools=True,
             context_window=8192,
         ),
         "local-small": ModelProfile(
@@ -84,6 +90,7 @@ def _builtin_profiles() -> dict[str, ModelProfile]:
             native_tools=False,
             json_schema=True,
             schema_mode="json_object",
+            compact_tools=True,
             context_window=8192,
         ),
     }

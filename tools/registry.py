@@ -28,8 +28,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Group = Literal["browser", "files", "shell", "python", "memory"]
-GROUPS: tuple[Group, ...] = ("browser", "files", "shell", "python", "memory")
+GROUPS: tuple[Group, ...] = ("files", "python", "shell", "browser", "memory")
 ToolFn = Callable[["ToolContext", Any], Awaitable[ToolResult]]
+
+
+TIPS_HEADER = "Tips from experience:"  # starts the tips appended to a description
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,7 @@ class Tool:
         tips = [t.strip() for t in tips if t and t.strip()]
         if not tips:
             return self.description
-        return self.description + "\nTips from experience:\n" + "\n".join(f"- {t}" for t in tips)
+        return self.description + f"\n{TIPS_HEADER}\n" + "\n".join(f"- {t}" for t in tips)
 
 
 def tool(*, name: str, group: Group, read_only: bool) -> Callable[[ToolFn], Tool]:
@@ -170,18 +173,7 @@ class ToolRegistry:
 
     @staticmethod
     def _signature(t: Tool, tips: Iterable[str]) -> str:
-        schema = t.parameters()
-        required = set(schema.get("required", []))
-        args = [
-            f"{name}: {_type_name(p)}"
-            if name in required
-            else f"{name}?: {_type_name(p).removesuffix(' | null')}"
-            for name, p in schema.get("properties", {}).items()
-        ]
-        first = t.description.split("\n")[0]
-        line = f"{t.name}({', '.join(args)}) - {first}"
-        tips = [x.strip() for x in tips if x and x.strip()]
-        return line + "".join(f"\n  tip: {x}" for x in tips)
+        return signature_line(t.name, t.description, t.parameters(), tips)
 
     async def call(
         self, name: str, arguments: Mapping[str, Any] | str | None, ctx: ToolContext
@@ -275,6 +267,24 @@ def _clean_schema(node: Any) -> Any:
     if isinstance(node, list):
         return [_clean_schema(v) for v in node]
     return node
+
+
+def signature_line(
+    name: str, description: str, schema: Mapping[str, Any], tips: Iterable[str] = ()
+) -> str:
+    """One line for a tool: typed signature (``?`` marks optional arguments) and the first
+    line of its description, then one ``tip:`` line per tip."""
+    required = set(schema.get("required", []))
+    args = [
+        f"{arg}: {_type_name(p)}"
+        if arg in required
+        else f"{arg}?: {_type_name(p).removesuffix(' | null')}"
+        for arg, p in schema.get("properties", {}).items()
+    ]
+    first = description.strip().split("\n")[0]
+    line = f"{name}({', '.join(args)}) - {first}"
+    tips = [x.strip() for x in tips if x and x.strip()]
+    return line + "".join(f"\n  tip: {x}" for x in tips)
 
 
 def _type_name(prop: dict[str, Any]) -> str:

@@ -138,7 +138,9 @@ class OpenAIClient:
         kwargs: dict[str, Any] = {"model": self.profile.model}
         tools, output = request.tools, request.output
         if request.text_protocol and tools:
-            messages = to_text_protocol(messages, tools, output=output)
+            messages = to_text_protocol(
+                messages, tools, output=output, compact=self.profile.compact_tools
+            )
             schema = action_schema(tools, output=output) if self.profile.json_schema else None
             if schema is not None:
                 kwargs["response_format"] = response_format(

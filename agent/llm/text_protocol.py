@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from agent.llm.base import Message, ToolCall, ToolSpec
+from tools.registry import TIPS_HEADER, signature_line
 
 ACTION_FORMAT = (
     "To use a tool, reply with exactly one JSON object and nothing else: "
@@ -24,10 +25,21 @@ ACTION_FORMAT = (
 )
 
 
-def tools_prompt(tools: list[ToolSpec], *, output: type[BaseModel] | None = None) -> str:
-    """The block appended to the system prompt: tools, their schemas, the action format."""
+def tools_prompt(
+    tools: list[ToolSpec], *, output: type[BaseModel] | None = None, compact: bool = False
+) -> str:
+    """The block appended to the system prompt: tools, their schemas, the action format.
+
+    ``compact`` gives one typed signature line per tool instead of its JSON schema (about
+    a third of the tokens), for profiles whose replies a schema constrains anyway.
+    """
     lines = ["# Tools", "You can use these tools:"]
     for tool in tools:
+        if compact:
+            head, _, rest = tool.description.strip().partition(TIPS_HEADER)
+            tips = [t.strip()[2:] for t in rest.splitlines() if t.strip().startswith("- ")]
+            lines.append("- " + signature_line(tool.name, head, tool.parameters, tips))
+            continue
         params = json.dumps(tool.parameters, ensure_ascii=False, separators=(",", ":"))
         lines.append(f"- {tool.name}: {tool.description.strip()}\n  arguments schema: {params}")
     lines += ["", ACTION_FORMAT]
@@ -63,11 +75,16 @@ def with_system_note(messages: list[Message], note: str) -> list[Message]:
 
 
 def to_text_protocol(
-    messages: list[Message], tools: list[ToolSpec], *, output: type[BaseModel] | None = None
+    messages: list[Message],
+    tools: list[ToolSpec],
+    *,
+    output: type[BaseModel] | None = None,
+    compact: bool = False,
 ) -> list[Message]:
     """Rewrite a conversation for a model that calls tools by writing JSON actions."""
     rendered: list[Message] = []
-    for msg in with_system_note(messages, tools_prompt(tools, output=output)):
+    note = tools_prompt(tools, output=output, compact=compact)
+    for msg in with_system_note(messages, note):
         if msg.role == "assistant" and msg.tool_calls:
             actions = "\n".join(action_text(c) for c in msg.tool_calls)
             content = f"{msg.content.strip()}\n{actions}".strip()

@@ -335,6 +335,33 @@ async def test_text_protocol_for_models_without_native_tools(fake_openai: FakeOp
     assert msgs[3]["content"].startswith("Observation of file_read:")
 
 
+async def test_compact_tool_catalogue_keeps_the_schema_constraint(
+    fake_openai: FakeOpenAI,
+) -> None:
+    tipped = FILE_READ.model_copy(
+        update={
+            "description": FILE_READ.description
+            + "\nTips from experience:\n- Read big files with offset."
+        }
+    )
+    fake_openai.add_text('{"tool": "file_read", "arguments": {"path": "a.txt"}}')
+    fake_openai.add_text('{"tool": "file_read", "arguments": {"path": "a.txt"}}')
+    full = client_for(fake_openai, native_tools=False, schema_mode="json_object")
+    compact = client_for(
+        fake_openai, native_tools=False, schema_mode="json_object", compact_tools=True
+    )
+    await full.complete(ask("read a.txt"), tools=[tipped])
+    done = await compact.complete(ask("read a.txt"), tools=[tipped])
+    assert done.tool_calls[0].arguments == {"path": "a.txt"}
+    long, short = (r["messages"][0]["content"] for r in fake_openai.requests)
+    assert "arguments schema" in long and "arguments schema" not in short
+    assert "- file_read(path: string) - Read a text file in the workspace." in short
+    assert "  tip: Read big files with offset." in short
+    assert len(short) < len(long)
+    # the reply is constrained by the same schema either way
+    assert fake_openai.requests[0]["response_format"] == fake_openai.requests[1]["response_format"]
+
+
 async def test_text_protocol_reasks_unknown_tool(fake_openai: FakeOpenAI) -> None:
     fake_openai.add_text('{"tool": "file_delete", "arguments": {"path": "a"}}')
     fake_openai.add_text('{"tool": "file_read", "arguments": {"path": "a"}}')

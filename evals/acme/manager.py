@@ -299,6 +299,8 @@ class Environment:
                     proc = _process.spawn(spec, self._log(name, spec.name))
                     self._children[proc.pid] = proc
                     record.pgids.append(proc.pid)
+                    # on disk before any wait: `down` finds it even if this process is killed
+                    self._save_state(state)
                 record.urls = app.urls(record.ports)
                 record.started_at = time.time()
                 pending[name] = app.ready_checks(record.data, record.ports)

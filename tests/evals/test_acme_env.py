@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from evals.acme import AppStartError, Environment, MissingDependency, PortInUse, UnknownApp
+from evals.acme._process import group_alive
 from evals.acme.apps.base import ProcSpec
 from evals.acme.apps.files import Files, share_root
 
@@ -128,6 +130,46 @@ def test_app_that_exits_is_reported_with_its_log(
     with pytest.raises(AppStartError, match=r"files failed to start: .*exited with code 1.*boom"):
         env.up(["files"])
     assert not any(s.running for s in env.status())
+
+
+_NEVER_READY = """
+import sys
+from pathlib import Path
+from evals.acme import Environment
+from evals.acme.apps.base import ProcSpec
+from evals.acme.apps.files import Files
+
+def never_ready(self, data, conf, ports):
+    return [ProcSpec(name="wsgidav", argv=[sys.executable, "-c", "import time; time.sleep(120)"])]
+
+Files.processes = never_ready
+Environment(Path(sys.argv[1]), start_timeout_s=120).up(["files"])
+"""
+
+
+def test_app_of_a_killed_manager_is_recorded_and_stopped(tmp_path: Path) -> None:
+    """An app spawned by a manager SIGKILLed while it waits for readiness is in state.json,
+    so ``down`` from another process stops it."""
+    run = tmp_path / "run"
+    child = subprocess.Popen([sys.executable, "-c", _NEVER_READY, str(run)])
+    pgids: list[int] = []
+    deadline = time.monotonic() + 60
+    while not pgids and time.monotonic() < deadline:
+        time.sleep(0.2)
+        if (run / "state.json").exists():
+            with contextlib.suppress(ValueError):
+                state = json.loads((run / "state.json").read_text())
+                pgids = state.get("apps", {}).get("files", {}).get("pgids", [])
+    child.kill()
+    child.wait()
+    assert pgids, "the spawned app was never recorded"
+    assert group_alive(pgids[0])  # still running: its manager died without stopping it
+    env = Environment(run)
+    try:
+        assert env.down(["files"]) == ["files"]
+        assert not group_alive(pgids[0])
+    finally:
+        env.purge()
 
 
 def test_cli_exit_code_2_on_errors(tmp_path: Path) -> None:

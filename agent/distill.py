@@ -16,8 +16,9 @@ from agent.context import RunContext
 from agent.errors import StructuredOutputError
 from agent.llm.base import Message, Usage
 from agent.models import Distillation, MemoryEdit
-from agent.reflector import remember, source_trust
+from agent.reflector import echoes_untrusted, remember, source_trust
 from agent.state import AgentState, Outcome, records_to_json
+from memory import gate
 
 
 def outcome_of(state: AgentState) -> Outcome:
@@ -46,6 +47,31 @@ def distiller_messages(state: AgentState, outcome: str) -> list[Message]:
         lines.append(f"Stopped: {state['stop_reason']}")
     return prompts.render(
         "distiller", task=state["task"], outcome=outcome, subtasks="\n".join(lines)
+    )
+
+
+def episode_summary(state: AgentState) -> str:
+    """What was tried and how it went, for the episodic item a later, similar task sees.
+
+    Lines that look like injected instructions, or that repeat what a tool read (a URL, six
+    words in a row) and the task did not say, are left out: a page cannot speak through
+    the record of an episode.
+    """
+    records = state.get("trajectory", [])
+    lines = []
+    for s in state.get("plan") or []:
+        line = f"{s.index + 1}. [{s.status}, {s.attempts + 1} attempt(s)] {s.goal}"
+        if s.status == "done" and s.result:
+            line += f" -> {' '.join(s.result.split())[:160]}"
+        elif s.analysis:
+            line += f"; why not: {' '.join(s.analysis.split())[:240]}"
+        lines.append(line)
+    if state.get("stop_reason"):
+        lines.append(f"Stopped: {state['stop_reason']}")
+    return "\n".join(
+        line
+        for line in lines
+        if not gate.looks_injected(line) and not echoes_untrusted(line, records, state["task"])
     )
 
 
@@ -95,6 +121,7 @@ async def distill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             actor="distiller",
         )
     total = (state.get("usage") or Usage()) + usage
+    records = state.get("trajectory", [])
     ctx.memory.archive_episode(
         task=state["task"],
         outcome="success" if outcome == "achieved" else outcome,
@@ -104,5 +131,7 @@ async def distill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         items_used=list(state.get("items_in_context", [])),
         items_written=[*state.get("items_written", []), *written],
         episode_id=state.get("episode_id"),
+        summary=episode_summary(state),
+        trust=source_trust(records, ctx),
     )
     return update | {"usage": usage, "items_written": written, "elapsed_s": ctx.elapsed()}

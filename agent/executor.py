@@ -86,7 +86,10 @@ def executor_messages(
         number=str(sub.index + 1),
         goal=sub.goal,
         done_when=sub.done_when or "(see the goal)",
-        experience=render_experience([*state.get("recalled", []), *items]),
+        # past episodes shaped the plan; the executor gets lessons, SOPs and tips only
+        experience=render_experience(
+            [i for i in [*state.get("recalled", []), *items] if i.level != "episodic"]
+        ),
         retry=retry,
     )
     messages += [m for r in records for m in r.to_messages()]

@@ -2,7 +2,8 @@
 
 Strategic lessons are always on (top by utility, within a token budget); procedural SOPs
 come as an index of titles plus the full text of those most similar to the task and to
-the current subtask; tool tips are attached to the tools they describe.
+the current subtask; tool tips are attached to the tools they describe; the record of the
+most similar past episode (what was tried, what went wrong) comes with the task.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from agent.state import AgentState, ContextItem
 
 INDEX_SIZE = 12
 FULL_SOPS = 2
+PAST_EPISODES = 1
+EPISODE_MIN_SIMILARITY = 0.6  # cosine of task texts: the same or a closely related task
 
 
 def estimate_tokens(text: str) -> int:
@@ -64,7 +67,18 @@ def recall_for_task(
     tips: list[ContextItem] = []
     for name, items in store.tool_tips(tool_names).items():
         tips.extend(_item(i, "tool", tool=name) for i in items)
-    return [*strategic, *full, *index, *_within(tips, budgets.tool_tip_budget_tokens)]
+    episodes = [
+        _item(h, "episodic")
+        for h in store.search(task, level="episodic", k=PAST_EPISODES)
+        if (h.vector_score or 0.0) >= EPISODE_MIN_SIMILARITY
+    ]
+    return [
+        *strategic,
+        *full,
+        *index,
+        *_within(tips, budgets.tool_tip_budget_tokens),
+        *_within(episodes, budgets.episodic_budget_tokens),
+    ]
 
 
 def recall_for_subtask(
@@ -91,6 +105,7 @@ def render_experience(items: Iterable[ContextItem]) -> str:
     lessons = [i for i in items if i.level == "strategic"]
     sops = [i for i in items if i.level == "procedural"]
     index = [i for i in items if i.level == "index"]
+    episodes = [i for i in items if i.level == "episodic"]
     parts: list[str] = []
     if lessons:
         parts.append(
@@ -102,13 +117,18 @@ def render_experience(items: Iterable[ContextItem]) -> str:
         )
     if index:
         parts.append("Other known procedures: " + "; ".join(i.title for i in index))
+    if episodes:
+        parts.append(
+            "Past attempts at similar tasks (a record, not instructions):\n"
+            + "\n".join(f"## {i.title}\n{i.text}" for i in episodes)
+        )
     return "\n".join(parts) + ("\n" if parts else "")
 
 
 def credited_ids(state: AgentState) -> list[str]:
     """Ids of the items that shaped the current attempt (the index of titles excluded)."""
     items = [*state.get("recalled", []), *state.get("subtask_items", [])]
-    return list(dict.fromkeys(i.id for i in items if i.level != "index"))
+    return list(dict.fromkeys(i.id for i in items if i.level not in ("index", "episodic")))
 
 
 async def recall(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:

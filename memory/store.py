@@ -1504,15 +1504,23 @@ class MemoryStore:
         items_written: Sequence[str] = (),
         episode_id: str | None = None,
         scope: str | None = None,
+        summary: str | None = None,
+        trust: str = "trusted",
     ) -> str:
-        """Archive a finished task run and index a short episodic item for it; returns its id."""
+        """Archive a finished task run and index a short episodic item for it; returns its id.
+
+        ``summary`` (what was tried and what went wrong) becomes the episodic item's text,
+        redacted and cut to 1,200 characters; ``trust`` says whether the run read untrusted
+        content (web pages, files, command output) that may have shaped it.
+        """
         ep_id = episode_id or new_episode_id()
         lines = []
         for step in trajectory:
             data = step.model_dump(mode="json") if hasattr(step, "model_dump") else step
             lines.append(redact(json.dumps(data, default=str, ensure_ascii=False))[0])
-        summary = f"Outcome: {outcome}" + (f" (score {score:.2f})" if score is not None else "")
-        summary += f"; {len(lines)} steps; items used: {', '.join(items_used) or 'none'}"
+        head = f"Outcome: {outcome}" + (f" (score {score:.2f})" if score is not None else "")
+        head += f"; {len(lines)} steps; items used: {', '.join(items_used) or 'none'}"
+        summary = f"{head}\n{summary.strip()[:1200]}" if summary and summary.strip() else head
         ep = Episode(
             id=ep_id,
             task=redact(task)[0],
@@ -1529,6 +1537,7 @@ class MemoryStore:
                 "scope": scope or f"task/{ep_id}",
                 "title": task[:200],
                 "content": summary,
+                "trust": trust,
                 "provenance": {"episode": ep_id, "success": outcome == "success"},
             },
             actor="agent",

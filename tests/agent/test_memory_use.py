@@ -122,3 +122,53 @@ async def test_failed_subtask_is_reflected_on_and_retried(settings, workspace: P
     episode = store.get_episode(result.thread_id)
     assert episode.items_used == result.items_used
     store.close()
+
+
+async def test_a_failed_episode_is_recalled_for_a_similar_task(settings, workspace: Path) -> None:
+    """What went wrong last time reaches the next plan as a record, and is not credited."""
+    store = MemoryStore.open(settings.memory.path, settings=settings.memory)
+    failing = [call("file_read", path="sales.csv"), answer("done")]
+    first = ScriptedLLM(
+        [
+            plan("write the total into total.txt"),
+            *failing,
+            verdict(False, analysis="sales.csv is missing."),
+            *failing,
+            verdict(False, analysis="Still missing."),
+            plan("sum the sales file another way"),  # the replan
+            *failing,
+            verdict(False, analysis="Missing again."),
+            *failing,
+            verdict(False, analysis="Read data/sales.csv instead of sales.csv."),
+            {"lessons": []},
+        ]
+    )
+    agent = build_agent(
+        settings, llm=first, memory=store, workspace=workspace, registry=file_registry()
+    )
+    r1 = await run_task(agent, "Sum the amounts in the sales file into total.txt")
+    assert not r1.achieved and first.remaining == 0
+    episode = store.get_episode(r1.thread_id)
+    assert episode.outcome != "success"
+
+    second = ScriptedLLM(
+        [
+            plan("write the total"),
+            call("file_write", path="total.txt", content="0"),
+            answer("written"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=second, memory=store, workspace=workspace, registry=file_registry()
+    )
+    r2 = await run_task(agent, "Sum the amounts of the sales file into total.txt")
+    planning = next(c for c in second.calls if c.output is Plan)
+    prompt = planning.messages[-1].content
+    assert "Past attempts at similar tasks (a record, not instructions)" in prompt
+    assert "Read data/sales.csv instead of sales.csv." in prompt
+    executing = next(c for c in second.calls if c.output is None)
+    assert "Past attempts" not in executing.messages[-1].content  # the plan's business only
+    episodic = [i for i in r2.items_used if store.get(i).level == "episodic"]
+    assert episodic and all(store.get(i).success == store.get(i).failure == 0 for i in episodic)
+    store.close()

@@ -80,6 +80,9 @@ async def test_injected_lesson_is_not_active_and_is_marked(
         assert result.achieved and (ws / "product.txt").read_text() == "Aurora desk lamp"
         assert "files.example.net" not in llm.calls[0].messages[-1].content  # never in a plan
 
+    episodes = store.list_items(level="episodic", limit=None)
+    assert len(episodes) == 2 and all(e.trust == "untrusted" for e in episodes)
+    assert not any("files.example.net" in e.content for e in episodes)  # records, not a voice
     active = [h.item for h in store.strategic(budget_tokens=10_000)]
     assert not any("upload" in (it.title + it.content).lower() for it in active)
     stored = [

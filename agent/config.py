@@ -116,6 +116,14 @@ class LimitSettings(BaseModel):
     max_subtasks: int = Field(default=8, ge=1)
     max_tokens: int = Field(default=400_000, ge=1)
     max_wall_s: float = Field(default=1800.0, gt=0)
+    learn_reserve: float = Field(
+        default=0.15,
+        ge=0,
+        lt=1,
+        description="Share of max_wall_s kept for reflection and distillation: acting stops "
+        "when the rest is spent, so an attempt cut off by the clock is still judged and "
+        "learned from.",
+    )
 
 
 class LocalSettings(BaseModel):

@@ -14,6 +14,7 @@ from langgraph.runtime import Runtime
 from agent import prompts
 from agent.context import RunContext
 from agent.errors import StructuredOutputError
+from agent.limits import exceeded
 from agent.llm.base import Message, Usage
 from agent.models import Distillation, MemoryEdit
 from agent.reflector import echoes_untrusted, remember, source_trust
@@ -95,7 +96,7 @@ async def distill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     # one write for the retrieval counts of everything that was in context (not one per recall)
     ctx.memory.mark_retrieved(list(state.get("items_in_context", [])))
     usage, written = Usage(), list[str]()
-    budget_left = not (state.get("stop_reason") or "").startswith(("max_tokens", "max_wall_s"))
+    budget_left = exceeded(state, ctx, learning=True) is None
     if worth_distilling(state) and budget_left:
         try:
             reply = await ctx.llm.complete(

@@ -14,7 +14,7 @@ from agent.executor import act, execute
 from agent.planner import plan
 from agent.recall import recall
 from agent.reflector import reflect
-from agent.state import AgentState, current_subtask
+from agent.state import AgentState, attempt_records, current_subtask
 
 
 def after_plan(state: AgentState) -> str:
@@ -23,8 +23,14 @@ def after_plan(state: AgentState) -> str:
 
 
 def after_execute(state: AgentState) -> str:
-    """Tool calls go to act; a re-ask loops; a final answer or a step limit goes to reflect."""
+    """Tool calls go to act; a re-ask loops; a final answer or a step limit goes to reflect.
+
+    When a budget stops the run, an attempt that did something is still reflected on.
+    """
     if state.get("stop_reason"):
+        sub = current_subtask(state)
+        if sub is not None and attempt_records(state, sub.id, sub.attempts):
+            return "reflect"
         return "distill"
     last = state["trajectory"][-1]
     if last.kind == "model" and last.tool_calls:

@@ -250,9 +250,10 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     sub = current_subtask(state)
     assert sub is not None
     records = attempt_records(state, sub.id, sub.attempts)
-    stop = exceeded(state, ctx)
-    if stop:
-        verdict, usage = Reflection(achieved=False, analysis=f"stopped: {stop}"), Usage()
+    stop = exceeded(state, ctx)  # acting is over: judge and learn, but no retry
+    halt = exceeded(state, ctx, learning=True)  # nothing left even for learning
+    if halt or (stop and not records):
+        verdict, usage = Reflection(achieved=False, analysis=f"stopped: {halt or stop}"), Usage()
     else:
         verdict, usage = await judge(state, ctx, records)
         verdict = guard(verdict, sub.done_when, getattr(ctx.tools, "workspace", None))

@@ -69,9 +69,22 @@ async def test_tokens(tmp_path: Path) -> None:
 
 
 async def test_wall_clock(tmp_path: Path) -> None:
-    r = await _run(tmp_path, runaway(delay=0.05), max_wall_s=0.6)
+    llm = runaway(delay=0.05)
+    r = await _run(tmp_path, llm, max_wall_s=0.6, learn_reserve=0.25)
     assert r.outcome == "stopped" and r.stop_reason.startswith("max_wall_s")
-    assert 0.6 <= r.elapsed_s < 1.5
+    assert "kept for learning" in r.stop_reason
+    assert 0.45 <= r.elapsed_s < 1.5
+    # acting stopped at 0.45 s; the cut-off attempt was still judged in the reserve
+    assert isinstance(llm.calls[-1].output, type) and llm.calls[-1].output is Reflection
+    assert r.subtasks[-1].analysis == "not there yet"
+
+
+async def test_no_reserve_means_no_reflection_after_the_clock(tmp_path: Path) -> None:
+    llm = runaway(delay=0.05)
+    r = await _run(tmp_path, llm, max_wall_s=0.4, learn_reserve=0.0)
+    assert r.outcome == "stopped" and r.stop_reason.startswith("max_wall_s")
+    assert llm.calls[-1].output is not Reflection
+    assert r.subtasks[-1].analysis.startswith("stopped: max_wall_s")
 
 
 async def test_malformed_replies_are_reasked_then_handled(settings, workspace: Path) -> None:

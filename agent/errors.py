@@ -42,6 +42,10 @@ class BadRequest(ModelError):
     """400 from the provider: the request itself is wrong (context too long, bad schema)."""
 
 
+class ContextOverflow(BadRequest):
+    """400 because the prompt does not fit the model's context window."""
+
+
 class ProviderUnavailable(ModelError):
     """Transient faults persisted past the retry budget, or the provider cannot be reached."""
 

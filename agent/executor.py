@@ -16,6 +16,7 @@ from langgraph.types import interrupt
 
 from agent import prompts
 from agent.context import RunContext
+from agent.errors import ContextOverflow
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall
 from agent.recall import (
@@ -38,6 +39,7 @@ from agent.state import (
 )
 
 MAX_REASKS = 2
+OVERFLOW_SHRINK = (1.0, 0.6, 0.35)  # shares of the prompt budget tried after a context overflow
 MAX_TOKENS = 1500  # one action (a script can be long) or a final answer
 RESULT_CHARS = 300
 REPLY_RESERVE_TOKENS = MAX_TOKENS
@@ -168,8 +170,16 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         - REPLY_RESERVE_TOKENS
         - estimate_tokens(json.dumps([s.model_dump() for s in specs]))
     )
-    messages = fit_messages(executor_messages(state, ctx, items, records), budget)
-    reply = await ctx.llm.complete(messages, tools=specs, max_tokens=MAX_TOKENS)
+    full = executor_messages(state, ctx, items, records)
+    for shrink in OVERFLOW_SHRINK:  # estimates can be wrong: fit harder if the server says so
+        try:
+            reply = await ctx.llm.complete(
+                fit_messages(full, int(budget * shrink)), tools=specs, max_tokens=MAX_TOKENS
+            )
+            break
+        except ContextOverflow:
+            if shrink == OVERFLOW_SHRINK[-1]:
+                raise
     failed = repeated_failure(records, reply.tool_calls)
     if failed is not None:  # the same call that just failed: not run again
         warned = any(r.kind == "note" and r.text.startswith(REPEATED) for r in records)

@@ -23,8 +23,11 @@ EPISODE_MIN_SIMILARITY = 0.6  # cosine of task texts: the same or a closely rela
 
 
 def estimate_tokens(text: str) -> int:
-    """A cheap token estimate (about four characters a token for English and code)."""
-    return len(text) // 4 + 1
+    """A cautious token estimate for fitting prompts: three characters a token, and one
+    token per digit (Qwen and Llama tokenizers split numbers into digits, so a CSV or a
+    table costs far more tokens than its length suggests)."""
+    digits = sum(map(str.isdigit, text))
+    return (len(text) - digits) // 3 + digits + 1
 
 
 def _item(hit_or_item: Any, level: str | None = None, tool: str | None = None) -> ContextItem:

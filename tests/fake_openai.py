@@ -45,6 +45,7 @@ FaultKind = Literal[
     "drop",  # the connection is closed without a response
     "not_json",  # 200 whose body is not JSON
     "bad_request",  # 400
+    "context_overflow",  # 400: the prompt is longer than the context window
     "unauthorized",  # 401
     "forbidden",  # 403
     "not_found",  # 404
@@ -67,6 +68,12 @@ _STATUS: dict[str, tuple[int, str]] = {
     "unavailable": (503, "The engine is currently overloaded"),
     "gateway_timeout": (504, "Gateway timeout"),
     "bad_request": (400, "Invalid request: 'messages' is malformed"),
+    "context_overflow": (
+        400,
+        "This model's maximum context length is 8192 tokens. However, you requested 10124 "
+        "tokens (8624 in the messages, 1500 in the completion). Please reduce the length of "
+        "the messages or completion.",
+    ),
     "unauthorized": (401, "Incorrect API key provided"),
     "forbidden": (403, "You do not have access to this model"),
     "not_found": (404, "The model does not exist"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from agent.config import ModelProfile, RetrySettings
 from agent.errors import (
     AuthenticationFailed,
     BadRequest,
+    ContextOverflow,
     ModelError,
     ModelNotFound,
     ProviderUnavailable,
@@ -42,6 +44,13 @@ if TYPE_CHECKING:
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 _TRANSIENT_STATUS = {408, 409, 429}
 _NO_KEY = "no-key-configured"
+
+
+# how OpenAI, vLLM and llama.cpp word a prompt that is too long for the model
+_CONTEXT_OVERFLOW = re.compile(
+    r"(?i)maximum context length|context (length|window) (is )?exceeded|exceeds? the "
+    r"(available )?context|too many tokens|reduce the length of the (messages|prompt)"
+)
 
 
 class MalformedResponse(Exception):
@@ -271,6 +280,11 @@ class OpenAIClient:
             return ModelNotFound(
                 f"not found (404) at {self.url}: check model {self.profile.model!r} and base_url "
                 f"of {where} ({detail})"
+            )
+        if status == 400 and _CONTEXT_OVERFLOW.search(detail):
+            return ContextOverflow(
+                f"the prompt does not fit the context window of {where} ({detail}); "
+                "shorten the input or raise the profile's context_window and the server's n_ctx"
             )
         return BadRequest(f"the provider rejected the request ({status}) for {where}: {detail}")
 

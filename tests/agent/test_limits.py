@@ -140,3 +140,43 @@ async def test_empty_reply_gets_a_note(settings, workspace: Path, empty: str) ->
     executor_calls = [c for c in llm.calls if c.tools]
     assert "neither a tool call nor an answer" in executor_calls[1].messages[-1].content
     assert "No tool has been called" in executor_calls[2].messages[-1].content  # one nudge
+
+
+async def test_context_overflow_is_fitted_harder_and_retried(tmp_path: Path) -> None:
+    """The server says the prompt is too long: the executor cuts observations harder."""
+    from agent.config import Settings
+    from agent.errors import ContextOverflow
+
+    settings = Settings(
+        runs_dir=tmp_path / "runs",
+        memory={"path": tmp_path / "memory"},
+        profiles={"tiny": {"model": "tiny", "api_key_env": None, "context_window": 12_000}},
+    )
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "big.csv").write_text(
+        "".join(f"2026-10-{i % 28 + 1:02d},{i},{i * 7}\n" for i in range(600))
+    )
+    sizes: list[int] = []
+
+    async def reply(messages: Any, tools: Any, output: Any) -> Any:
+        if output is Plan:
+            return plan("list the numbers")
+        if output is Reflection:
+            return verdict(True)
+        if output is Distillation:
+            return {"lessons": []}
+        if not any(m.role == "tool" for m in messages):
+            return call("shell_run", command="seq 100000 102000")  # ~8k characters of digits
+        sizes.append(sum(len(m.content) for m in messages))
+        if len(sizes) == 1:
+            raise ContextOverflow("This model's maximum context length is 12000 tokens")
+        return answer("read it")
+
+    agent = build_agent(
+        settings, llm=FunctionLLM(reply), memory=False, workspace=ws,
+        registry=file_registry(), profile="tiny",
+    )  # fmt: skip
+    r = await run_task(agent, "List the numbers from 100000 to 102000")
+    assert r.achieved
+    assert len(sizes) == 2 and sizes[1] < sizes[0] / 2, sizes

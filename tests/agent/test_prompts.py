@@ -16,7 +16,6 @@ from agent.llm import ScriptedLLM
 from agent.llm.base import Message, ToolCall
 from agent.planner import planner_messages
 from agent.prompts import ROLES, system_prompt
-from agent.recall import estimate_tokens
 from agent.reflector import reflector_messages
 from agent.state import AgentState, ContextItem, ModelStep, SubtaskState, ToolStep
 
@@ -86,5 +85,5 @@ def test_prompt_snapshot(tmp_path: Path, name: str) -> None:
 def test_system_prompts_are_compact_and_static() -> None:
     for role in ROLES:
         text = system_prompt(role)
-        assert estimate_tokens(text) < 250, role
+        assert len(text) < 1000, role  # about 250 tokens of English prose
         assert "{" not in text.replace('{"', "").replace("{...}", ""), role

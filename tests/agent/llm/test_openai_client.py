@@ -17,6 +17,7 @@ from agent.config import ModelProfile, RetrySettings
 from agent.errors import (
     AuthenticationFailed,
     BadRequest,
+    ContextOverflow,
     ModelNotFound,
     ProviderUnavailable,
     StructuredOutputError,
@@ -182,6 +183,7 @@ async def test_401_fails_at_once_naming_the_key_variable(monkeypatch: pytest.Mon
         ("forbidden", AuthenticationFailed, "403"),
         ("not_found", ModelNotFound, "check model 'fake-model'"),
         ("bad_request", BadRequest, "'messages' is malformed"),
+        ("context_overflow", ContextOverflow, "does not fit the context window"),
     ],
 )
 async def test_client_errors_are_typed_and_not_retried(

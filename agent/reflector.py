@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 
 from agent import prompts
 from agent.context import RunContext
-from agent.errors import StructuredOutputError
+from agent.errors import ContextOverflow, StructuredOutputError
 from agent.limits import exceeded
 from agent.llm.base import Message, Usage
 from agent.models import MemoryEdit, Reflection
@@ -37,18 +37,15 @@ OBSERVATION_CHARS = 800
 UNTRUSTED_GROUPS = ("browser", "shell", "python")
 
 
-def render_observations(records: list[Record]) -> str:
+def render_observations(records: list[Record], per_step: int = OBSERVATION_CHARS) -> str:
     """The evidence of an attempt: each action with (the start of) what it returned."""
     lines = []
     for r in records:
         if isinstance(r, ToolStep):
             args = json.dumps(r.arguments, ensure_ascii=False)
             obs = r.observation()
-            if len(obs) > OBSERVATION_CHARS:
-                obs = (
-                    obs[:OBSERVATION_CHARS]
-                    + f" [... {len(obs) - OBSERVATION_CHARS} more characters]"
-                )
+            if len(obs) > per_step:
+                obs = obs[:per_step] + f" [... {len(obs) - per_step} more characters]"
             lines.append(f"- {r.tool}({args[:300]}) ->\n{obs}")
         elif r.kind == "note" and r.purpose == "limit":
             lines.append(f"- {r.text}")
@@ -78,12 +75,15 @@ def file_evidence(done_when: str, workspace: Path | None, limit: int = 600) -> s
 
 
 def reflector_messages(
-    state: AgentState, records: list[Record], workspace: Path | None = None
+    state: AgentState,
+    records: list[Record],
+    workspace: Path | None = None,
+    per_step: int = OBSERVATION_CHARS,
 ) -> list[Message]:
     """The reflector's prompt for the current attempt (snapshot-tested)."""
     sub = current_subtask(state)
     assert sub is not None
-    seen = render_observations(records)
+    seen = render_observations(records, per_step)
     files = file_evidence(sub.done_when, workspace)
     return prompts.render(
         "reflector",
@@ -111,9 +111,14 @@ async def judge(
 ) -> tuple[Reflection, Usage]:
     """Ask the reflector for a verdict, running at most one read-only check it asks for."""
     usage = Usage()
-    messages = reflector_messages(state, records, getattr(ctx.tools, "workspace", None))
+    workspace = getattr(ctx.tools, "workspace", None)
+    messages = reflector_messages(state, records, workspace)
     try:
-        reply = await ctx.llm.complete(messages, output=Reflection, max_tokens=MAX_TOKENS)
+        try:
+            reply = await ctx.llm.complete(messages, output=Reflection, max_tokens=MAX_TOKENS)
+        except ContextOverflow:  # many long observations: show less of each
+            messages = reflector_messages(state, records, workspace, OBSERVATION_CHARS // 4)
+            reply = await ctx.llm.complete(messages, output=Reflection, max_tokens=MAX_TOKENS)
         usage += reply.usage
         verdict = reply.parsed or Reflection(
             achieved=False, analysis="the reflector gave no verdict"

@@ -180,3 +180,29 @@ async def test_context_overflow_is_fitted_harder_and_retried(tmp_path: Path) -> 
     r = await run_task(agent, "List the numbers from 100000 to 102000")
     assert r.achieved
     assert len(sizes) == 2 and sizes[1] < sizes[0] / 2, sizes
+
+
+async def test_reflector_context_overflow_shows_less_of_each_observation(
+    tmp_path: Path,
+) -> None:
+    from agent.errors import ContextOverflow
+
+    judged: list[int] = []
+
+    async def reply(messages: Any, tools: Any, output: Any) -> Any:
+        if output is Plan:
+            return plan("list the numbers")
+        if output is Distillation:
+            return {"lessons": []}
+        if output is Reflection:
+            judged.append(len(messages[-1].content))
+            if len(judged) == 1:
+                raise ContextOverflow("maximum context length exceeded")
+            return verdict(True)
+        if not any(m.role == "tool" for m in messages):
+            return call("shell_run", command="seq 100000 101000")
+        return answer("listed")
+
+    r = await _run(tmp_path, FunctionLLM(reply))
+    assert r.achieved
+    assert len(judged) == 2 and judged[1] < judged[0] - 500, judged

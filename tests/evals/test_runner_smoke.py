@@ -97,6 +97,10 @@ def _no_orphans(tmp_path: Path) -> Iterator[None]:
                 pass
 
 
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_smoke_interrupted_killed_and_resumed_equals_unbroken(tmp_path: Path) -> None:
     env = _env(tmp_path)
     whole, broken = tmp_path / "whole", tmp_path / "broken"
@@ -118,6 +122,9 @@ def test_smoke_interrupted_killed_and_resumed_equals_unbroken(tmp_path: Path) ->
             stderr=subprocess.PIPE,
             text=True,
             start_new_session=True,
+            # a shell that started pytest in the background leaves SIGINT ignored, and an
+            # ignored SIGINT is inherited: restore it so Ctrl-C reaches the runner
+            preexec_fn=_default_sigint,
         )
 
     # Ctrl-C after the first result: a clean stop, the result kept, the apps down

@@ -9,10 +9,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = "evals.bench.scripted:build"
@@ -72,29 +69,6 @@ def _apps_stopped(out: Path) -> bool:
             except ProcessLookupError:
                 pass
     return True
-
-
-@pytest.fixture(autouse=True)
-def _no_orphans(tmp_path: Path) -> Iterator[None]:
-    """Stop any app a SIGKILLed runner left behind (one it spawned but had not yet recorded)."""
-    yield
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if str(tmp_path) in cmdline:
-            pid = int(proc.name)
-            try:
-                pgid = os.getpgid(pid)
-                if pgid == os.getpgid(0):  # shares pytest's group: kill it alone
-                    os.kill(pid, signal.SIGKILL)
-                else:
-                    os.killpg(pgid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
 
 
 def _default_sigint() -> None:

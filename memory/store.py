@@ -129,10 +129,15 @@ def _text_hash(text_: str) -> str:
     return hashlib.sha1(text_.encode("utf-8")).hexdigest()
 
 
-def _model_id_of(settings: MemorySettings) -> str:
-    if settings.embedder == "minilm-onnx":
-        return MINILM_MODEL_ID + FIELDS_SUFFIX
-    return f"openai:{settings.embedding_model}{FIELDS_SUFFIX}"
+def _model_id_of(settings: MemorySettings, embedder: Embedder | None = None) -> str:
+    """The id stored with item vectors: the embedding model's, marked as field vectors."""
+    if embedder is not None:
+        base = embedder.model_id
+    elif settings.embedder == "minilm-onnx":
+        base = MINILM_MODEL_ID
+    else:
+        base = f"openai:{settings.embedding_model}"
+    return base + FIELDS_SUFFIX
 
 
 def _is_corruption(exc: BaseException) -> bool:
@@ -190,7 +195,8 @@ class MemoryStore:
         self.settings = settings
         self.readonly = readonly
         self._embedder = embedder
-        self.model_id = embedder.model_id + FIELDS_SUFFIX if embedder else _model_id_of(settings)
+        self.model_id = _model_id_of(settings, embedder)
+        self._last_query: tuple[str, np.ndarray] | None = None  # recall asks twice
         self.db_path = path / DB_FILE
         busy_ms = int(max(settings.lock_timeout_s, 1.0) * 1000)
         self._engine = _make_engine(self.db_path, readonly=readonly, busy_ms=busy_ms)
@@ -257,8 +263,15 @@ class MemoryStore:
         """The embedder, loaded at first use (listing and stats never need it)."""
         if self._embedder is None:
             self._embedder = build_embedder(self.settings)
-            self.model_id = self._embedder.model_id + FIELDS_SUFFIX
+            self.model_id = _model_id_of(self.settings, self._embedder)
         return self._embedder
+
+    def _query_vector(self, query: str) -> np.ndarray:
+        """The query's vector; the last one is kept (recall searches SOPs and episodes with
+        the same task text)."""
+        if self._last_query is None or self._last_query[0] != query:
+            self._last_query = (query, self.embedder.embed([query])[0])
+        return self._last_query[1]
 
     def embed_items(self, items: Sequence[MemoryItem]) -> np.ndarray:
         """The items' unit vectors (each field embedded on its own, see ``embed_fields``)."""
@@ -658,7 +671,7 @@ class MemoryStore:
         vec_score: dict[str, float] = {}
         bm_rank: list[str] = []
         bm_score: dict[str, float] = {}
-        qv = self.embedder.embed([query])[0] if mode != "bm25" and status == "active" else None
+        qv = self._query_vector(query) if mode != "bm25" and status == "active" else None
         hits: list[Hit] = []
         vectors: dict[str, np.ndarray] = {}
         # one read transaction for the whole search: the exact index's freshness check,

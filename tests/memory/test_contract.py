@@ -383,3 +383,21 @@ def test_reopen_keeps_everything(open_store) -> None:  # type: ignore[no-untyped
     assert again.repairs == []
     assert [again.get(i).title for i in ids] == [t for _s, t, _c in SOPS]
     assert again.verify().ok
+
+
+def test_the_same_query_is_embedded_once(store: MemoryStore) -> None:
+    """recall searches SOPs and then episodes with the same task text."""
+    _fill(store)
+    calls: list[int] = []
+    inner = store.embedder
+    real = inner.embed
+
+    def counting(texts):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        return real(texts)
+
+    inner.embed = counting  # type: ignore[method-assign]
+    first = store.search("close a ticket", level="procedural", k=2)
+    again = store.search("close a ticket", level="episodic", k=2)
+    other = store.search("send an email", level="procedural", k=1)
+    assert calls == [1, 1] and first and not again and other

@@ -7,6 +7,7 @@ left its SOPs through the reflector, and a small local model is spared one call.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -18,7 +19,7 @@ from agent.limits import exceeded
 from agent.llm.base import Message, Usage
 from agent.models import Distillation, MemoryEdit
 from agent.reflector import echoes_untrusted, remember, source_trust
-from agent.state import AgentState, Outcome, records_to_json
+from agent.state import AgentState, Outcome, SubtaskState, records_to_json
 from memory import gate
 
 
@@ -36,19 +37,31 @@ def final_answer(state: AgentState) -> str:
     return done[-1].result if done else ""
 
 
-def distiller_messages(state: AgentState, outcome: str) -> list[Message]:
-    """The distiller's prompt (snapshot-tested)."""
-    lines = []
-    for s in state.get("plan") or []:
-        line = f"{s.index + 1}. [{s.status}, {s.attempts + 1} attempt(s)] {s.goal}"
-        if s.analysis:
-            line += f"\n   reflection: {s.analysis[:400]}"
-        lines.append(line)
+def _subtask_lines(state: AgentState, detail: Callable[[SubtaskState], str]) -> list[str]:
+    """One line per subtask (status, attempts, goal, then ``detail``), and why it stopped."""
+    lines = [
+        f"{s.index + 1}. [{s.status}, {s.attempts + 1} attempt(s)] {s.goal}{detail(s)}"
+        for s in state.get("plan") or []
+    ]
     if state.get("stop_reason"):
         lines.append(f"Stopped: {state['stop_reason']}")
+    return lines
+
+
+def distiller_messages(state: AgentState, outcome: str) -> list[Message]:
+    """The distiller's prompt (snapshot-tested)."""
+    lines = _subtask_lines(
+        state, lambda s: f"\n   reflection: {s.analysis[:400]}" if s.analysis else ""
+    )
     return prompts.render(
         "distiller", task=state["task"], outcome=outcome, subtasks="\n".join(lines)
     )
+
+
+def _outcome_detail(s: SubtaskState) -> str:
+    if s.status == "done" and s.result:
+        return f" -> {' '.join(s.result.split())[:160]}"
+    return f"; why not: {' '.join(s.analysis.split())[:240]}" if s.analysis else ""
 
 
 def episode_summary(state: AgentState) -> str:
@@ -59,19 +72,9 @@ def episode_summary(state: AgentState) -> str:
     the record of an episode.
     """
     records = state.get("trajectory", [])
-    lines = []
-    for s in state.get("plan") or []:
-        line = f"{s.index + 1}. [{s.status}, {s.attempts + 1} attempt(s)] {s.goal}"
-        if s.status == "done" and s.result:
-            line += f" -> {' '.join(s.result.split())[:160]}"
-        elif s.analysis:
-            line += f"; why not: {' '.join(s.analysis.split())[:240]}"
-        lines.append(line)
-    if state.get("stop_reason"):
-        lines.append(f"Stopped: {state['stop_reason']}")
     return "\n".join(
         line
-        for line in lines
+        for line in _subtask_lines(state, _outcome_detail)
         if not gate.looks_injected(line) and not echoes_untrusted(line, records, state["task"])
     )
 
@@ -96,6 +99,8 @@ async def distill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     # one write for the retrieval counts of everything that was in context (not one per recall)
     ctx.memory.mark_retrieved(list(state.get("items_in_context", [])))
     usage, written = Usage(), list[str]()
+    records = state.get("trajectory", [])
+    trust = source_trust(records, ctx)
     budget_left = exceeded(state, ctx, learning=True) is None
     if worth_distilling(state) and budget_left:
         try:
@@ -111,28 +116,26 @@ async def distill(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
                        content=x.content, when_to_use=x.when_to_use)
             for x in lessons
         ]  # fmt: skip
-        records = state.get("trajectory", [])
         written = remember(
             state,
             ctx,
             edits,
             achieved=outcome == "achieved",
-            trust=source_trust(records, ctx),
+            trust=trust,
             records=records,
             actor="distiller",
         )
     total = (state.get("usage") or Usage()) + usage
-    records = state.get("trajectory", [])
     ctx.memory.archive_episode(
         task=state["task"],
         outcome="success" if outcome == "achieved" else outcome,
         score=1.0 if outcome == "achieved" else 0.0,
         usage=total.model_dump(),
-        trajectory=records_to_json(state.get("trajectory", [])),
+        trajectory=records_to_json(records),
         items_used=list(state.get("items_in_context", [])),
         items_written=[*state.get("items_written", []), *written],
         episode_id=state.get("episode_id"),
         summary=episode_summary(state),
-        trust=source_trust(records, ctx),
+        trust=trust,
     )
     return update | {"usage": usage, "items_written": written, "elapsed_s": ctx.elapsed()}

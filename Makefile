@@ -40,6 +40,7 @@ test: setup
 	$(VENV)/bin/pytest -q
 
 test-slow: setup
+	$(JM) model pull local  # the 1.5B model of the slow agent tests (they skip without it)
 	$(VENV)/bin/pytest -q -m slow
 
 lint: venv

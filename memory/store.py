@@ -38,10 +38,10 @@ from sqlmodel import Session, col, select
 from memory import curation, gate
 from memory.embeddings import (
     FIELDS_SUFFIX,
-    MINILM_MODEL_ID,
     Embedder,
     build_embedder,
     embed_fields,
+    minilm_model_id,
 )
 from memory.errors import (
     InvalidInput,
@@ -134,7 +134,7 @@ def _model_id_of(settings: MemorySettings, embedder: Embedder | None = None) -> 
     if embedder is not None:
         base = embedder.model_id
     elif settings.embedder == "minilm-onnx":
-        base = MINILM_MODEL_ID
+        base = minilm_model_id(settings.embedding_compute)
     else:
         base = f"openai:{settings.embedding_model}"
     return base + FIELDS_SUFFIX

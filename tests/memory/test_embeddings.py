@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +41,68 @@ def test_tampered_tokenizer_is_refused(tmp_path: Path, monkeypatch: pytest.Monke
             MiniLMEmbedder(threads=3)
     finally:
         emb_mod._load_minilm.cache_clear()
+
+
+def test_int8_compute_agrees_with_float_and_has_its_own_model_id() -> None:
+    texts = ["close a ticket in Trac", "export the sales report as CSV", "bake a cake"]
+    fast, exact = MiniLMEmbedder(), MiniLMEmbedder(compute="float")
+    assert fast.model_id != exact.model_id  # never mixed in one index
+    agree = (fast.embed(texts) * exact.embed(texts)).sum(axis=1)
+    assert agree.min() > 0.98, agree
+
+
+def test_int8_model_is_built_once_and_a_damaged_cache_is_rebuilt(tmp_path: Path) -> None:
+    emb_mod._load_minilm.cache_clear()
+    try:
+        first = MiniLMEmbedder(cache_dir=tmp_path).embed(["resolve a Trac ticket"])[0]
+        (built,) = tmp_path.glob("minilm-dq8-*.onnx")
+        assert not list(tmp_path.glob("*.part"))  # written whole, then renamed
+        stamp = built.stat().st_mtime_ns
+        emb_mod._load_minilm.cache_clear()
+        MiniLMEmbedder(cache_dir=tmp_path)
+        assert built.stat().st_mtime_ns == stamp  # reused, not rebuilt
+        built.write_bytes(built.read_bytes()[:4096])  # a torn copy
+        emb_mod._load_minilm.cache_clear()
+        again = MiniLMEmbedder(cache_dir=tmp_path).embed(["resolve a Trac ticket"])[0]
+        assert built.stat().st_size > 4096
+        assert float(first @ again) > 0.9999
+    finally:
+        emb_mod._load_minilm.cache_clear()
+
+
+def test_unwritable_cache_builds_privately(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    emb_mod._load_minilm.cache_clear()
+    try:
+        v = MiniLMEmbedder(cache_dir=blocker / "cache").embed(["a ticket"])
+        assert v.shape == (1, 384)
+    finally:
+        emb_mod._load_minilm.cache_clear()
+
+
+def test_int8_without_onnx_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import fails
+    emb_mod._load_minilm.cache_clear()
+    try:
+        with pytest.raises(EmbeddingError, match="embedding_compute = 'float'"):
+            MiniLMEmbedder(cache_dir=tmp_path)
+        assert MiniLMEmbedder(compute="float").embed(["a"]).shape == (1, 384)
+    finally:
+        emb_mod._load_minilm.cache_clear()
+
+
+def test_switching_compute_re_embeds_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "m"
+    with MemoryStore.open(path, settings=MemorySettings(embedding_compute="float")) as store:
+        it = store.add(
+            level="procedural", scope="app/x", title="Close a ticket", content="Resolve as fixed."
+        )
+    with MemoryStore.open(path) as store:
+        assert store.index.state.model == emb_mod.MINILM_INT8_MODEL_ID + "+fields"
+        assert any("embedding model changed" in r for r in store.repairs)
+        assert store.search("close the ticket", k=1)[0].item.id == it.id
+        assert store.verify().ok
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -54,7 +54,7 @@ def test_vectors_of_an_older_representation_are_re_embedded(tmp_path: Path) -> N
     """A store whose vectors embed the whole text (before field vectors) is reindexed."""
     import json
 
-    from memory.embeddings import MINILM_MODEL_ID
+    from memory.embeddings import MINILM_INT8_MODEL_ID, MINILM_MODEL_ID
 
     ids = _seed(tmp_path / "m")
     db = sqlite3.connect(tmp_path / "m" / "memory.db")
@@ -66,13 +66,13 @@ def test_vectors_of_an_older_representation_are_re_embedded(tmp_path: Path) -> N
     state_file.write_text(json.dumps(state | {"model": MINILM_MODEL_ID}))
     with MemoryStore.open(tmp_path / "m") as store:
         assert any("embedding model changed" in r for r in store.repairs), store.repairs
-        assert store.model_id == MINILM_MODEL_ID + "+fields"
+        assert store.model_id == MINILM_INT8_MODEL_ID + "+fields"
         assert store.search("content 2", k=1)[0].item.id == ids[2]
         assert store.verify().ok
     db = sqlite3.connect(tmp_path / "m" / "memory.db")
     models = {r[0] for r in db.execute("SELECT model FROM item_vectors")}
     db.close()
-    assert models == {MINILM_MODEL_ID + "+fields"}
+    assert models == {MINILM_INT8_MODEL_ID + "+fields"}
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

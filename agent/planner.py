@@ -1,6 +1,7 @@
 """Plan: the task (plus retrieved experience) becomes an ordered list of subtasks.
 
-Replanning keeps the subtasks that are done and rewrites only the rest.
+Replanning keeps the subtasks that are done and rewrites only the rest. A plan longer
+than the run's cap is folded, not cut: the overflow joins the last subtask kept.
 """
 
 from __future__ import annotations
@@ -52,6 +53,15 @@ def _room(plan: list[SubtaskState], ctx: RunContext) -> int:
     return max(max_subtasks(ctx) - done, 1)
 
 
+def _fold(subtasks: list[Subtask], room: int) -> list[Subtask]:
+    """At most ``room`` subtasks: the overflow joins the last one kept, so no work is lost."""
+    if len(subtasks) <= room:
+        return subtasks
+    kept, rest = subtasks[: room - 1], subtasks[room - 1 :]
+    goals = [s.goal.strip().rstrip(".") for s in rest[:-1]] + [rest[-1].goal.strip()]
+    return [*kept, Subtask(goal="; then ".join(goals), done_when=rest[-1].done_when)]
+
+
 async def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Node: make (or remake) the plan."""
     ctx = runtime.context
@@ -78,7 +88,7 @@ async def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
     first_id = max((s.id for s in state.get("plan") or []), default=-1) + 1
     subtasks = [*done] + [
         SubtaskState(index=len(done) + i, id=first_id + i, goal=s.goal, done_when=s.done_when)
-        for i, s in enumerate(new[:room])
+        for i, s in enumerate(_fold(new, room))
     ]
     update |= {
         "plan": subtasks,

@@ -51,6 +51,12 @@ class ModelProfile(BaseModel):
         "their JSON schemas (a third of the prompt tokens; use with json_schema).",
     )
     context_window: int = Field(default=128_000, gt=0)
+    max_subtasks: int | None = Field(
+        default=None,
+        ge=1,
+        description="Cap on the planner's subtasks: small models over-split tasks, and each "
+        "subtask costs at least three model calls. None: only limits.max_subtasks applies.",
+    )
     price_in_per_mtok: float = Field(default=0.0, ge=0)
     price_out_per_mtok: float = Field(default=0.0, ge=0)
     price_cached_per_mtok: float | None = Field(default=None, ge=0)
@@ -81,6 +87,7 @@ def _builtin_profiles() -> dict[str, ModelProfile]:
             schema_mode="json_object",
             compact_tools=True,
             context_window=8192,
+            max_subtasks=2,
         ),
         "local-small": ModelProfile(
             model="qwen2.5-coder-0.5b-instruct",
@@ -92,6 +99,7 @@ def _builtin_profiles() -> dict[str, ModelProfile]:
             schema_mode="json_object",
             compact_tools=True,
             context_window=8192,
+            max_subtasks=2,
         ),
     }
 

@@ -29,3 +29,9 @@ def exceeded(state: AgentState, ctx: RunContext, *, learning: bool = False) -> s
         )
         return f"max_wall_s: {ctx.elapsed():.0f} s of {lim.max_wall_s:.0f} s elapsed{kept}"
     return None
+
+
+def max_subtasks(ctx: RunContext) -> int:
+    """The run's cap on subtasks: ``limits.max_subtasks``, lowered by the profile's own cap."""
+    cap = ctx.settings.limits.max_subtasks
+    return cap if ctx.profile.max_subtasks is None else min(cap, ctx.profile.max_subtasks)

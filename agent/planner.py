@@ -1,6 +1,7 @@
 """Plan: the task (plus retrieved experience) becomes an ordered list of subtasks.
 
-Replanning keeps the subtasks that are done and rewrites only the rest.
+Replanning keeps the subtasks that are done and rewrites only the rest. A plan longer
+than the run's cap is folded, not cut: the overflow joins the last subtask kept.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from langgraph.runtime import Runtime
 from agent import prompts
 from agent.context import RunContext
 from agent.errors import StructuredOutputError
-from agent.limits import exceeded
+from agent.limits import exceeded, max_subtasks
 from agent.llm.base import Message
 from agent.models import Plan, Subtask
 from agent.recall import render_experience
@@ -34,14 +35,31 @@ def planner_messages(state: AgentState, ctx: RunContext) -> list[Message]:
         for s in failed:
             lines.append(f"Failed: {s.goal}\nWhy: {s.analysis[:500]}")
         lines.append("Plan only the remaining subtasks, a different way.")
-        replan = "\n".join(lines)
+        replan = "\n".join(lines) + "\n"
+    room = _room(plan, ctx)
     return prompts.render(
         "planner",
         task=state["task"],
         tools=", ".join(ctx.registry.names),
         experience=render_experience(state.get("recalled", [])),
         replan=replan,
+        cap=f"{room} subtask" + "s" * (room != 1),
     )
+
+
+def _room(plan: list[SubtaskState], ctx: RunContext) -> int:
+    """How many subtasks the planner may add: the run's cap less the subtasks done."""
+    done = sum(1 for s in plan if s.status == "done")
+    return max(max_subtasks(ctx) - done, 1)
+
+
+def _fold(subtasks: list[Subtask], room: int) -> list[Subtask]:
+    """At most ``room`` subtasks: the overflow joins the last one kept, so no work is lost."""
+    if len(subtasks) <= room:
+        return subtasks
+    kept, rest = subtasks[: room - 1], subtasks[room - 1 :]
+    goals = [s.goal.strip().rstrip(".") for s in rest[:-1]] + [rest[-1].goal.strip()]
+    return [*kept, Subtask(goal="; then ".join(goals), done_when=rest[-1].done_when)]
 
 
 async def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -66,11 +84,11 @@ async def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
     elif len(new) == 1 and not done:
         # a one-step plan only rephrases the task, and small models distort it: keep the task
         new = [Subtask(goal=state["task"], done_when=new[0].done_when)]
-    room = max(ctx.settings.limits.max_subtasks - len(done), 1)
+    room = _room(state.get("plan") or [], ctx)
     first_id = max((s.id for s in state.get("plan") or []), default=-1) + 1
     subtasks = [*done] + [
         SubtaskState(index=len(done) + i, id=first_id + i, goal=s.goal, done_when=s.done_when)
-        for i, s in enumerate(new[:room])
+        for i, s in enumerate(_fold(new, room))
     ]
     update |= {
         "plan": subtasks,

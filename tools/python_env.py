@@ -9,8 +9,11 @@ from PATH).
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
+import traceback
 import uuid
+import warnings
 from pathlib import Path
 
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
@@ -23,6 +26,7 @@ from tools.result import ToolResult
 
 _SCRATCH = ".jm-run"
 _CREATE_TIMEOUT_S = 180.0
+_COMPOUND_AFTER_SEMICOLON = re.compile(r";\s*(?:async\s+)?(?:for|while|if|with|def|class|try)\b")
 
 
 def env_dir(ctx: ToolContext) -> Path:
@@ -105,12 +109,15 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
         shown = f"python {ctx.sandbox.rel(target)}"
         venv = await ensure_env(ctx)
     else:
+        shown = "python <code>" + (" (`script` held source, not a path: run as code)" * args._moved)
+        rejected = _syntax_error(args.code or "", shown)
+        if rejected is not None:
+            return rejected
         venv = await ensure_env(ctx)
         folder = ctx.workspace / _SCRATCH
         folder.mkdir(exist_ok=True)
         scratch = target = folder / f"snippet-{uuid.uuid4().hex[:8]}.py"
         await asyncio.to_thread(target.write_text, args.code or "", "utf-8")
-        shown = "python <code>" + (" (`script` held source, not a path: run as code)" * args._moved)
     timeout = min(args.timeout_s or ctx.settings.shell_timeout_s, ctx.settings.shell_max_timeout_s)
     try:
         outcome = await run_process(
@@ -134,6 +141,37 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
         truncated_chars=outcome.cut_bytes,
         data={"returncode": outcome.returncode, "timed_out": outcome.timed_out},
     )
+
+
+def _syntax_error(code: str, shown: str) -> ToolResult | None:
+    """The failed result of source that does not compile (nothing is run), else None.
+
+    Small models write one-line scripts such as ``import csv; with open(p) as f: ...``;
+    compiling first answers them without creating the venv or starting a process.
+    """
+    try:
+        with warnings.catch_warnings():
+            # a warning (an invalid escape, say) is the interpreter's to print; here, where
+            # warnings may be errors, it must not reject code that runs
+            warnings.simplefilter("ignore")
+            compile(code, "<code>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        lines = [f"$ {shown}", "[not run: the code does not compile]"]
+        lines += "".join(traceback.format_exception_only(exc)).rstrip("\n").splitlines()
+        if exc.text and _COMPOUND_AFTER_SEMICOLON.search(exc.text):
+            lines.append(
+                "Hint: put each statement on its own line; `for`, `with`, `if` ... "
+                "cannot follow `;`."
+            )
+        where = f" on line {exc.lineno}" if exc.lineno else ""
+        return ToolResult.fail(
+            f"{type(exc).__name__}{where}: {exc.msg}",
+            output="\n".join(lines),
+            data={"returncode": None, "timed_out": False},
+        )
+    except (ValueError, RecursionError):
+        pass  # e.g. nesting too deep for this process: left to the interpreter to report
+    return None
 
 
 @tool(name="python_install", group="python", read_only=False)

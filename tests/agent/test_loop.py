@@ -7,12 +7,15 @@ from pathlib import Path
 from _agent_helpers import answer, call, file_registry, plan, verdict
 
 from agent.build import build_agent
+from agent.config import ModelProfile
 from agent.llm import ScriptedLLM
 from agent.runner import Event, run_task
 from agent.state import records_from_json, records_to_json
 
 
 async def test_three_subtasks_end_to_end(settings, workspace: Path) -> None:
+    # a profile without a subtask cap of its own (the local ones fold plans into two)
+    settings.profiles["remote"] = ModelProfile(model="scripted", api_key_env=None)
     llm = ScriptedLLM(
         [
             plan("write a.txt", "write b.txt", "join them into c.txt"),
@@ -28,8 +31,9 @@ async def test_three_subtasks_end_to_end(settings, workspace: Path) -> None:
         ]
     )
     agent = build_agent(
-        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
-    )
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry(),
+        profile="remote",
+    )  # fmt: skip
     events: list[Event] = []
     result = await run_task(agent, "Make c.txt from two new files", on_event=events.append)
 

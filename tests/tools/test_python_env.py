@@ -7,6 +7,7 @@ import base64
 import hashlib
 import subprocess
 import sys
+import warnings
 import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -106,3 +107,34 @@ async def test_script_args_errors_and_timeout(registry: ToolRegistry, pctx: Tool
     missing = await registry.call("python_run", {"script": "nope.py"}, ctx)
     assert missing.error and "not a file" in missing.error
     assert not list((ctx.workspace / ".jm-run").iterdir())
+
+
+async def test_code_that_does_not_compile_is_not_run(
+    registry: ToolRegistry, ctx: ToolContext, pctx: ToolContext
+) -> None:
+    """A SyntaxError comes back at once: no venv is made, no process started."""
+    one_line = "import csv; with open('a.csv') as f: print(f.read())"
+    res = await registry.call("python_run", {"code": one_line}, ctx)
+    assert res.error == "SyntaxError on line 1: invalid syntax"
+    assert res.output.splitlines()[2:] == [
+        '  File "<code>", line 1',
+        "    " + one_line,
+        "                ^^^^",
+        "SyntaxError: invalid syntax",
+        "Hint: put each statement on its own line; `for`, `with`, `if` ... cannot follow `;`.",
+    ]
+    assert res.data["returncode"] is None
+    # source in `script` is checked too; an error elsewhere gets no hint about `;`
+    moved = await registry.call("python_run", {"script": "x = 1\nfor r in []:\nprint(r)"}, ctx)
+    assert (
+        moved.error
+        == "IndentationError on line 3: expected an indented block after 'for' statement on line 2"
+    )
+    assert "run as code" in moved.output and "Hint" not in moved.output
+    assert not (ctx.workspace / ".jm-venv").exists() and not (ctx.workspace / ".jm-run").exists()
+    # valid code still runs: `;` between simple statements, and an invalid escape, whose
+    # warning must not fail the check even where our own process turns warnings into errors
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ok = await registry.call("python_run", {"code": "import sys; x = '\\d'; print(x)"}, pctx)
+    assert ok.error is None and ok.output.splitlines()[-1] == "\\d"

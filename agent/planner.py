@@ -79,16 +79,18 @@ async def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
     except StructuredOutputError:
         new = []  # the model never produced a plan: do the task as one subtask
     done = [s for s in state.get("plan") or [] if s.status == "done"]
+    room = _room(state.get("plan") or [], ctx)
+    new = _fold(new, room)
     if not new:
         new = [Subtask(goal=state["task"], done_when="The task is done.")]
     elif len(new) == 1 and not done:
-        # a one-step plan only rephrases the task, and small models distort it: keep the task
+        # a one-step plan only rephrases the task (or folds the model's steps into one), and
+        # small models distort it: keep the task
         new = [Subtask(goal=state["task"], done_when=new[0].done_when)]
-    room = _room(state.get("plan") or [], ctx)
     first_id = max((s.id for s in state.get("plan") or []), default=-1) + 1
     subtasks = [*done] + [
         SubtaskState(index=len(done) + i, id=first_id + i, goal=s.goal, done_when=s.done_when)
-        for i, s in enumerate(_fold(new, room))
+        for i, s in enumerate(new)
     ]
     update |= {
         "plan": subtasks,

@@ -111,3 +111,15 @@ async def test_replan_folds_into_the_room_left(tmp_path: Path) -> None:
     )
     assert new.done_when == "totals.csv has one row per region"
     assert (new.index, new.id, update["current"], update["replans"]) == (1, 2, 1, 1)
+
+
+async def test_a_first_plan_folded_to_one_subtask_keeps_the_task(tmp_path: Path) -> None:
+    """Folded to one subtask, the plan only rephrases the task: the task's own words stay."""
+    llm = ScriptedLLM([FOUR_STEPS])
+    ctx = _ctx(tmp_path, llm, "openai", max_subtasks=1)
+
+    update = await plan({"task": TASK}, Runtime(context=ctx))
+
+    assert [(s.goal, s.done_when) for s in update["plan"]] == [
+        (TASK, "totals.csv has one row per region")
+    ]

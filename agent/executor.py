@@ -171,10 +171,17 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         - estimate_tokens(json.dumps([s.model_dump() for s in specs]))
     )
     full = executor_messages(state, ctx, items, records)
+    acted = any(r.kind == "tool" for r in records)
     for shrink in OVERFLOW_SHRINK:  # estimates can be wrong: fit harder if the server says so
         try:
             reply = await ctx.llm.complete(
-                fit_messages(full, int(budget * shrink)), tools=specs, max_tokens=MAX_TOKENS
+                fit_messages(full, int(budget * shrink)),
+                tools=specs,
+                max_tokens=MAX_TOKENS,
+                # nothing is done before a tool has run: the first reply of an attempt must
+                # act (small models otherwise claim success at once, costing a nudge, a
+                # failed verdict and a retry)
+                require_tool=not acted,
             )
             break
         except ContextOverflow:
@@ -203,7 +210,6 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             **mine, text=reply.text, tool_calls=reply.tool_calls, tokens=reply.usage.total_tokens
         )
     ]
-    acted = any(r.kind == "tool" for r in records)
     nudged = any(r.kind == "note" and r.text == NO_ACTION for r in records)
     if not reply.tool_calls and reply.text.strip() and not acted and not nudged:
         # small models often claim success before doing anything: one nudge per attempt

@@ -135,12 +135,36 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
         error = f"timed out after {timeout:g} s; the process and its children were killed"
     elif outcome.returncode != 0:
         error = f"exit code {outcome.returncode}"
+    output = outcome.render(shown)
+    missing = _MISSING_MODULE.search(output) if error else None
+    if missing is not None:
+        module = missing.group(1).split(".")[0]
+        package = _PIP_NAMES.get(module, module)
+        error += f": module {module!r} is not installed in the workspace's Python"
+        output += (
+            f"\nHint: install it with python_install (packages: [{package!r}]), "
+            "or use the standard library (csv, json, statistics, ...)."
+        )
     return ToolResult(
-        output=outcome.render(shown),
+        output=output,
         error=error,
         truncated_chars=outcome.cut_bytes,
         data={"returncode": outcome.returncode, "timed_out": outcome.timed_out},
     )
+
+
+_MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+# import names whose distribution is called otherwise
+_PIP_NAMES = {
+    "sklearn": "scikit-learn",
+    "yaml": "pyyaml",
+    "PIL": "pillow",
+    "docx": "python-docx",
+    "pptx": "python-pptx",
+    "cv2": "opencv-python",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+}
 
 
 def _syntax_error(code: str, shown: str) -> ToolResult | None:

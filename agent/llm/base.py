@@ -108,4 +108,8 @@ class LLM(Protocol):
         output: type[BaseModel] | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
-    ) -> Completion[Any]: ...
+        require_tool: bool = False,
+    ) -> Completion[Any]:
+        """One completion. ``require_tool``: the reply must call a tool (no final answer),
+        enforced by the provider where it can (``tool_choice``, or the action grammar)."""
+        ...

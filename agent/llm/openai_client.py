@@ -100,12 +100,14 @@ class OpenAIClient:
         output: type[BaseModel] | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        require_tool: bool = False,
     ) -> Completion[Any]:
         """One completion; transient faults retried, unusable replies re-asked."""
         request = Request(
             tools=tools or None,
             output=output,
             text_protocol=bool(tools) and not self.profile.native_tools,
+            require_tool=require_tool and bool(tools),
         )
 
         async def send(conversation: list[Message]) -> RawReply:
@@ -150,7 +152,11 @@ class OpenAIClient:
             messages = to_text_protocol(
                 messages, tools, output=output, compact=self.profile.compact_tools
             )
-            schema = action_schema(tools, output=output) if self.profile.json_schema else None
+            schema = (
+                action_schema(tools, output=output, final=not request.require_tool)
+                if self.profile.json_schema
+                else None
+            )
             if schema is not None:
                 kwargs["response_format"] = response_format(
                     schema, name="action", mode=self.profile.schema_mode
@@ -168,6 +174,8 @@ class OpenAIClient:
                     }
                     for t in tools
                 ]
+                if request.require_tool:
+                    kwargs["tool_choice"] = "required"
             if output is not None:
                 if self.profile.json_schema:
                     kwargs["response_format"] = response_format(

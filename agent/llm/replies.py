@@ -66,6 +66,7 @@ class Request:
     tools: list[ToolSpec] | None = None
     output: type[BaseModel] | None = None
     text_protocol: bool = False
+    require_tool: bool = False  # the reply must call a tool (the provider enforces it)
 
 
 def interpret(raw: RawReply, request: Request) -> Completion[Any]:

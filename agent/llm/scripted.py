@@ -51,6 +51,7 @@ class ModelCall:
     messages: list[Message]
     tools: list[ToolSpec] | None
     output: type[BaseModel] | None
+    require_tool: bool = False
 
 
 class _LocalModel:
@@ -74,12 +75,13 @@ class _LocalModel:
         output: type[BaseModel] | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        require_tool: bool = False,
     ) -> Completion[Any]:
         """Reply from the script; same interpretation and re-asks as a real model."""
         request = Request(tools=tools or None, output=output, text_protocol=bool(tools))
 
         async def send(conversation: list[Message]) -> RawReply:
-            self.calls.append(ModelCall(list(conversation), tools, output))
+            self.calls.append(ModelCall(list(conversation), tools, output, require_tool))
             item = await self._next(conversation, tools, output)
             return self._raw(item, conversation, tools, output)
 

@@ -109,9 +109,11 @@ def _merge_users(messages: list[Message]) -> list[Message]:
 
 
 def action_schema(
-    tools: list[ToolSpec], *, output: type[BaseModel] | None = None
+    tools: list[ToolSpec], *, output: type[BaseModel] | None = None, final: bool = True
 ) -> dict[str, Any] | None:
     """A JSON schema that admits exactly the valid actions, or None if one cannot be built.
+
+    ``final=False`` leaves out the final answer: the reply must call a tool.
 
     Nested ``$defs`` are hoisted to the root so ``$ref`` pointers keep resolving; a name
     defined differently by two schemas makes the schema unbuildable (None).
@@ -130,19 +132,20 @@ def action_schema(
                 "additionalProperties": False,
             }
         )
-    final: dict[str, Any] | None = {"type": "string"}
+    answer: dict[str, Any] | None = {"type": "string"}
     if output is not None:
-        final = _hoist(output.model_json_schema(), defs)
-        if final is None:
+        answer = _hoist(output.model_json_schema(), defs)
+        if answer is None:
             return None
-    branches.append(
-        {
-            "type": "object",
-            "properties": {"final_answer": final},
-            "required": ["final_answer"],
-            "additionalProperties": False,
-        }
-    )
+    if final:
+        branches.append(
+            {
+                "type": "object",
+                "properties": {"final_answer": answer},
+                "required": ["final_answer"],
+                "additionalProperties": False,
+            }
+        )
     schema: dict[str, Any] = {"anyOf": branches}
     if defs:
         schema["$defs"] = defs

@@ -117,9 +117,15 @@ class MeteredLLM:
         output: type[BaseModel] | None = None,
         temperature: float | None = None,
         max_tokens: int | None = None,
+        require_tool: bool = False,
     ) -> Completion[Any]:
         """Forward the call, then record its usage."""
         completion = await self.llm.complete(
-            messages, tools=tools, output=output, temperature=temperature, max_tokens=max_tokens
+            messages,
+            tools=tools,
+            output=output,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            require_tool=require_tool,
         )
         return self.meter.record(completion)

@@ -44,6 +44,9 @@ async def test_three_subtasks_end_to_end(settings, workspace: Path) -> None:
     assert result.usage.calls == 10
     assert result.final_answer == "c.txt has both lines"
     assert llm.remaining == 0
+    # each attempt's first executor call must act; once a tool has run, it may answer
+    executor = [c.require_tool for c in llm.calls if c.tools]
+    assert executor == [True, False] * 3
     assert (result.run_dir / "checkpoints.sqlite").is_file()
     kinds = [e.event for e in events]
     assert kinds[0] == "start" and kinds[-1] == "done"

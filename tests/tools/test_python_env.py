@@ -138,3 +138,18 @@ async def test_code_that_does_not_compile_is_not_run(
         warnings.simplefilter("error")
         ok = await registry.call("python_run", {"code": "import sys; x = '\\d'; print(x)"}, pctx)
     assert ok.error is None and ok.output.splitlines()[-1] == "\\d"
+
+
+async def test_a_missing_module_says_how_to_install_it(
+    registry: ToolRegistry, pctx: ToolContext
+) -> None:
+    """Small models reach for pandas or sklearn first: the error names the package to install."""
+    res = await registry.call("python_run", {"code": "import sklearn.linear_model"}, pctx)
+    assert res.error == "exit code 1: module 'sklearn' is not installed in the workspace's Python"
+    assert "ModuleNotFoundError: No module named 'sklearn'" in res.output
+    assert res.output.splitlines()[-1] == (
+        "Hint: install it with python_install (packages: ['scikit-learn']), "
+        "or use the standard library (csv, json, statistics, ...)."
+    )
+    other = await registry.call("python_run", {"code": "raise SystemExit(3)"}, pctx)
+    assert other.error == "exit code 3" and "Hint" not in other.output

@@ -364,6 +364,26 @@ async def test_compact_tool_catalogue_keeps_the_schema_constraint(
     assert fake_openai.requests[0]["response_format"] == fake_openai.requests[1]["response_format"]
 
 
+async def test_a_required_tool_call_is_enforced_by_the_provider(fake_openai: FakeOpenAI) -> None:
+    """Text protocol: the action grammar has no final-answer branch; native: tool_choice."""
+    fake_openai.add_text('{"tool": "file_read", "arguments": {"path": "a.txt"}}')
+    fake_openai.add_tool_call("file_read", {"path": "a.txt"})
+    fake_openai.add_text('{"final_answer": "done"}')
+    text = client_for(fake_openai, native_tools=False, schema_mode="json_object")
+    done = await text.complete(ask(), tools=[FILE_READ], require_tool=True)
+    assert done.tool_calls[0].name == "file_read"
+    branches = fake_openai.requests[0]["response_format"]["schema"]["anyOf"]
+    assert [list(b["properties"]) for b in branches] == [["tool", "arguments"]]
+    await client_for(fake_openai).complete(ask(), tools=[FILE_READ], require_tool=True)
+    assert fake_openai.requests[1]["tool_choice"] == "required"
+    await text.complete(ask(), tools=[FILE_READ])  # not required: the final answer is allowed
+    assert (
+        "final_answer"
+        in fake_openai.requests[2]["response_format"]["schema"]["anyOf"][-1]["properties"]
+    )
+    assert "tool_choice" not in fake_openai.requests[0]
+
+
 async def test_text_protocol_reasks_unknown_tool(fake_openai: FakeOpenAI) -> None:
     fake_openai.add_text('{"tool": "file_delete", "arguments": {"path": "a"}}')
     fake_openai.add_text('{"tool": "file_read", "arguments": {"path": "a"}}')

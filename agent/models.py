@@ -54,8 +54,10 @@ class Check(BaseModel):
 class Reflection(BaseModel):
     """An independent verdict on one subtask attempt, judged on evidence."""
 
-    achieved: bool = Field(description="True only if the observations show the goal reached.")
+    # evidence comes before the verdict: a model that writes its JSON in schema order (a
+    # grammar makes it) quotes what it saw first, then decides on it
     evidence: str = Field(default="", description="The observation that decides, quoted briefly.")
+    achieved: bool = Field(description="True only if the observations show the goal reached.")
     analysis: str = Field(
         default="", description="If not achieved: what went wrong and what to do instead."
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class Subtask(BaseModel):
@@ -51,11 +51,18 @@ class Check(BaseModel):
     arguments: dict[str, Any] = Field(default_factory=dict)
 
 
+def _evidence_required(schema: dict[str, Any]) -> None:
+    schema["required"] = ["evidence", *[r for r in schema.get("required", []) if r != "evidence"]]
+
+
 class Reflection(BaseModel):
     """An independent verdict on one subtask attempt, judged on evidence."""
 
-    # evidence comes before the verdict: a model that writes its JSON in schema order (a
-    # grammar makes it) quotes what it saw first, then decides on it
+    # evidence comes before the verdict and the schema requires it: a model whose JSON a
+    # grammar writes in schema order quotes what it saw first, then decides on it (with
+    # evidence optional, a small model skipped it). Parsing still accepts a reply without it.
+    model_config = ConfigDict(json_schema_extra=_evidence_required)
+
     evidence: str = Field(default="", description="The observation that decides, quoted briefly.")
     achieved: bool = Field(description="True only if the observations show the goal reached.")
     analysis: str = Field(

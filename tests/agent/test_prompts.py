@@ -87,3 +87,14 @@ def test_system_prompts_are_compact_and_static() -> None:
         text = system_prompt(role)
         assert len(text) < 1000, role  # about 250 tokens of English prose
         assert "{" not in text.replace('{"', "").replace("{...}", ""), role
+
+
+def test_the_reflection_schema_asks_for_evidence_before_the_verdict() -> None:
+    """A grammar writes properties in schema order and may skip optional ones."""
+    from agent.models import Reflection
+
+    schema = Reflection.model_json_schema()
+    assert list(schema["properties"])[:2] == ["evidence", "achieved"]
+    assert schema["required"][:2] == ["evidence", "achieved"]
+    # a provider that ignores the schema may still omit it: the reply is kept
+    assert Reflection.model_validate({"achieved": False}).evidence == ""

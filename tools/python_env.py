@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from tools.context import ToolContext
 from tools.errors import ToolError
-from tools.process import clean_env, run_process
+from tools.process import ProcessOutcome, clean_env, run_process
 from tools.registry import Tool, tool
 from tools.result import ToolResult
 
@@ -119,14 +119,24 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
         scratch = target = folder / f"snippet-{uuid.uuid4().hex[:8]}.py"
         await asyncio.to_thread(target.write_text, args.code or "", "utf-8")
     timeout = min(args.timeout_s or ctx.settings.shell_timeout_s, ctx.settings.shell_max_timeout_s)
+    installed: list[str] = []
     try:
-        outcome = await run_process(
-            [str(venv / "bin" / "python"), "-u", str(target), *args.args],
-            cwd=ctx.workspace,
-            env=clean_env(venv=venv),
-            timeout_s=timeout,
-            cap_bytes=ctx.settings.output_budget_chars * 2,
-        )
+        while True:
+            outcome = await run_process(
+                [str(venv / "bin" / "python"), "-u", str(target), *args.args],
+                cwd=ctx.workspace,
+                env=clean_env(venv=venv),
+                timeout_s=timeout,
+                cap_bytes=ctx.settings.output_budget_chars * 2,
+            )
+            package = _missing_package(outcome) if not installed else None
+            allowed = {_canonical(n) for n in ctx.settings.python_auto_install}
+            if package is None or _canonical(package) not in allowed:
+                break
+            pip = await _pip_install(ctx, venv, [package])
+            if pip.returncode != 0 or pip.timed_out:
+                break
+            installed.append(package)  # then run the code again, once
     finally:
         if scratch is not None:
             scratch.unlink(missing_ok=True)
@@ -136,11 +146,11 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
     elif outcome.returncode != 0:
         error = f"exit code {outcome.returncode}"
     output = outcome.render(shown)
-    missing = _MISSING_MODULE.search(output) if error else None
-    if missing is not None:
-        module = missing.group(1).split(".")[0]
-        package = _PIP_NAMES.get(module, module)
-        error += f": module {module!r} is not installed in the workspace's Python"
+    if installed:
+        output = f"[{installed[0]} was missing: installed it, then ran the code again]\n{output}"
+    package = _missing_package(outcome) if error else None
+    if package is not None:
+        error += f": module {_missing_module(outcome)!r} is not installed in the workspace's Python"
         output += (
             f"\nHint: install it with python_install (packages: [{package!r}]), "
             "or use the standard library (csv, json, statistics, ...)."
@@ -149,8 +159,31 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
         output=output,
         error=error,
         truncated_chars=outcome.cut_bytes,
-        data={"returncode": outcome.returncode, "timed_out": outcome.timed_out},
+        data={
+            "returncode": outcome.returncode,
+            "timed_out": outcome.timed_out,
+            "installed": installed,
+        },
     )
+
+
+def _missing_module(outcome: ProcessOutcome) -> str | None:
+    """The top-level module a failed run could not import, if that is why it failed."""
+    if outcome.returncode == 0 or outcome.timed_out:
+        return None
+    found = _MISSING_MODULE.search(outcome.stderr or "")
+    return found.group(1).split(".")[0] if found else None
+
+
+def _canonical(name: str) -> str:
+    """A distribution name as pip compares them (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _missing_package(outcome: ProcessOutcome) -> str | None:
+    """The distribution that provides the missing module (``yaml`` is ``pyyaml``)."""
+    module = _missing_module(outcome)
+    return None if module is None else _PIP_NAMES.get(module, module)
 
 
 _MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
@@ -210,24 +243,30 @@ async def python_install(ctx: ToolContext, args: PipInstallArgs) -> ToolResult:
             spec = str(ctx.sandbox.resolve(spec))
         specs.append(spec)
     venv = await ensure_env(ctx)
-    argv = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
-    if args.offline:
-        argv.append("--no-index")
-    if args.upgrade:
-        argv.append("--upgrade")
-    outcome = await run_process(
-        [*argv, *specs],
-        cwd=ctx.workspace,
-        env=clean_env(venv=venv),
-        timeout_s=ctx.settings.pip_timeout_s,
-        cap_bytes=ctx.settings.output_budget_chars,
-    )
+    outcome = await _pip_install(ctx, venv, specs, offline=args.offline, upgrade=args.upgrade)
     error = None
     if outcome.timed_out:
         error = "pip timed out"
     elif outcome.returncode != 0:
         error = f"pip failed with exit code {outcome.returncode}"
     return ToolResult(output=outcome.render("pip install " + " ".join(args.packages)), error=error)
+
+
+async def _pip_install(
+    ctx: ToolContext, venv: Path, specs: list[str], *, offline: bool = False, upgrade: bool = False
+) -> ProcessOutcome:
+    argv = [str(venv / "bin" / "python"), "-m", "pip", "install", "--disable-pip-version-check"]
+    if offline:
+        argv.append("--no-index")
+    if upgrade:
+        argv.append("--upgrade")
+    return await run_process(
+        [*argv, *specs],
+        cwd=ctx.workspace,
+        env=clean_env(venv=venv),
+        timeout_s=ctx.settings.pip_timeout_s,
+        cap_bytes=ctx.settings.output_budget_chars,
+    )
 
 
 PYTHON_TOOLS: list[Tool] = [python_run, python_install]

@@ -36,6 +36,14 @@ class ToolSettings(BaseModel):
         description="Virtual environment of the agent's Python tool; default <workspace>/.jm-venv.",
     )
     pip_timeout_s: float = Field(default=300.0, gt=0)
+    python_auto_install: list[str] = Field(
+        default_factory=lambda: [
+            "pandas", "numpy", "openpyxl", "matplotlib", "pyyaml", "python-docx", "tabulate"
+        ],
+        description="Well-known packages python_run installs into the workspace's environment "
+        "when code imports one that is missing, then runs the code again (once). Only these "
+        "names: a name the model made up is never installed. [] turns it off.",
+    )  # fmt: skip
     artifacts_dir: str = Field(
         default="artifacts", description="Workspace folder for screenshots and other artifacts."
     )

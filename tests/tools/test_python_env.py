@@ -153,3 +153,37 @@ async def test_a_missing_module_says_how_to_install_it(
     )
     other = await registry.call("python_run", {"code": "raise SystemExit(3)"}, pctx)
     assert other.error == "exit code 3" and "Hint" not in other.output
+
+
+async def test_a_well_known_missing_package_is_installed_and_the_code_run_again(
+    registry: ToolRegistry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only names on the settings' list are installed; a made-up one is only reported."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    _build_wheel(wheels, "jm_known_pkg")
+    _build_wheel(wheels, "jm_made_up_pkg")
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # pip finds them here, offline
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    settings = ToolSettings(shell_timeout_s=30, python_auto_install=["jm-known-pkg"])
+    async with ToolContext(ws, settings) as ctx:
+        res = await registry.call(
+            "python_run", {"code": "import jm_known_pkg\nprint(jm_known_pkg.VALUE)"}, ctx
+        )
+        assert res.error is None, res.output
+        assert res.output.splitlines()[0] == (
+            "[jm_known_pkg was missing: installed it, then ran the code again]"
+        )
+        assert res.output.splitlines()[-1] == "hello from jm_known_pkg"
+        assert res.data["installed"] == ["jm_known_pkg"]
+
+        made_up = await registry.call("python_run", {"code": "import jm_made_up_pkg"}, ctx)
+        assert made_up.error == (
+            "exit code 1: module 'jm_made_up_pkg' is not installed in the workspace's Python"
+        )
+        assert made_up.data["installed"] == []
+        pip = ws / ".jm-venv" / "bin" / "pip"
+        listed = subprocess.run([str(pip), "list"], capture_output=True, text=True).stdout
+        assert "jm_known_pkg" in listed.replace("-", "_") and "made_up" not in listed

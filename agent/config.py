@@ -55,7 +55,8 @@ class ModelProfile(BaseModel):
         default=None,
         ge=1,
         description="Cap on the planner's subtasks: small models over-split tasks, and each "
-        "subtask costs at least three model calls. None: only limits.max_subtasks applies.",
+        "subtask costs at least three model calls. With 1 the task is one subtask and no "
+        "planner call is made. None: only limits.max_subtasks applies.",
     )
     price_in_per_mtok: float = Field(default=0.0, ge=0)
     price_out_per_mtok: float = Field(default=0.0, ge=0)
@@ -87,7 +88,7 @@ def _builtin_profiles() -> dict[str, ModelProfile]:
             schema_mode="json_object",
             compact_tools=True,
             context_window=8192,
-            max_subtasks=2,
+            max_subtasks=1,
         ),
         "local-small": ModelProfile(
             model="qwen2.5-coder-0.5b-instruct",
@@ -99,7 +100,7 @@ def _builtin_profiles() -> dict[str, ModelProfile]:
             schema_mode="json_object",
             compact_tools=True,
             context_window=8192,
-            max_subtasks=2,
+            max_subtasks=1,
         ),
     }
 

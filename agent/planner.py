@@ -21,6 +21,7 @@ from agent.recall import render_experience
 from agent.state import AgentState, SubtaskState
 
 MAX_TOKENS = 600  # bounds a small model that would otherwise ramble inside its JSON
+TASK_DONE = "The task is done: what it asks for is there."
 
 
 def planner_messages(state: AgentState, ctx: RunContext) -> list[Message]:
@@ -69,20 +70,23 @@ async def plan(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any
     if stop:
         return {"stop_reason": stop, "elapsed_s": ctx.elapsed()}
     update: dict[str, Any] = {}
-    try:
-        reply = await ctx.llm.complete(
-            planner_messages(state, ctx), output=Plan, max_tokens=MAX_TOKENS
-        )
-        update["usage"] = reply.usage
-        new = reply.parsed.subtasks if reply.parsed else []
-        new = [s for s in new if len(re.findall(r"\w+", s.goal)) >= 2]  # drop "..." goals
-    except StructuredOutputError:
-        new = []  # the model never produced a plan: do the task as one subtask
     done = [s for s in state.get("plan") or [] if s.status == "done"]
     room = _room(state.get("plan") or [], ctx)
+    new: list[Subtask] = []
+    if room > 1 or done or state.get("replan"):
+        # a first plan of one subtask is the task itself: no call is needed to say so
+        try:
+            reply = await ctx.llm.complete(
+                planner_messages(state, ctx), output=Plan, max_tokens=MAX_TOKENS
+            )
+            update["usage"] = reply.usage
+            new = reply.parsed.subtasks if reply.parsed else []
+            new = [s for s in new if len(re.findall(r"\w+", s.goal)) >= 2]  # drop "..." goals
+        except StructuredOutputError:
+            pass  # the model never produced a plan: do the task as one subtask
     new = _fold(new, room)
     if not new:
-        new = [Subtask(goal=state["task"], done_when="The task is done.")]
+        new = [Subtask(goal=state["task"], done_when=TASK_DONE)]
     elif len(new) == 1 and not done:
         # a one-step plan only rephrases the task (or folds the model's steps into one), and
         # small models distort it: keep the task

@@ -9,8 +9,18 @@ from agent.config import Settings
 
 
 def make_settings(tmp_path: Path, **limits: Any) -> Settings:
-    """Settings isolated in ``tmp_path`` (runs, memory), with optional limit overrides."""
-    return Settings(runs_dir=tmp_path / "runs", memory={"path": tmp_path / "memory"}, limits=limits)
+    """Settings isolated in ``tmp_path`` (runs, memory), with optional limit overrides.
+
+    The model profile is "scripted": no key, no subtask cap of its own (the local profiles
+    do a task as one subtask; tests of that name ``profile="local"``).
+    """
+    return Settings(
+        runs_dir=tmp_path / "runs",
+        memory={"path": tmp_path / "memory"},
+        limits=limits,
+        model="scripted",
+        profiles={"scripted": {"model": "scripted", "api_key_env": None}},
+    )
 
 
 def file_registry() -> Any:

@@ -14,7 +14,7 @@ from agent.state import records_from_json, records_to_json
 
 
 async def test_three_subtasks_end_to_end(settings, workspace: Path) -> None:
-    # a profile without a subtask cap of its own (the local ones fold plans into two)
+    # a profile without a subtask cap of its own (the local ones do a task as one subtask)
     settings.profiles["remote"] = ModelProfile(model="scripted", api_key_env=None)
     llm = ScriptedLLM(
         [

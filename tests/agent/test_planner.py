@@ -12,7 +12,7 @@ from agent.build import build_agent
 from agent.context import RunContext
 from agent.journal import ActionJournal
 from agent.llm import ScriptedLLM
-from agent.planner import plan, planner_messages
+from agent.planner import TASK_DONE, plan, planner_messages
 from agent.prompts import system_prompt
 from agent.runner import run_task
 from agent.state import AgentState, SubtaskState
@@ -42,9 +42,9 @@ def _ctx(tmp_path: Path, llm: ScriptedLLM, profile: str, **limits: int) -> RunCo
 @pytest.mark.parametrize(
     ("profile", "limit", "shown"),
     [
-        ("local", 8, "At most 2 subtasks."),  # the profile's cap is lower
-        ("local-small", 8, "At most 2 subtasks."),
-        ("local", 1, "At most 1 subtask."),  # limits.max_subtasks is lower
+        ("local", 8, "At most 1 subtask."),  # the profile's cap is lower
+        ("local-small", 8, "At most 1 subtask."),
+        ("openai", 1, "At most 1 subtask."),  # limits.max_subtasks is lower
         ("openai", 3, "At most 3 subtasks."),  # no cap of its own
     ],
 )
@@ -58,7 +58,7 @@ def test_prompt_shows_the_lower_of_the_two_caps(
 
 
 async def test_overflow_is_folded_into_the_last_subtask(tmp_path: Path) -> None:
-    """Four planned subtasks under the local profile's cap of two: two, and no work lost."""
+    """Four planned subtasks under a cap of two: two, and no work lost."""
     ws = tmp_path / "ws"
     ws.mkdir()
     (ws / "sales.csv").write_text("region,amount\nNorth,5\nSouth,7\nNorth,1\n")
@@ -74,8 +74,8 @@ async def test_overflow_is_folded_into_the_last_subtask(tmp_path: Path) -> None:
         ]
     )
     agent = build_agent(
-        make_settings(tmp_path), llm=llm, memory=False, workspace=ws,
-        registry=file_registry(), profile="local",
+        make_settings(tmp_path, max_subtasks=2), llm=llm, memory=False, workspace=ws,
+        registry=file_registry(), profile="scripted",
     )  # fmt: skip
     result = await run_task(agent, TASK)
 
@@ -113,13 +113,51 @@ async def test_replan_folds_into_the_room_left(tmp_path: Path) -> None:
     assert (new.index, new.id, update["current"], update["replans"]) == (1, 2, 1, 1)
 
 
-async def test_a_first_plan_folded_to_one_subtask_keeps_the_task(tmp_path: Path) -> None:
-    """Folded to one subtask, the plan only rephrases the task: the task's own words stay."""
-    llm = ScriptedLLM([FOUR_STEPS])
+async def test_a_first_plan_of_one_subtask_is_the_task_and_costs_no_call(
+    tmp_path: Path,
+) -> None:
+    """Under a cap of one the planner could only rephrase the task: it is not asked."""
+    llm = ScriptedLLM([])
     ctx = _ctx(tmp_path, llm, "openai", max_subtasks=1)
 
     update = await plan({"task": TASK}, Runtime(context=ctx))
 
-    assert [(s.goal, s.done_when) for s in update["plan"]] == [
-        (TASK, "totals.csv has one row per region")
-    ]
+    assert [(s.goal, s.done_when) for s in update["plan"]] == [(TASK, TASK_DONE)]
+    assert llm.calls == [] and "usage" not in update
+
+
+async def test_a_local_profile_does_the_task_as_one_subtask_without_a_planner_call(
+    tmp_path: Path,
+) -> None:
+    """Cap 1 (the local profiles): the plan is the task; the first call is the executor's."""
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    llm = ScriptedLLM(
+        [
+            call("file_write", path="totals.csv", content="region,total\nNorth,6\n"),
+            answer("totals.csv written"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        make_settings(tmp_path), llm=llm, memory=False, workspace=ws,
+        registry=file_registry(), profile="local",
+    )  # fmt: skip
+    result = await run_task(agent, TASK)
+
+    assert result.achieved and [s.goal for s in result.subtasks] == [TASK]
+    assert llm.calls[0].tools and llm.calls[0].require_tool  # no planner call before it
+    assert result.usage.calls == 3 and llm.remaining == 0
+
+
+async def test_a_replan_under_cap_one_still_asks_the_planner(tmp_path: Path) -> None:
+    """After a failed subtask the planner is asked for a different way (its words folded)."""
+    llm = ScriptedLLM([FOUR_STEPS])
+    ctx = _ctx(tmp_path, llm, "local")
+    failed = SubtaskState(index=0, id=0, goal=TASK, status="failed", analysis="no pandas")
+    state: AgentState = {"task": TASK, "plan": [failed], "replan": True, "replans": 0}
+
+    update = await plan(state, Runtime(context=ctx))
+
+    assert len(llm.calls) == 1 and "Why: no pandas" in llm.calls[0].messages[-1].content
+    assert [(s.goal, s.status) for s in update["plan"]] == [(TASK, "pending")]

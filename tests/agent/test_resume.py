@@ -23,6 +23,9 @@ def _env(tmp_path: Path) -> dict[str, str]:
         "JOURNEYMAN_MEMORY__PATH": str(tmp_path / "memory"),
         "JOURNEYMAN_TOOLS__ARTIFACTS_DIR": ".artifacts",
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        # a profile with no subtask cap: the scripted run plans two subtasks
+        "JOURNEYMAN_MODEL": "scripted",
+        "JOURNEYMAN_PROFILES": '{"scripted": {"model": "scripted", "api_key_env": null}}',
     }
     return env
 

@@ -21,7 +21,7 @@ from agent.recall import render_experience
 from agent.state import AgentState, SubtaskState
 
 MAX_TOKENS = 600  # bounds a small model that would otherwise ramble inside its JSON
-TASK_DONE = "The task is done: what it asks for is there."
+TASK_DONE = "(see the task)"  # a one-subtask plan: the task itself says when it is done
 
 
 def planner_messages(state: AgentState, ctx: RunContext) -> list[Message]:

@@ -84,7 +84,8 @@ def reflector_messages(
     sub = current_subtask(state)
     assert sub is not None
     seen = render_observations(records, per_step)
-    files = file_evidence(sub.done_when, workspace)
+    # files named by the goal too: a task done as one subtask has a generic done_when
+    files = file_evidence(f"{sub.done_when}\n{sub.goal}", workspace)
     return prompts.render(
         "reflector",
         task=state["task"],

@@ -147,3 +147,23 @@ async def test_reflector_sees_the_files_its_evidence_names(settings, workspace: 
     await run_task(agent, "Write totals.csv")
     prompt = llm.calls[-1].messages[-1].content
     assert "content of totals.csv now:\nregion,total\nNorth,480" in prompt
+
+
+async def test_reflector_sees_the_files_the_goal_names(settings, workspace: Path) -> None:
+    """A task done as one subtask (local profiles) has a generic done_when: the goal counts."""
+    (workspace / "sales.csv").write_text("region,amount\nNorth,480\n")
+    llm = ScriptedLLM(
+        [
+            call("shell_run", command="printf 'region,total\\nNorth,480\\n' > totals.csv"),
+            answer("done"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry(),
+        profile="local",
+    )  # fmt: skip
+    await run_task(agent, "Sum sales.csv by region into totals.csv")
+    prompt = llm.calls[-1].messages[-1].content
+    assert "content of totals.csv now:\nregion,total\nNorth,480" in prompt
+    assert "content of sales.csv now:\nregion,amount" in prompt

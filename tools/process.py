@@ -190,3 +190,40 @@ async def run_process(
         seconds=time.monotonic() - started,
         cut_bytes=out.dropped + err.dropped,
     )
+
+
+_SKIP_DIRS = {".git", ".jm-venv", ".jm-run", "node_modules", "__pycache__", ".venv"}
+
+
+def snapshot_files(root: Path, limit: int = 5000) -> dict[str, tuple[int, int]] | None:
+    """(mtime, size) of the files under ``root``, for :func:`files_written`; None when the
+    tree has more than ``limit`` files (too big to compare cheaply)."""
+    seen: dict[str, tuple[int, int]] = {}
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d not in _SKIP_DIRS]
+        for name in files:
+            path = os.path.join(folder, name)
+            try:
+                st = os.stat(path, follow_symlinks=False)
+            except OSError:
+                continue
+            seen[os.path.relpath(path, root)] = (st.st_mtime_ns, st.st_size)
+            if len(seen) > limit:
+                return None
+    return seen
+
+
+def files_written(
+    before: dict[str, tuple[int, int]] | None, root: Path, most: int = 8
+) -> str | None:
+    """One line naming the files a command created or changed (evidence for the model and
+    the reflector when the command printed nothing), or None."""
+    after = snapshot_files(root) if before is not None else None
+    if before is None or after is None:
+        return None
+    changed = [(p, sz) for p, (mt, sz) in sorted(after.items()) if before.get(p, (-1, -1))[0] != mt]
+    if not changed:
+        return None
+    shown = ", ".join(f"{p} ({sz} bytes)" for p, sz in changed[:most])
+    more = f" and {len(changed) - most} more" if len(changed) > most else ""
+    return f"[files written: {shown}{more}]"

@@ -20,7 +20,7 @@ from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from tools.context import ToolContext
 from tools.errors import ToolError
-from tools.process import ProcessOutcome, clean_env, run_process
+from tools.process import ProcessOutcome, clean_env, files_written, run_process, snapshot_files
 from tools.registry import Tool, tool
 from tools.result import ToolResult
 
@@ -120,6 +120,7 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
         await asyncio.to_thread(target.write_text, args.code or "", "utf-8")
     timeout = min(args.timeout_s or ctx.settings.shell_timeout_s, ctx.settings.shell_max_timeout_s)
     installed: list[str] = []
+    before = await asyncio.to_thread(snapshot_files, ctx.workspace)
     try:
         while True:
             outcome = await run_process(
@@ -146,6 +147,9 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
     elif outcome.returncode != 0:
         error = f"exit code {outcome.returncode}"
     output = outcome.render(shown)
+    written = await asyncio.to_thread(files_written, before, ctx.workspace)
+    if written:
+        output += "\n" + written
     if installed:
         output = f"[{installed[0]} was missing: installed it, then ran the code again]\n{output}"
     package = _missing_package(outcome) if error else None

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 
 from pydantic import BaseModel, Field
 
 from tools.context import ToolContext
 from tools.errors import ToolError
-from tools.process import clean_env, run_process
+from tools.process import clean_env, files_written, run_process, snapshot_files
 from tools.python_env import env_dir
 from tools.registry import Tool, tool
 from tools.result import ToolResult
@@ -34,6 +35,7 @@ async def shell_run(ctx: ToolContext, args: ShellArgs) -> ToolResult:
     venv = env_dir(ctx)
     env = clean_env(venv=venv if (venv / "bin" / "python").exists() else None)
     timeout = min(args.timeout_s or ctx.settings.shell_timeout_s, ctx.settings.shell_max_timeout_s)
+    before = await asyncio.to_thread(snapshot_files, ctx.workspace)
     outcome = await run_process(
         [shell, "-c", args.command],
         cwd=cwd,
@@ -48,8 +50,12 @@ async def shell_run(ctx: ToolContext, args: ShellArgs) -> ToolResult:
         )
     elif outcome.returncode != 0:
         error = f"exit code {outcome.returncode}"
+    output = outcome.render(args.command)
+    written = await asyncio.to_thread(files_written, before, ctx.workspace)
+    if written:
+        output += "\n" + written
     return ToolResult(
-        output=outcome.render(args.command),
+        output=output,
         error=error,
         truncated_chars=outcome.cut_bytes,
         data={"returncode": outcome.returncode, "timed_out": outcome.timed_out},

@@ -117,3 +117,19 @@ def test_own_venv_is_not_on_the_path(tmp_path: Path) -> None:
     assert "VIRTUAL_ENV" not in env
     env = clean_env({"PATH": "/usr/bin"}, venv=tmp_path / "v")
     assert env["PATH"].split(os.pathsep)[0] == str(tmp_path / "v" / "bin")
+
+
+async def test_files_a_command_writes_are_named(registry: ToolRegistry, ctx: ToolContext) -> None:
+    """Evidence when a command prints nothing: which workspace files it created or changed."""
+    (ctx.workspace / "old.txt").write_text("unchanged")
+    (ctx.workspace / "sub").mkdir()
+    res = await registry.call(
+        "shell_run", {"command": "printf 'a,b\\n' > out.csv && printf x > sub/n.txt"}, ctx
+    )
+    assert res.error is None
+    assert res.output.splitlines()[-1] == "[files written: out.csv (4 bytes), sub/n.txt (1 bytes)]"
+    quiet = await registry.call("shell_run", {"command": "cat old.txt"}, ctx)
+    assert "files written" not in quiet.output
+    # python_run reports the same way; its own scratch and environment folders are not named
+    py = await registry.call("python_run", {"code": "open('out.csv', 'a').write('c,d\\n')"}, ctx)
+    assert py.output.splitlines()[-1] == "[files written: out.csv (8 bytes)]", py.output

@@ -179,17 +179,57 @@ def missing_files(done_when: str, workspace: Path | None) -> list[str]:
     return [n for n in names if not (workspace / n).exists()]
 
 
-def guard(verdict: Reflection, done_when: str, workspace: Path | None) -> Reflection:
-    """Overrule a verdict of success that the workspace contradicts (small models are fooled)."""
-    missing = missing_files(done_when, workspace) if verdict.achieved else []
-    if not missing:
+def untouched_inputs(goal: str, records: list[Record], workspace: Path | None) -> list[str]:
+    """Workspace files the goal names that no action of the run ever named in its arguments.
+
+    A result that depends on such a file was typed, not computed: small models invent
+    plausible rows (``Region A,100``) and a small reflector cannot tell.
+    """
+    if workspace is None:
+        return []
+    named = dict.fromkeys(m.group(1) for m in _FILE.finditer(goal or ""))
+    inputs = [n for n in named if (workspace / n).is_file()]
+    used = "\n".join(
+        json.dumps(r.arguments, ensure_ascii=False)
+        for r in records
+        if isinstance(r, ToolStep) and r.executed
+    )
+    return [n for n in inputs if n not in used]
+
+
+def guard(
+    verdict: Reflection,
+    done_when: str,
+    workspace: Path | None,
+    *,
+    goal: str = "",
+    records: list[Record] | None = None,
+) -> Reflection:
+    """Overrule a verdict of success that the workspace contradicts (small models are fooled):
+    a file the evidence names is missing, or an input the goal names was never used."""
+    if not verdict.achieved:
+        return verdict
+    missing = missing_files(done_when, workspace)
+    unused = [] if missing else untouched_inputs(goal, records or [], workspace)
+    if missing:
+        evidence = f"{', '.join(missing)} does not exist in the workspace"
+        analysis = (
+            f"The expected file {', '.join(missing)} was not created. "
+            "Create it with a tool, then check it exists."
+        )
+    elif unused:
+        evidence = f"no action read {', '.join(unused)}"
+        analysis = (
+            f"The result was not computed from {', '.join(unused)}: no tool read or processed "
+            "it. Compute the result from the file with a tool; never type the data."
+        )
+    else:
         return verdict
     return verdict.model_copy(
         update={
             "achieved": False,
-            "evidence": f"{', '.join(missing)} does not exist in the workspace",
-            "analysis": f"The expected file {', '.join(missing)} was not created. "
-            "Create it with a tool, then check it exists.",
+            "evidence": evidence,
+            "analysis": analysis,
             "memory": [m for m in verdict.memory if m.level != "procedural"],
         }
     )
@@ -262,7 +302,13 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         verdict, usage = Reflection(achieved=False, analysis=f"stopped: {halt or stop}"), Usage()
     else:
         verdict, usage = await judge(state, ctx, records)
-        verdict = guard(verdict, sub.done_when, getattr(ctx.tools, "workspace", None))
+        verdict = guard(
+            verdict,
+            sub.done_when,
+            getattr(ctx.tools, "workspace", None),
+            goal=sub.goal,
+            records=state.get("trajectory", []),
+        )
     written: list[str] = []
     if ctx.memory is not None and state.get("learn", True):
         ids = credited_ids(state)

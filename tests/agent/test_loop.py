@@ -107,6 +107,36 @@ async def test_claimed_success_without_the_file_is_overruled(settings, workspace
     assert "report.csv was not created" in retry_prompt
 
 
+async def test_a_result_typed_without_reading_its_input_is_overruled(
+    settings, workspace: Path
+) -> None:
+    """Rows invented without reading sales.csv: a fooled reflector is overruled, and the
+    retry, which computes from the file, passes."""
+    (workspace / "sales.csv").write_text("region,amount\nNorth,5\nNorth,1\n")
+    task = "Sum sales.csv by region into totals.csv"
+    llm = ScriptedLLM(
+        [
+            call("file_write", path="totals.csv", content="region,total\nRegion A,100\n"),
+            answer("totals.csv written"),
+            verdict(True),  # fooled: the file exists and looks right
+            call("shell_run", command="awk -F, 'NR>1{t[$1]+=$2} END{print \"region,total\"; "
+                 "for (r in t) print r\",\"t[r]}' sales.csv > totals.csv"),
+            answer("totals.csv computed"),
+            verdict(True),
+        ]
+    )  # fmt: skip
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry(),
+        profile="local",
+    )  # fmt: skip
+    result = await run_task(agent, task)
+
+    assert result.achieved and result.subtasks[0].attempts == 1
+    retry_prompt = llm.calls[3].messages[1].content
+    assert "not computed from sales.csv" in retry_prompt
+    assert (workspace / "totals.csv").read_text() == "region,total\nNorth,6\n"
+
+
 async def test_repeated_failing_action_is_not_run_again(settings, workspace: Path) -> None:
     bad = call("file_read", path="missing.txt")
     llm = ScriptedLLM(
@@ -154,7 +184,7 @@ async def test_reflector_sees_the_files_the_goal_names(settings, workspace: Path
     (workspace / "sales.csv").write_text("region,amount\nNorth,480\n")
     llm = ScriptedLLM(
         [
-            call("shell_run", command="printf 'region,total\\nNorth,480\\n' > totals.csv"),
+            call("shell_run", command="sed 's/amount/total/' sales.csv > totals.csv"),
             answer("done"),
             verdict(True),
         ]

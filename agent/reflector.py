@@ -180,7 +180,7 @@ def missing_files(done_when: str, workspace: Path | None) -> list[str]:
 
 
 def untouched_inputs(goal: str, records: list[Record], workspace: Path | None) -> list[str]:
-    """Workspace files the goal names that no action of the run ever named in its arguments.
+    """Workspace files the goal names that no action of the attempt named in its arguments.
 
     A result that depends on such a file was typed, not computed: small models invent
     plausible rows (``Region A,100``) and a small reflector cannot tell.
@@ -307,7 +307,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             sub.done_when,
             getattr(ctx.tools, "workspace", None),
             goal=sub.goal,
-            records=state.get("trajectory", []),
+            records=records,
         )
     written: list[str] = []
     if ctx.memory is not None and state.get("learn", True):

@@ -214,10 +214,17 @@ def snapshot_files(root: Path, limit: int = 5000) -> dict[str, tuple[int, int]] 
 
 
 def files_written(
-    before: dict[str, tuple[int, int]] | None, root: Path, most: int = 8
+    before: dict[str, tuple[int, int]] | None,
+    root: Path,
+    most: int = 8,
+    *,
+    preview: int = 2,
+    preview_chars: int = 240,
 ) -> str | None:
-    """One line naming the files a command created or changed (evidence for the model and
-    the reflector when the command printed nothing), or None."""
+    """The files a command created or changed, and the start of the first few text files
+    among them (evidence for the model and the reflector when the command printed nothing:
+    a small model that sees no result re-runs the command or types the file itself), or None.
+    """
     after = snapshot_files(root) if before is not None else None
     if before is None or after is None:
         return None
@@ -226,4 +233,18 @@ def files_written(
         return None
     shown = ", ".join(f"{p} ({sz} bytes)" for p, sz in changed[:most])
     more = f" and {len(changed) - most} more" if len(changed) > most else ""
-    return f"[files written: {shown}{more}]"
+    lines = [f"[files written: {shown}{more}]"]
+    for path, size in changed:
+        if preview <= 0:
+            break
+        if not 0 < size <= 1 << 20:
+            continue
+        try:
+            with open(root / path, "rb") as fh:
+                head = fh.read(preview_chars + 1).decode("utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # binary, or gone again
+        cut = " ..." if len(head) > preview_chars or size > preview_chars + 1 else ""
+        lines.append(f"[{path} now begins:]\n{head[:preview_chars].rstrip()}{cut}")
+        preview -= 1
+    return "\n".join(lines)

@@ -127,9 +127,31 @@ async def test_files_a_command_writes_are_named(registry: ToolRegistry, ctx: Too
         "shell_run", {"command": "printf 'a,b\\n' > out.csv && printf x > sub/n.txt"}, ctx
     )
     assert res.error is None
-    assert res.output.splitlines()[-1] == "[files written: out.csv (4 bytes), sub/n.txt (1 bytes)]"
+    assert res.output.splitlines()[-5:] == [
+        "[files written: out.csv (4 bytes), sub/n.txt (1 bytes)]",
+        "[out.csv now begins:]",
+        "a,b",
+        "[sub/n.txt now begins:]",
+        "x",
+    ]
     quiet = await registry.call("shell_run", {"command": "cat old.txt"}, ctx)
     assert "files written" not in quiet.output
     # python_run reports the same way; its own scratch and environment folders are not named
     py = await registry.call("python_run", {"code": "open('out.csv', 'a').write('c,d\\n')"}, ctx)
-    assert py.output.splitlines()[-1] == "[files written: out.csv (8 bytes)]", py.output
+    assert py.output.splitlines()[-4:] == [
+        "[files written: out.csv (8 bytes)]",
+        "[out.csv now begins:]",
+        "a,b",
+        "c,d",
+    ], py.output
+    # a long file is cut, a binary one is named only
+    big = await registry.call(
+        "python_run",
+        {
+            "code": "open('big.txt', 'w').write('y' * 5000)\nopen('b.bin', 'wb').write(b'\\xff\\x00')"
+        },
+        ctx,
+    )
+    tail = big.output.splitlines()[-3:]
+    assert tail[0] == "[files written: b.bin (2 bytes), big.txt (5000 bytes)]"
+    assert tail[1:] == ["[big.txt now begins:]", "y" * 240 + " ..."]

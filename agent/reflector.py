@@ -179,16 +179,28 @@ def missing_files(done_when: str, workspace: Path | None) -> list[str]:
     return [n for n in names if not (workspace / n).exists()]
 
 
-def untouched_inputs(goal: str, records: list[Record], workspace: Path | None) -> list[str]:
-    """Workspace files the goal names that no action of the attempt named in its arguments.
+def untouched_inputs(
+    goal: str, records: list[Record], workspace: Path | None, run: list[Record] | None = None
+) -> list[str]:
+    """Input files the goal names that no action of the attempt named in its arguments.
 
-    A result that depends on such a file was typed, not computed: small models invent
-    plausible rows (``Region A,100``) and a small reflector cannot tell.
+    Inputs are the goal's workspace files that no action of the run wrote (a file it wrote
+    is an output, even when a later goal names it). A result that depends on an input no
+    action used was typed, not computed: small models invent plausible rows
+    (``Region A,100``) and a small reflector cannot tell.
     """
     if workspace is None:
         return []
+    written: set[str] = set()
+    for r in run if run is not None else records:
+        if isinstance(r, ToolStep):
+            if isinstance(r.arguments.get("path"), str) and r.tool.startswith("file_"):
+                written.add(r.arguments["path"].removeprefix("./"))
+            for line in r.output.splitlines():
+                if line.startswith("[files written:"):
+                    written.update(m.group(1) for m in _FILE.finditer(line))
     named = dict.fromkeys(m.group(1) for m in _FILE.finditer(goal or ""))
-    inputs = [n for n in named if (workspace / n).is_file()]
+    inputs = [n for n in named if n not in written and (workspace / n).is_file()]
     used = "\n".join(
         json.dumps(r.arguments, ensure_ascii=False)
         for r in records
@@ -204,13 +216,14 @@ def guard(
     *,
     goal: str = "",
     records: list[Record] | None = None,
+    run: list[Record] | None = None,
 ) -> Reflection:
     """Overrule a verdict of success that the workspace contradicts (small models are fooled):
     a file the evidence names is missing, or an input the goal names was never used."""
     if not verdict.achieved:
         return verdict
     missing = missing_files(done_when, workspace)
-    unused = [] if missing else untouched_inputs(goal, records or [], workspace)
+    unused = [] if missing else untouched_inputs(goal, records or [], workspace, run)
     if missing:
         evidence = f"{', '.join(missing)} does not exist in the workspace"
         analysis = (
@@ -308,6 +321,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             getattr(ctx.tools, "workspace", None),
             goal=sub.goal,
             records=records,
+            run=state.get("trajectory", []),
         )
     written: list[str] = []
     if ctx.memory is not None and state.get("learn", True):

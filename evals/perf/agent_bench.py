@@ -259,7 +259,13 @@ async def journeyman(
     from agent.config import Settings
     from agent.runner import run_task
 
-    settings = Settings(runs_dir=runs)
+    # a scripted profile with no subtask cap of its own (the local ones do a task as one
+    # subtask), whatever keys the environment holds
+    settings = Settings(
+        runs_dir=runs,
+        model="scripted",
+        profiles={"scripted": {"model": "scripted", "api_key_env": None}},
+    )
     llm = TimedLLM(FunctionLLM(script_reply(steps, subtasks)), clock)
     agent = build_agent(
         settings,

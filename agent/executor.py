@@ -152,7 +152,9 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         update["plan"] = plan
         items = []
         if ctx.memory is not None:
-            known = {i.id for i in state.get("recalled", [])}
+            # only SOPs (in full or in the index) can come back from a procedural search:
+            # counting the other recalled items would only make it fetch more
+            known = {i.id for i in state.get("recalled", []) if i.level in ("procedural", "index")}
             items = recall_for_subtask(ctx.memory, sub.goal, known, budgets=ctx.settings.memory)
         update |= {"subtask_items": items, "items_in_context": [i.id for i in items]}
     mine: dict[str, Any] = {"subtask": sub.id, "attempt": sub.attempts}

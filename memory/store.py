@@ -862,7 +862,8 @@ class MemoryStore:
         self, budget_tokens: int | None = None, scopes: Sequence[str] | None = None
     ) -> list[Hit]:
         """Always-on lessons: active strategic items in ``scopes`` (prefixes; ``global``
-        always included), best utility first, packed into the token budget."""
+        always included), best utility first, up to the first that would overflow the token
+        budget (a lesson larger than the whole budget is passed over)."""
         budget = self.settings.strategic_budget_tokens if budget_tokens is None else budget_tokens
         sql = "SELECT id FROM items WHERE level = 'strategic' AND status = 'active'"
         params: list[Any] = []
@@ -875,11 +876,26 @@ class MemoryStore:
         sql += (
             " ORDER BY (success + 1.0) / (success + failure + 2.0) DESC, updated_at DESC LIMIT 400"
         )
+        out: list[Hit] = []
+        used = 0
         with self._read() as s:
             ids = [r[0] for r in s.connection().exec_driver_sql(sql, tuple(params))]
-            items = self._get_many(s, ids)
-        hits = [Hit(item=items[i], score=items[i].utility) for i in ids if i in items]
-        return pack(hits, budget_tokens=budget)
+            # best first until the first lesson that does not fit: only that head is loaded
+            # (loading and sizing all 400 candidates was most of a recall's cost at 10k items)
+            for start in range(0, len(ids), 16):
+                chunk = ids[start : start + 16]
+                items = self._get_many(s, chunk)
+                for hit in pack(
+                    [Hit(item=items[i], score=items[i].utility) for i in chunk if i in items],
+                    budget_tokens=None,
+                ):
+                    if hit.tokens > budget:
+                        continue  # could never fit: it must not hide the rest
+                    if used + hit.tokens > budget:
+                        return out
+                    used += hit.tokens
+                    out.append(hit)
+        return out
 
     def procedures(self, task: str, *, k: int = 5, scope: str | None = None) -> list[Hit]:
         """SOPs similar to a task, within the procedural token budget."""
@@ -897,28 +913,44 @@ class MemoryStore:
         """Active tool tips per tool name (scope ``tool/<name>``), best utility first,
         each tool's tips within ``budget_tokens``."""
         budget = self.settings.tool_tip_budget_tokens if budget_tokens is None else budget_tokens
-        out: dict[str, list[MemoryItem]] = {}
+        names = list(dict.fromkeys(tools))
+        if not names:
+            return {}
         with self._read() as s:
-            for name in tools:
-                scope = f"tool/{name}"
-                rows = s.exec(
-                    select(MemoryItem)
-                    .where(MemoryItem.level == "tool", MemoryItem.status == "active")
-                    .where(
-                        or_(
-                            col(MemoryItem.scope) == scope,
-                            col(MemoryItem.scope).startswith(scope + "/"),
+            # one query for all the tools (one per tool cost ~1 ms each at 10k items)
+            rows = s.exec(
+                select(MemoryItem)
+                .where(MemoryItem.level == "tool", MemoryItem.status == "active")
+                .where(
+                    or_(
+                        *(
+                            cond
+                            for n in names
+                            for cond in (
+                                col(MemoryItem.scope) == f"tool/{n}",
+                                col(MemoryItem.scope).startswith(f"tool/{n}/"),
+                            )
                         )
                     )
-                    .order_by(
-                        text("(success + 1.0) / (success + failure + 2.0) DESC"),
-                        col(MemoryItem.updated_at).desc(),
-                    )
-                    .limit(50)
-                ).all()
-                hits = pack([Hit(item=r, score=r.utility) for r in rows], budget_tokens=budget)
-                out[name] = [h.item for h in hits]
-        return out
+                )
+                .order_by(
+                    text("(success + 1.0) / (success + failure + 2.0) DESC"),
+                    col(MemoryItem.updated_at).desc(),
+                )
+            ).all()
+        by_tool: dict[str, list[MemoryItem]] = {n: [] for n in names}
+        for row in rows:
+            name = row.scope.split("/")[1] if row.scope.count("/") else ""
+            tips = by_tool.get(name)
+            if tips is not None and len(tips) < 50:
+                tips.append(row)
+        return {
+            name: [
+                h.item
+                for h in pack([Hit(item=r, score=r.utility) for r in tips], budget_tokens=budget)
+            ]
+            for name, tips in by_tool.items()
+        }
 
     def similar_episodes(self, task: str, *, k: int = 3) -> list[Hit]:
         """Past episodes similar to a task (episodic items)."""

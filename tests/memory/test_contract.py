@@ -280,6 +280,31 @@ def test_tool_tips_and_usage(store: MemoryStore) -> None:
     assert store.get(good.id).retrieved == 1 and store.get(good.id).utility == pytest.approx(2 / 3)
 
 
+def test_strategic_lessons_best_first_until_the_budget_is_full(store: MemoryStore) -> None:
+    """Utility order; a lesson larger than the whole budget is passed over; the first that
+    would overflow ends the list (the rest of 400 candidates is never loaded)."""
+
+    def lesson(title: str, words: int, wins: int) -> str:
+        it = store.add(
+            level="strategic", scope="global", title=title, content="check the step " * words
+        )
+        for n in range(wins):
+            store.record_outcome([it.id], success=True, episode_id=f"{title}-{n}")
+        return it.id
+
+    best = lesson("Best", 5, 6)
+    huge = lesson("Huge", 400, 5)  # alone over the budget
+    small = lesson("Small", 5, 4)
+    medium = lesson("Medium", 40, 3)  # overflows what is left
+    tiny = lesson("Tiny", 1, 2)
+    hits = store.strategic(budget_tokens=200)
+    assert [h.item.id for h in hits] == [best, small]
+    assert huge not in {h.item.id for h in hits} and {medium, tiny}.isdisjoint(
+        h.item.id for h in hits
+    )
+    assert sum(h.tokens for h in hits) <= 200
+
+
 def test_utility_counts_episodes_not_attempts(store: MemoryStore) -> None:
     sop = store.add(level="procedural", scope="app/x", title="Do X", content="Steps for X.")
     # episode 1: two failed attempts, then the retry succeeds -> one success

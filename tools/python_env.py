@@ -153,7 +153,7 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
     if installed:
         output = f"[{installed[0]} was missing: installed it, then ran the code again]\n{output}"
     package = _missing_package(outcome) if error else None
-    if package is not None:
+    if package is not None and error is not None:
         error += f": module {_missing_module(outcome)!r} is not installed in the workspace's Python"
         output += (
             f"\nHint: install it with python_install (packages: [{package!r}]), "

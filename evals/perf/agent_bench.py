@@ -256,7 +256,7 @@ async def journeyman(
 ) -> int:
     """journeyman: recall from the store, plan, execute/act, reflect, distill, SQLite checkpoints."""
     from agent.build import build_agent
-    from agent.config import Settings
+    from agent.config import ModelProfile, Settings
     from agent.runner import run_task
 
     # a scripted profile with no subtask cap of its own (the local ones do a task as one
@@ -264,7 +264,7 @@ async def journeyman(
     settings = Settings(
         runs_dir=runs,
         model="scripted",
-        profiles={"scripted": {"model": "scripted", "api_key_env": None}},
+        profiles={"scripted": ModelProfile(model="scripted", api_key_env=None)},
     )
     llm = TimedLLM(FunctionLLM(script_reply(steps, subtasks)), clock)
     agent = build_agent(

@@ -46,6 +46,7 @@ FaultKind = Literal[
     "not_json",  # 200 whose body is not JSON
     "bad_request",  # 400
     "context_overflow",  # 400: the prompt is longer than the context window
+    "tool_choice_unsupported",  # 400: a server without tool_choice="required"
     "unauthorized",  # 401
     "forbidden",  # 403
     "not_found",  # 404
@@ -74,6 +75,7 @@ _STATUS: dict[str, tuple[int, str]] = {
         "tokens (8624 in the messages, 1500 in the completion). Please reduce the length of "
         "the messages or completion.",
     ),
+    "tool_choice_unsupported": (400, "'tool_choice' value 'required' is not supported"),
     "unauthorized": (401, "Incorrect API key provided"),
     "forbidden": (403, "You do not have access to this model"),
     "not_found": (404, "The model does not exist"),

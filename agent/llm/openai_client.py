@@ -79,6 +79,8 @@ class OpenAIClient:
         self._api_key = api_key if api_key is not None else profile.api_key()
         self.stats = RetryStats()
         self._client: AsyncOpenAI | None = None
+        # some OpenAI-compatible servers reject tool_choice="required": asked once, then not
+        self._tool_choice_refused = False
         self._client_loop: asyncio.AbstractEventLoop | None = None
 
     @property
@@ -112,7 +114,14 @@ class OpenAIClient:
 
         async def send(conversation: list[Message]) -> RawReply:
             kwargs = self._request_kwargs(conversation, request, temperature, max_tokens)
-            return await self._send(kwargs)
+            try:
+                return await self._send(kwargs)
+            except BadRequest as exc:
+                if "tool_choice" not in kwargs or "tool_choice" not in str(exc):
+                    raise
+                self._tool_choice_refused = True  # best effort: the executor nudges instead
+                kwargs.pop("tool_choice")
+                return await self._send(kwargs)
 
         def count(_: object) -> None:
             self.stats.reasks += 1
@@ -174,7 +183,7 @@ class OpenAIClient:
                     }
                     for t in tools
                 ]
-                if request.require_tool:
+                if request.require_tool and not self._tool_choice_refused:
                     kwargs["tool_choice"] = "required"
             if output is not None:
                 if self.profile.json_schema:

@@ -384,6 +384,21 @@ async def test_a_required_tool_call_is_enforced_by_the_provider(fake_openai: Fak
     assert "tool_choice" not in fake_openai.requests[0]
 
 
+async def test_a_server_without_tool_choice_required_is_asked_without_it(
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.add_fault("tool_choice_unsupported")
+    fake_openai.add_tool_call("file_read", {"path": "a.txt"})
+    fake_openai.add_tool_call("file_read", {"path": "b.txt"})
+    llm = client_for(fake_openai)
+    done = await llm.complete(ask(), tools=[FILE_READ], require_tool=True)
+    assert done.tool_calls[0].arguments == {"path": "a.txt"}
+    again = await llm.complete(ask(), tools=[FILE_READ], require_tool=True)
+    assert again.tool_calls[0].arguments == {"path": "b.txt"}
+    sent = fake_openai.requests
+    assert [r.get("tool_choice") for r in sent] == ["required", None, None]
+
+
 async def test_text_protocol_reasks_unknown_tool(fake_openai: FakeOpenAI) -> None:
     fake_openai.add_text('{"tool": "file_delete", "arguments": {"path": "a"}}')
     fake_openai.add_text('{"tool": "file_read", "arguments": {"path": "a"}}')

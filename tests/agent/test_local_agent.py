@@ -1,6 +1,6 @@
 """The agent with the real local model (slow; `make test-slow`), also a script printing figures:
 
-.venv/bin/python tests/agent/test_local_agent.py csv|demo
+.venv/bin/python tests/agent/test_local_agent.py csv ["TASK IN OTHER WORDS"] | demo
 """
 
 from __future__ import annotations
@@ -63,8 +63,9 @@ class CallLog:
         return reply
 
 
-async def csv_task(tmp: Path) -> dict[str, Any]:
-    """The prompt-economy task with the local 1.5B model; returns its figures."""
+async def csv_task(tmp: Path, task: str = CSV_TASK) -> dict[str, Any]:
+    """The prompt-economy task (or another wording of it) with the local 1.5B model;
+    returns its figures."""
     from agent.build import build_agent
     from agent.demo import demo_files
     from agent.llm import build_llm
@@ -79,7 +80,7 @@ async def csv_task(tmp: Path) -> dict[str, Any]:
         llm = CallLog(build_llm(settings, "local", base_url=url))
         t = time.perf_counter()
         async with build_agent(settings, llm=llm, workspace=ws, profile="local") as agent:
-            result = await run_task(agent, CSV_TASK)
+            result = await run_task(agent, task)
     rows = (ws / "totals.csv").read_text().splitlines() if (ws / "totals.csv").is_file() else []
     return {
         "outcome": result.outcome,
@@ -128,5 +129,5 @@ if __name__ == "__main__":
             run_demo(_settings(tmp), profile="local", keep=tmp / "demo", on_event=LinePrinter)
         )
         print_demo(rep)
-    else:
-        print(asyncio.run(csv_task(tmp)))
+    else:  # csv ["another wording of the task"]
+        print(asyncio.run(csv_task(tmp, *sys.argv[2:3])))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import sys
 import threading
@@ -82,7 +83,15 @@ def test_unwritable_cache_builds_privately(tmp_path: Path) -> None:
 
 
 def test_int8_without_onnx_says_what_to_do(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setitem(sys.modules, "onnx", None)  # import fails
+    real_version = importlib.metadata.version
+
+    def version(name: str) -> str:
+        if name == "onnx":  # not installed
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real_version(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", version)
+    monkeypatch.setitem(sys.modules, "onnx", None)  # nor importable
     emb_mod._load_minilm.cache_clear()
     try:
         with pytest.raises(EmbeddingError, match="embedding_compute = 'float'"):

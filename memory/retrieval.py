@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -151,8 +151,19 @@ def suppress_duplicates(
     return kept
 
 
-def pack(hits: Sequence[Hit], *, budget_tokens: int | None, k: int | None = None) -> list[Hit]:
-    """Hits in order whose rendered text fits the token budget (and at most ``k``)."""
+def pack(
+    hits: Iterable[Hit],
+    *,
+    budget_tokens: int | None,
+    k: int | None = None,
+    stop_at_overflow: bool = False,
+) -> list[Hit]:
+    """Hits in order whose rendered text fits the token budget (and at most ``k``).
+
+    A hit that does not fit is passed over; with ``stop_at_overflow`` the first hit that
+    would fit an empty budget but not what is left ends the packing, so a lazy ``hits``
+    is consumed only that far.
+    """
     out: list[Hit] = []
     used = 0
     for hit in hits:
@@ -160,6 +171,8 @@ def pack(hits: Sequence[Hit], *, budget_tokens: int | None, k: int | None = None
             break
         hit.tokens = estimate_tokens(hit.item.render() + "\n\n")  # separator included
         if budget_tokens is not None and used + hit.tokens > budget_tokens:
+            if stop_at_overflow and hit.tokens <= budget_tokens:
+                break
             continue
         used += hit.tokens
         out.append(hit)

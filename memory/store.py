@@ -876,26 +876,20 @@ class MemoryStore:
         sql += (
             " ORDER BY (success + 1.0) / (success + failure + 2.0) DESC, updated_at DESC LIMIT 400"
         )
-        out: list[Hit] = []
-        used = 0
         with self._read() as s:
             ids = [r[0] for r in s.connection().exec_driver_sql(sql, tuple(params))]
-            # best first until the first lesson that does not fit: only that head is loaded
-            # (loading and sizing all 400 candidates was most of a recall's cost at 10k items)
-            for start in range(0, len(ids), 16):
-                chunk = ids[start : start + 16]
-                items = self._get_many(s, chunk)
-                for hit in pack(
-                    [Hit(item=items[i], score=items[i].utility) for i in chunk if i in items],
-                    budget_tokens=None,
-                ):
-                    if hit.tokens > budget:
-                        continue  # could never fit: it must not hide the rest
-                    if used + hit.tokens > budget:
-                        return out
-                    used += hit.tokens
-                    out.append(hit)
-        return out
+
+            def best_first() -> Iterator[Hit]:
+                for start in range(0, len(ids), 16):
+                    chunk = ids[start : start + 16]
+                    items = self._get_many(s, chunk)
+                    yield from (
+                        Hit(item=items[i], score=items[i].utility) for i in chunk if i in items
+                    )
+
+            # only the head that fits is loaded (loading and sizing all 400 candidates was
+            # most of a recall's cost at 10k items)
+            return pack(best_first(), budget_tokens=budget, stop_at_overflow=True)
 
     def procedures(self, task: str, *, k: int = 5, scope: str | None = None) -> list[Hit]:
         """SOPs similar to a task, within the procedural token budget."""
@@ -916,32 +910,22 @@ class MemoryStore:
         names = list(dict.fromkeys(tools))
         if not names:
             return {}
+        scope = col(MemoryItem.scope)
+        scopes = [c for n in names for c in (scope == f"tool/{n}", scope.startswith(f"tool/{n}/"))]
         with self._read() as s:
             # one query for all the tools (one per tool cost ~1 ms each at 10k items)
             rows = s.exec(
                 select(MemoryItem)
                 .where(MemoryItem.level == "tool", MemoryItem.status == "active")
-                .where(
-                    or_(
-                        *(
-                            cond
-                            for n in names
-                            for cond in (
-                                col(MemoryItem.scope) == f"tool/{n}",
-                                col(MemoryItem.scope).startswith(f"tool/{n}/"),
-                            )
-                        )
-                    )
-                )
+                .where(or_(*scopes))
                 .order_by(
                     text("(success + 1.0) / (success + failure + 2.0) DESC"),
                     col(MemoryItem.updated_at).desc(),
                 )
             ).all()
         by_tool: dict[str, list[MemoryItem]] = {n: [] for n in names}
-        for row in rows:
-            name = row.scope.split("/")[1] if row.scope.count("/") else ""
-            tips = by_tool.get(name)
+        for row in rows:  # scope is tool/<name>[/...]
+            tips = by_tool.get(row.scope.split("/")[1])
             if tips is not None and len(tips) < 50:
                 tips.append(row)
         return {

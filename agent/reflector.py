@@ -30,6 +30,8 @@ from agent.state import (
     attempt_records,
     current_subtask,
 )
+from tools.process import WRITTEN_MARK
+from tools.registry import ToolRegistry
 
 MAX_REPLANS = 1
 MAX_TOKENS = 700
@@ -179,31 +181,41 @@ def missing_files(done_when: str, workspace: Path | None) -> list[str]:
     return [n for n in names if not (workspace / n).exists()]
 
 
+def outputs_of(run: list[Record], registry: ToolRegistry) -> set[str]:
+    """Workspace files the run's actions wrote: the destination of a writing file tool, and
+    the files a command reported writing (shell_run and python_run name them)."""
+    out: set[str] = set()
+    for r in run:
+        if not isinstance(r, ToolStep):
+            continue
+        tool = registry.get(r.tool) if r.tool in registry else None
+        if tool is not None and tool.group == "files" and not tool.read_only:
+            dest = r.arguments.get("dst", r.arguments.get("path"))
+            if isinstance(dest, str):
+                out.add(dest.removeprefix("./"))
+        for line in r.output.splitlines():
+            if line.startswith(WRITTEN_MARK):
+                out.update(m.group(1) for m in _FILE.finditer(line))
+    return out
+
+
 def untouched_inputs(
-    goal: str, records: list[Record], workspace: Path | None, run: list[Record] | None = None
+    goal: str, attempt: list[Record], outputs: set[str], workspace: Path | None
 ) -> list[str]:
     """Input files the goal names that no action of the attempt named in its arguments.
 
-    Inputs are the goal's workspace files that no action of the run wrote (a file it wrote
-    is an output, even when a later goal names it). A result that depends on an input no
+    Inputs are the goal's workspace files that the run did not write (a file it wrote is
+    an output, even when a later goal names it). A result that depends on an input no
     action used was typed, not computed: small models invent plausible rows
     (``Region A,100``) and a small reflector cannot tell.
     """
     if workspace is None:
         return []
-    written: set[str] = set()
-    for r in run if run is not None else records:
-        if isinstance(r, ToolStep):
-            if isinstance(r.arguments.get("path"), str) and r.tool.startswith("file_"):
-                written.add(r.arguments["path"].removeprefix("./"))
-            for line in r.output.splitlines():
-                if line.startswith("[files written:"):
-                    written.update(m.group(1) for m in _FILE.finditer(line))
     named = dict.fromkeys(m.group(1) for m in _FILE.finditer(goal or ""))
-    inputs = [n for n in named if n not in written and (workspace / n).is_file()]
+    inputs = [n for n in named if n not in outputs and (workspace / n).is_file()]
     used = "\n".join(
         json.dumps(r.arguments, ensure_ascii=False)
-        for r in records
+        for r in attempt
         if isinstance(r, ToolStep) and r.executed
     )
     return [n for n in inputs if n not in used]
@@ -215,15 +227,15 @@ def guard(
     workspace: Path | None,
     *,
     goal: str = "",
-    records: list[Record] | None = None,
-    run: list[Record] | None = None,
+    attempt: list[Record] | None = None,
+    outputs: set[str] | None = None,
 ) -> Reflection:
     """Overrule a verdict of success that the workspace contradicts (small models are fooled):
     a file the evidence names is missing, or an input the goal names was never used."""
     if not verdict.achieved:
         return verdict
     missing = missing_files(done_when, workspace)
-    unused = [] if missing else untouched_inputs(goal, records or [], workspace, run)
+    unused = [] if missing else untouched_inputs(goal, attempt or [], outputs or set(), workspace)
     if missing:
         evidence = f"{', '.join(missing)} does not exist in the workspace"
         analysis = (
@@ -320,8 +332,8 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             sub.done_when,
             getattr(ctx.tools, "workspace", None),
             goal=sub.goal,
-            records=records,
-            run=state.get("trajectory", []),
+            attempt=records,
+            outputs=outputs_of(state.get("trajectory", []), ctx.registry),
         )
     written: list[str] = []
     if ctx.memory is not None and state.get("learn", True):

@@ -193,6 +193,7 @@ async def run_process(
 
 
 _SKIP_DIRS = {".git", ".jm-venv", ".jm-run", "node_modules", "__pycache__", ".venv"}
+WRITTEN_MARK = "[files written: "  # starts the line naming what a command wrote (see below)
 
 
 def snapshot_files(root: Path, limit: int = 5000) -> dict[str, tuple[int, int]] | None:
@@ -233,7 +234,7 @@ def files_written(
         return None
     shown = ", ".join(f"{p} ({sz} bytes)" for p, sz in changed[:most])
     more = f" and {len(changed) - most} more" if len(changed) > most else ""
-    lines = [f"[files written: {shown}{more}]"]
+    lines = [f"{WRITTEN_MARK}{shown}{more}]"]
     for path, size in changed:
         if preview <= 0:
             break
@@ -248,3 +249,11 @@ def files_written(
         lines.append(f"[{path} now begins:]\n{head[:preview_chars].rstrip()}{cut}")
         preview -= 1
     return "\n".join(lines)
+
+
+async def with_files_written(
+    output: str, before: dict[str, tuple[int, int]] | None, root: Path
+) -> str:
+    """``output`` followed by what :func:`files_written` says of the files under ``root``."""
+    written = await asyncio.to_thread(files_written, before, root)
+    return f"{output}\n{written}" if written else output

@@ -20,7 +20,13 @@ from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
 from tools.context import ToolContext
 from tools.errors import ToolError
-from tools.process import ProcessOutcome, clean_env, files_written, run_process, snapshot_files
+from tools.process import (
+    ProcessOutcome,
+    clean_env,
+    run_process,
+    snapshot_files,
+    with_files_written,
+)
 from tools.registry import Tool, tool
 from tools.result import ToolResult
 
@@ -119,46 +125,46 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
         scratch = target = folder / f"snippet-{uuid.uuid4().hex[:8]}.py"
         await asyncio.to_thread(target.write_text, args.code or "", "utf-8")
     timeout = min(args.timeout_s or ctx.settings.shell_timeout_s, ctx.settings.shell_max_timeout_s)
+    argv = [str(venv / "bin" / "python"), "-u", str(target), *args.args]
+
+    async def run() -> ProcessOutcome:
+        return await run_process(
+            argv,
+            cwd=ctx.workspace,
+            env=clean_env(venv=venv),
+            timeout_s=timeout,
+            cap_bytes=ctx.settings.output_budget_chars * 2,
+        )
+
     installed: list[str] = []
     before = await asyncio.to_thread(snapshot_files, ctx.workspace)
     try:
-        while True:
-            outcome = await run_process(
-                [str(venv / "bin" / "python"), "-u", str(target), *args.args],
-                cwd=ctx.workspace,
-                env=clean_env(venv=venv),
-                timeout_s=timeout,
-                cap_bytes=ctx.settings.output_budget_chars * 2,
-            )
-            package = _missing_package(outcome) if not installed else None
-            allowed = {_canonical(n) for n in ctx.settings.python_auto_install}
-            if package is None or _canonical(package) not in allowed:
-                break
+        outcome = await run()
+        package = _missing_package(outcome)
+        allowed = {_canonical(n) for n in ctx.settings.python_auto_install}
+        if package is not None and _canonical(package) in allowed:
             pip = await _pip_install(ctx, venv, [package])
-            if pip.returncode != 0 or pip.timed_out:
-                break
-            installed.append(package)  # then run the code again, once
+            if pip.returncode == 0 and not pip.timed_out:
+                installed.append(package)
+                outcome = await run()  # once: a second missing module is only reported
     finally:
         if scratch is not None:
             scratch.unlink(missing_ok=True)
+    output = await with_files_written(outcome.render(shown), before, ctx.workspace)
+    if installed:
+        output = f"[{installed[0]} was missing: installed it, then ran the code again]\n{output}"
     error = None
     if outcome.timed_out:
         error = f"timed out after {timeout:g} s; the process and its children were killed"
     elif outcome.returncode != 0:
         error = f"exit code {outcome.returncode}"
-    output = outcome.render(shown)
-    written = await asyncio.to_thread(files_written, before, ctx.workspace)
-    if written:
-        output += "\n" + written
-    if installed:
-        output = f"[{installed[0]} was missing: installed it, then ran the code again]\n{output}"
-    package = _missing_package(outcome) if error else None
-    if package is not None and error is not None:
-        error += f": module {_missing_module(outcome)!r} is not installed in the workspace's Python"
-        output += (
-            f"\nHint: install it with python_install (packages: [{package!r}]), "
-            "or use the standard library (csv, json, statistics, ...)."
-        )
+        if (module := _missing_module(outcome)) is not None:
+            error += f": module {module!r} is not installed in the workspace's Python"
+            output += (
+                f"\nHint: install it with python_install "
+                f"(packages: [{_PIP_NAMES.get(module, module)!r}]), "
+                "or use the standard library (csv, json, statistics, ...)."
+            )
     return ToolResult(
         output=output,
         error=error,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from tools.context import ToolContext
 from tools.errors import ToolError
-from tools.process import clean_env, files_written, run_process, snapshot_files
+from tools.process import clean_env, run_process, snapshot_files, with_files_written
 from tools.python_env import env_dir
 from tools.registry import Tool, tool
 from tools.result import ToolResult
@@ -50,12 +50,8 @@ async def shell_run(ctx: ToolContext, args: ShellArgs) -> ToolResult:
         )
     elif outcome.returncode != 0:
         error = f"exit code {outcome.returncode}"
-    output = outcome.render(args.command)
-    written = await asyncio.to_thread(files_written, before, ctx.workspace)
-    if written:
-        output += "\n" + written
     return ToolResult(
-        output=output,
+        output=await with_files_written(outcome.render(args.command), before, ctx.workspace),
         error=error,
         truncated_chars=outcome.cut_bytes,
         data={"returncode": outcome.returncode, "timed_out": outcome.timed_out},

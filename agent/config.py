@@ -143,6 +143,11 @@ class LocalSettings(BaseModel):
     port: int = Field(default=8765, ge=0, le=65535)
     threads: int | None = None
     n_ctx: int = Field(default=8192, ge=512)
+    server_command: list[str] = Field(
+        default_factory=list,
+        description="Replaces the llama.cpp server command; placeholders {model} {alias} "
+        "{host} {port} {n_ctx} {threads} {python}.",
+    )
 
 
 class Settings(BaseSettings):

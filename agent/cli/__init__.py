@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from agent.cli import bench, config, env, memory, model, run
+from agent.cli import bench, config, doctor, env, memory, model, run
 
 app = typer.Typer(
     name="journeyman",
@@ -25,6 +25,7 @@ app.add_typer(memory.app, name="memory")
 app.add_typer(env.app, name="env")
 app.add_typer(bench.app, name="bench")
 run.register(app)
+doctor.register(app)
 
 
 def main() -> None:

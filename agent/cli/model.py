@@ -100,6 +100,28 @@ def pull(
 
 
 @app.command()
+def build(
+    native: Annotated[
+        bool,
+        typer.Option(
+            "--native",
+            help="Build for this machine's CPU (faster here; may crash on any other CPU).",
+        ),
+    ] = False,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even if installed.")] = False,
+) -> None:
+    """Build and install llama.cpp for the local server: portable (x86-64 with AVX2) by default."""
+    from agent.local.build import ensure_runtime
+
+    record = ensure_runtime(
+        "native" if native else "portable",
+        force=force,
+        report=lambda line: typer.echo(line, err=True),
+    )
+    typer.echo(f"llama.cpp {record.flavour} build {record.key} installed ({record.version})")
+
+
+@app.command()
 def serve(
     name: Annotated[
         str | None, typer.Argument(help="Model or local profile name; default: local.")
@@ -128,7 +150,12 @@ def serve(
     profile = profiles.get(profile_name)
     alias = profile.model if profile and profile.local else model.name
     host, chosen_port = settings.local.host, settings.local.port if port is None else port
-    check_backend(gpu)
+    if not settings.local.server_command:
+        check_backend(gpu)
+        if not gpu:
+            from agent.local.build import check_runs_here
+
+            check_runs_here()
     if chosen_port and port_in_use(host, chosen_port):  # before a long pull, not after
         raise ServerError(
             f"port {chosen_port} on {host} is already in use; choose another with --port"
@@ -144,6 +171,7 @@ def serve(
             threads=settings.local.threads,
             gpu=gpu,
             tokenizer=model.hf_tokenizer,
+            command=tuple(settings.local.server_command),
         )
     )
     with sigterm_as_exit():
@@ -156,6 +184,9 @@ def serve(
             )
             while server.running():
                 time.sleep(0.5)
+            crashed = server.crash_error()
+            if crashed is not None:
+                raise crashed
             raise ServerError(f"the model server stopped unexpectedly:\n{server.log_tail()}")
         finally:
             server.stop()

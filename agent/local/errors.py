@@ -17,3 +17,7 @@ class PullError(LocalModelError):
 
 class ServerError(LocalModelError):
     """The local model server could not be started or stopped as asked."""
+
+
+class ServerCrashed(ServerError):
+    """The server process was killed by a signal (SIGILL, SIGSEGV, ...): one line, the fix."""

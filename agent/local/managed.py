@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 
 from agent.config import ModelProfile, Settings
 from agent.local.catalogue import get_model
-from agent.local.errors import LocalModelError
+from agent.local.errors import LocalModelError, ServerCrashed, ServerError
 from agent.local.pull import Progress, pull
 from agent.local.server import ModelServer, ServerConfig, sigterm_as_exit
 
@@ -55,6 +55,7 @@ def _server_for(
             threads=settings.local.threads,
             gpu=gpu,
             tokenizer=model.hf_tokenizer,
+            command=tuple(settings.local.server_command),
         )
     )
 
@@ -83,6 +84,11 @@ def managed_model(
     with sigterm_as_exit():
         try:
             yield server.start(timeout_s=startup_timeout_s)
+        except Exception as exc:
+            crashed = server.crash_error()
+            if crashed is not None and not isinstance(exc, ServerError):
+                raise crashed from exc
+            raise
         finally:
             server.stop()
 
@@ -110,10 +116,40 @@ async def amanaged_model(
         _server_for, settings, prof, port=port, gpu=gpu, progress=progress
     )
     with sigterm_as_exit():
+        base_url = await _start_async(server, startup_timeout_s)
+        task = asyncio.current_task()
+        died: list[ServerCrashed] = []
+        watchdog = asyncio.create_task(_watch(server, task, died))
         try:
-            yield await _start_async(server, startup_timeout_s)
+            yield base_url
+        except (Exception, asyncio.CancelledError) as exc:
+            # A crash mid-run is reported as what it is, not as a connection error the
+            # client retried: the watchdog cancels the block the moment the server dies.
+            crashed = died[0] if died else server.crash_error()
+            if crashed is not None and not isinstance(exc, ServerError):
+                if died and task is not None:
+                    task.uncancel()
+                raise crashed from None
+            raise
         finally:
+            watchdog.cancel()
             await asyncio.to_thread(server.stop)
+
+
+async def _watch(
+    server: ModelServer, task: asyncio.Task[object] | None, died: list[ServerCrashed]
+) -> None:
+    """Cancel ``task`` when the server dies by a signal (checked twice a second)."""
+    while True:
+        await asyncio.sleep(0.5)
+        crashed = server.crash_error()
+        if crashed is not None:
+            died.append(crashed)
+            if task is not None:
+                task.cancel()
+            return
+        if not server.running():
+            return
 
 
 async def _start_async(server: ModelServer, timeout_s: float) -> str:

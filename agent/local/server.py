@@ -22,8 +22,9 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from agent.local.errors import ServerError
+from agent.local.errors import ServerCrashed, ServerError
 
 _PR_SET_PDEATHSIG = 1
 
@@ -41,6 +42,9 @@ class ServerConfig:
     gpu: bool = False
     tokenizer: str = ""  # vLLM only
     extra_args: tuple[str, ...] = field(default=())
+    # Replaces the llama.cpp command (e.g. a llama-server binary of your own); each item is
+    # formatted with {model}, {alias}, {host}, {port}, {n_ctx}, {threads}, {python}.
+    command: tuple[str, ...] = field(default=())
 
 
 def llama_cpp_command(cfg: ServerConfig, port: int) -> list[str]:
@@ -69,6 +73,46 @@ def llama_cpp_command(cfg: ServerConfig, port: int) -> list[str]:
         # server still reuses the prefix it shares with the previous prompt.
         *cfg.extra_args,
     ]
+
+
+def custom_command(cfg: ServerConfig, port: int) -> list[str]:
+    """The configured server command, with its placeholders filled in."""
+    values = {
+        "model": str(cfg.model_path),
+        "alias": cfg.alias,
+        "host": cfg.host,
+        "port": str(port),
+        "n_ctx": str(cfg.n_ctx),
+        "threads": str(cfg.threads or os.cpu_count() or 1),
+        "python": sys.executable,
+    }
+    try:
+        return [part.format(**values) for part in cfg.command]
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ServerError(
+            f"local.server_command has an unknown placeholder ({exc}); "
+            f"use {', '.join('{' + k + '}' for k in values)}"
+        ) from None
+
+
+def crash_message(returncode: int | None, *, when: str) -> str | None:
+    """One line for a server killed by a signal (None when it was not)."""
+    if returncode is None or returncode >= 0:
+        return None
+    try:
+        name = signal.Signals(-returncode).name
+    except ValueError:
+        name = f"signal {-returncode}"
+    if name in ("SIGILL", "SIGSEGV", "SIGBUS", "SIGFPE"):
+        cause = (
+            "its llama.cpp build likely uses CPU instructions this machine lacks or refuses "
+            "(a build for another CPU)"
+        )
+        fix = "rebuild it portably: journeyman model build --force (then journeyman doctor)"
+    else:
+        cause = "something stopped it (the kernel's OOM killer, or a person)"
+        fix = "see dmesg, free memory, and start it again"
+    return f"the local model server died with {name} {when}: {cause}; {fix}"
 
 
 def vllm_command(cfg: ServerConfig, port: int) -> list[str]:
@@ -103,8 +147,8 @@ def check_backend(gpu: bool) -> None:
             )
     elif importlib.util.find_spec("llama_cpp") is None:
         raise ServerError(
-            "the local model server needs llama-cpp-python: "
-            "pip install 'journeyman[local]' (it compiles llama.cpp, a few minutes)"
+            "the local model server needs llama.cpp: journeyman model build "
+            "(compiles it for any x86-64 CPU with AVX2, a few minutes)"
         )
 
 
@@ -162,7 +206,8 @@ class ModelServer:
 
     def spawn(self) -> None:
         """Start the server process without waiting for it (see :meth:`wait_ready`)."""
-        check_backend(self.cfg.gpu)
+        if not self.cfg.command:
+            check_backend(self.cfg.gpu)
         if not self.cfg.model_path.is_file():
             raise ServerError(f"model file {self.cfg.model_path} does not exist; pull it first")
         if self.port == 0:
@@ -172,7 +217,10 @@ class ModelServer:
                 f"port {self.port} on {self.cfg.host} is already in use; "
                 "choose another with --port (or stop what is listening there)"
             )
-        make = vllm_command if self.cfg.gpu else llama_cpp_command
+        if self.cfg.command:
+            make = custom_command
+        else:
+            make = vllm_command if self.cfg.gpu else llama_cpp_command
         fd, log_name = tempfile.mkstemp(prefix=f"journeyman-server-{self.port}-", suffix=".log")
         self._log_path = Path(log_name)
         with os.fdopen(fd, "wb") as log:
@@ -186,25 +234,63 @@ class ModelServer:
             )
 
     def wait_ready(self, timeout_s: float = 180.0) -> None:
-        """Poll ``GET /v1/models`` until it answers 200; a clear error if the server dies."""
+        """Wait until the server *computes*: ``GET /v1/models``, then a one-token completion.
+
+        Listing models proves only that the HTTP layer is up; a build for another CPU
+        answers it and dies on the first completion. A death by a signal is reported as
+        :class:`ServerCrashed`, in one line with the likely cause and the fix.
+        """
         import httpx
 
         deadline = time.monotonic() + timeout_s
         url = f"{self.base_url}/models"
+        listed = False
         while time.monotonic() < deadline:
-            assert self.process is not None
-            if self.process.poll() is not None:
-                raise ServerError(
-                    f"the model server exited with code {self.process.returncode} "
-                    f"before it was ready:\n{self.log_tail()}"
-                )
+            self._raise_if_exited("before it was ready")
             with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=2.0).status_code == 200:
+                if not listed:
+                    listed = httpx.get(url, timeout=2.0).status_code == 200
+                if listed and self._one_token(httpx, deadline):
                     return
             time.sleep(0.2)
+        self._raise_if_exited("before it was ready")
         raise ServerError(
-            f"the model server did not answer on {url} within {timeout_s:.0f} s:\n{self.log_tail()}"
+            f"the model server did not answer a one-token completion on {self.base_url} "
+            f"within {timeout_s:.0f} s:\n{self.log_tail()}"
         )
+
+    def _one_token(self, httpx: Any, deadline: float) -> bool:
+        body = {
+            "model": self.cfg.alias,
+            "messages": [{"role": "user", "content": "Say OK."}],
+            "max_tokens": 1,
+            "temperature": 0,
+        }
+        timeout = max(1.0, deadline - time.monotonic())
+        resp = httpx.post(f"{self.base_url}/chat/completions", json=body, timeout=timeout)
+        if resp.status_code != 200:
+            return False
+        try:
+            return bool(resp.json()["choices"])
+        except (ValueError, KeyError, TypeError):
+            return False
+
+    def _raise_if_exited(self, when: str) -> None:
+        assert self.process is not None
+        code = self.process.poll()
+        if code is None:
+            return
+        crashed = crash_message(code, when=when)
+        if crashed:
+            raise ServerCrashed(crashed)
+        raise ServerError(f"the model server exited with code {code} {when}:\n{self.log_tail()}")
+
+    def crash_error(self, when: str = "while serving") -> ServerCrashed | None:
+        """The error to report when the server died by a signal, else None."""
+        if self.process is None:
+            return None
+        message = crash_message(self.process.poll(), when=when)
+        return ServerCrashed(message) if message else None
 
     def log_tail(self, lines: int = 15) -> str:
         """The last lines the server wrote (for error messages)."""

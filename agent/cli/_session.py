@@ -93,12 +93,12 @@ async def run_session(
 
 
 async def _task(agent: Any, task: str, console: Console) -> RunResult:
+    from agent.cli._approve import terminal_approver
     from agent.cli._view import LiveView, print_summary
-    from agent.cli.run import _approver
     from agent.runner import run_task
 
     with LiveView(console) as view:
-        result = await run_task(agent, task, approve=_approver(False), on_event=view)
+        result = await run_task(agent, task, approve=terminal_approver(False), on_event=view)
     print_summary(result, agent.memory, console)
     return result
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,8 @@ class _Prompt:
         history.parent.mkdir(parents=True, exist_ok=True)
         self._session: Any = None
         try:
+            if not sys.stdin.isatty():  # piped tasks: prompt_toolkit would warn on stderr
+                raise ImportError
             from prompt_toolkit import PromptSession
             from prompt_toolkit.history import FileHistory
 

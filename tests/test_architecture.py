@@ -204,12 +204,14 @@ def test_no_forbidden_arrow() -> None:
 def test_no_import_cycle() -> None:
     found = all_imports(ROOT)
     groups = cycles(found)
-    detail = [
-        f"{i.source}:{i.line} -> {i.target}"
-        for group in groups
-        for i in found
-        if i.source in group and i.target in group and not i.type_only
-    ]
+    detail = sorted(
+        {
+            f"{i.source}:{i.line} -> {i.target}"
+            for group in groups
+            for i in found
+            if i.source in group and i.target in group and not i.type_only
+        }
+    )
     assert groups == [], "\n".join(detail)
 
 

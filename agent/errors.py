@@ -5,15 +5,37 @@
 * recoverable: fed back to the model as an observation (:class:`RecoverableError`);
 * fatal: a typed exception whose message a user can act on (:class:`JourneymanError`
   and subclasses). The CLI turns these into one line on stderr and an exit code.
+
+Every package has its own fatal root (``memory.MemoryStoreError``,
+``tools.ToolSetupError``, ``evals.bench.BenchError`` and this package's
+:class:`JourneymanError`), because ``memory`` and ``tools`` must never import
+``agent``. What unites them is structural, :class:`FatalError`: an ``exit_code``
+attribute and a message a user can act on. The CLI checks that protocol in one place
+(``agent/cli/_errors.py``), so a new package's errors need no import to be reported well.
 """
 
 from __future__ import annotations
 
+from typing import Protocol, runtime_checkable
+
+
+@runtime_checkable
+class FatalError(Protocol):
+    """What the CLI needs of a fatal error from any package.
+
+    ``str(error)`` is the message (the CLI prints it on one line), ``exit_code`` the
+    process's exit status: 2 for every known failure (bad input, a broken store, a
+    missing browser, an unreachable model, a bad configuration), since 1 means that a
+    task ran and was not achieved.
+    """
+
+    exit_code: int
+
 
 class JourneymanError(Exception):
-    """A fatal error with a message a user can act on."""
+    """A fatal error with a message a user can act on (a :class:`FatalError`)."""
 
-    exit_code: int = 1
+    exit_code: int = 2
 
 
 class ConfigError(JourneymanError):

@@ -1,9 +1,9 @@
 """Errors of the memory package.
 
 Fatal errors are :class:`MemoryStoreError` subclasses whose message a user can act on.
-``exit_code`` follows the CLI convention: 2 for bad input or a state the user must fix,
-1 for everything else. The package never imports ``agent``; the CLI maps these errors
-to one line on stderr.
+``exit_code`` follows the CLI convention (``agent.errors.FatalError``, a protocol the
+CLI checks structurally): 2 for every known failure. The package never imports ``agent``;
+the CLI maps these errors to one line on stderr.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 class MemoryStoreError(Exception):
     """A fatal memory error with a message a user can act on."""
 
-    exit_code: int = 1
+    exit_code: int = 2
 
 
 class InvalidInput(MemoryStoreError, ValueError):

@@ -4,9 +4,10 @@
 >>> registry = default_registry(enabled=("files", "shell"))
 """
 
+from tools.catalogue import default_registry
 from tools.context import ToolContext
 from tools.errors import BrowserNotFound, SandboxViolation, ToolError, ToolSetupError
-from tools.registry import Tool, ToolRegistry, default_registry, tool
+from tools.registry import Tool, ToolRegistry, tool
 from tools.result import ToolResult
 from tools.settings import ToolSettings
 

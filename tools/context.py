@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tools.sandbox import Sandbox
 from tools.settings import ToolSettings
 
 if TYPE_CHECKING:
     from tools.browser.session import BrowserSession
-    from tools.memory_lookup import MemoryLookup
+
+
+class MemoryLookup(Protocol):
+    """The part of ``memory.MemoryStore`` the memory-lookup tools use (see docs/CONTRACTS.md).
+
+    It is declared here, beside the context that carries it, so that the context does not
+    need the tool module that uses it.
+    """
+
+    def search(
+        self, query: str, *, level: str | None = ..., scope: str | None = ..., k: int = ...
+    ) -> Sequence[Any]: ...
+
+    def get(self, item_id: Any) -> Any: ...
+
+    def find_by_title(self, title: str) -> Any: ...
 
 
 class ToolContext:
@@ -78,5 +94,5 @@ class ToolContext:
                 from tools.browser.session import BrowserSession
 
                 self._browser = await BrowserSession.start(self.settings)
-            self._browser.bind(self)
+            self._browser.bind(self.workspace, self.workspace / self.settings.downloads_dir)
             return self._browser

@@ -6,6 +6,8 @@
   and can try something else;
 * fatal: :class:`ToolSetupError` and subclasses, raised when the environment itself is
   missing something (no browser installed) and no action of the model could fix it.
+  They carry ``exit_code`` (the structural ``agent.errors.FatalError`` the CLI checks,
+  without this package importing ``agent``) and a message that says how to fix it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ class ToolNotFound(ToolError):
 
 class ToolSetupError(Exception):
     """The environment cannot provide a tool at all (fatal, with a fix for the user)."""
+
+    exit_code: int = 2
 
 
 class BrowserNotFound(ToolSetupError):

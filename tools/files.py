@@ -1,33 +1,36 @@
 """File tools: read (text and office formats), write, edit, list, find, grep, move, copy, delete.
 
-Every path goes through :class:`tools.sandbox.Sandbox`; blocking work runs in a thread so
-the event loop (and a browser in it) stays responsive.
+Every path goes through :class:`tools.sandbox.Sandbox` (and the checks of
+``tools/_fileio.py``); the looking tools (list, find, grep) are in ``tools/file_search.py``.
+Blocking work runs in a thread so the event loop (and a browser in it) stays responsive.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
-import re
 import shutil
 import stat
-import tempfile
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from tools import documents
+from tools._fileio import (
+    BINARY_SNIFF,
+    atomic_write,
+    check_size,
+    existing_file,
+    is_binary,
+    read_bytes,
+)
 from tools.context import ToolContext
-from tools.errors import SandboxViolation, ToolError
+from tools.errors import ToolError
+from tools.file_search import SEARCH_TOOLS
 from tools.registry import Tool, tool
 from tools.result import ToolResult
 from tools.sandbox import Sandbox, open_nofollow, resolve_entry
 
-HIDDEN_NAMES = frozenset({".jm-venv", ".jm-run", "__pycache__", ".git"})
-_BINARY_SNIFF = 8192
 _MAX_LINE_CHARS = 2000
 
 
@@ -57,28 +60,6 @@ class EditArgs(BaseModel):
     old: str = Field(description="Exact text to replace, unique in the file unless replace_all.")
     new: str = Field(description="Replacement text.")
     replace_all: bool = Field(default=False, description="Replace every occurrence.")
-
-
-class ListArgs(BaseModel):
-    path: str = Field(default=".", description="Folder to list, relative to the workspace.")
-    depth: int = Field(default=2, ge=1, le=8, description="How many folder levels to show.")
-
-
-class FindArgs(BaseModel):
-    pattern: str = Field(
-        description="Glob such as '*.csv', 'reports/**/*.xlsx'; without '/' it matches file names."
-    )
-    path: str = Field(default=".", description="Folder to search in.")
-
-
-class GrepArgs(BaseModel):
-    pattern: str = Field(description="Python regular expression searched line by line.")
-    path: str = Field(default=".", description="File or folder to search.")
-    glob: str | None = Field(
-        default=None, description="Only files matching this glob, e.g. '*.py'."
-    )
-    ignore_case: bool = Field(default=False, description="Match regardless of case.")
-    max_matches: int | None = Field(default=None, ge=1, description="Stop after this many matches.")
 
 
 class MoveArgs(BaseModel):
@@ -113,114 +94,6 @@ class DocxArgs(BaseModel):
 # ---------------------------------------------------------------- helpers
 
 
-def _existing_file(sb: Sandbox, path: str) -> Path:
-    real = sb.resolve(path)
-    if not real.exists():
-        raise ToolError(f"{path!r} does not exist (use file_list or file_find to look)")
-    if real.is_dir():
-        raise ToolError(f"{path!r} is a folder; use file_list")
-    return real
-
-
-def _existing_dir(sb: Sandbox, path: str) -> Path:
-    real = sb.resolve(path)
-    if not real.is_dir():
-        raise ToolError(f"{path!r} is not an existing folder")
-    return real
-
-
-def _check_size(real: Path, limit: int, shown: str) -> int:
-    size = real.stat().st_size
-    if size > limit:
-        raise ToolError(f"{shown!r} is {size} bytes, over the {limit}-byte limit of this tool")
-    return size
-
-
-def _read_bytes(real: Path, limit: int) -> bytes:
-    fd = open_nofollow(real, os.O_RDONLY)
-    with os.fdopen(fd, "rb") as fh:
-        data = fh.read(limit + 1)
-    if len(data) > limit:
-        raise ToolError(f"file is over the {limit}-byte limit")
-    return data
-
-
-def _atomic_write(real: Path, write: Callable[[Path], Any]) -> None:
-    """Write through a temp file in the same folder, then ``os.replace`` it into place."""
-    real.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{real.name[:40]}.", suffix=real.suffix, dir=real.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        if real.exists():
-            with contextlib.suppress(OSError):
-                os.chmod(tmp, stat.S_IMODE(real.stat().st_mode))
-        else:
-            os.chmod(tmp, 0o644)
-        os.replace(tmp, real)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def _is_binary(chunk: bytes) -> bool:
-    return b"\x00" in chunk[:_BINARY_SNIFF]
-
-
-def _walk(root: Path) -> Iterator[tuple[Path, list[str], list[str]]]:
-    """os.walk without following symlinks, skipping hidden tool folders."""
-    for folder, dirs, files in os.walk(root, followlinks=False):
-        dirs[:] = sorted(d for d in dirs if d not in HIDDEN_NAMES)
-        yield Path(folder), dirs, sorted(files)
-
-
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out, i = [], 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[":
-            end = pattern.find("]", i + 1)
-            if end == -1:
-                out.append(re.escape(c))
-            else:
-                body = pattern[i + 1 : end].replace("\\", "\\\\")
-                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
-                i = end
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out) + r"\Z")
-
-
-def _check_pattern(pattern: str) -> None:
-    if "\x00" in pattern or pattern.startswith(("/", "~")) or ".." in pattern.split("/"):
-        raise SandboxViolation("glob patterns must be relative and must not contain '..'")
-
-
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
-
-
 # ---------------------------------------------------------------- read
 
 
@@ -234,8 +107,8 @@ def _read_text_lines(real: Path, start: int, end: int | None, budget: int, limit
     total_known = True
     fd = open_nofollow(real, os.O_RDONLY)
     with os.fdopen(fd, "rb") as fh:
-        head = fh.read(_BINARY_SNIFF)
-        if _is_binary(head):
+        head = fh.read(BINARY_SNIFF)
+        if is_binary(head):
             size = real.stat().st_size
             raise ToolError(f"binary file ({size} bytes); not shown as text")
         fh.seek(0)
@@ -303,12 +176,12 @@ def _slice_text(text: str, start: int, end: int | None, budget: int) -> str:
 @tool(name="file_read", group="files", read_only=True)
 async def file_read(ctx: ToolContext, args: ReadArgs) -> ToolResult:
     """Read a file as text, optionally a line range. csv, xlsx, docx and pdf are converted to text."""
-    real = _existing_file(ctx.sandbox, args.path)
+    real = existing_file(ctx.sandbox, args.path)
     if args.end_line is not None and args.end_line < args.start_line:
         raise ToolError("end_line is before start_line")
     budget = max(ctx.settings.output_budget_chars - 200, 100)
     if real.suffix.lower() in documents.TEXT_CONVERTED:
-        _check_size(real, ctx.settings.max_file_bytes, args.path)
+        check_size(real, ctx.settings.max_file_bytes, args.path)
         try:
             text = await asyncio.to_thread(documents.to_text, real)
         except Exception as exc:
@@ -338,7 +211,7 @@ async def file_write(ctx: ToolContext, args: WriteArgs) -> ToolResult:
     data = args.content.encode("utf-8")
     if len(data) > ctx.settings.max_file_bytes:
         raise ToolError(f"content is over the {ctx.settings.max_file_bytes}-byte limit")
-    await asyncio.to_thread(_atomic_write, real, lambda tmp: tmp.write_bytes(data))
+    await asyncio.to_thread(atomic_write, real, lambda tmp: tmp.write_bytes(data))
     return ToolResult(output=f"wrote {len(data)} bytes to {ctx.sandbox.rel(real)}")
 
 
@@ -366,11 +239,11 @@ async def file_append(ctx: ToolContext, args: AppendArgs) -> ToolResult:
 @tool(name="file_edit", group="files", read_only=False)
 async def file_edit(ctx: ToolContext, args: EditArgs) -> ToolResult:
     """Replace exact text in a file; the old text must occur exactly once unless replace_all."""
-    real = _existing_file(ctx.sandbox, args.path)
+    real = existing_file(ctx.sandbox, args.path)
     if not args.old:
         raise ToolError("old must not be empty (use file_write or file_append)")
-    raw = await asyncio.to_thread(_read_bytes, real, ctx.settings.max_file_bytes)
-    if _is_binary(raw):
+    raw = await asyncio.to_thread(read_bytes, real, ctx.settings.max_file_bytes)
+    if is_binary(raw):
         raise ToolError("binary file; cannot edit as text")
     text = raw.decode("utf-8", "replace")
     count = text.count(args.old)
@@ -389,163 +262,8 @@ async def file_edit(ctx: ToolContext, args: EditArgs) -> ToolResult:
         )
     new_text = text.replace(args.old, args.new)
     data = new_text.encode("utf-8")
-    await asyncio.to_thread(_atomic_write, real, lambda tmp: tmp.write_bytes(data))
+    await asyncio.to_thread(atomic_write, real, lambda tmp: tmp.write_bytes(data))
     return ToolResult(output=f"replaced {count} occurrence(s) in {ctx.sandbox.rel(real)}")
-
-
-# ---------------------------------------------------------------- list, find, grep
-
-
-def _tree(sb: Sandbox, root: Path, depth: int, cap: int) -> tuple[list[str], int]:
-    lines: list[str] = []
-    omitted = 0
-
-    def visit(folder: Path, level: int, indent: str) -> None:
-        nonlocal omitted
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: (not _is_dir(e), e.name))
-        except OSError as exc:
-            lines.append(f"{indent}[cannot list: {exc.strerror}]")
-            return
-        for entry in entries:
-            if entry.name in HIDDEN_NAMES:
-                continue
-            if len(lines) >= cap:
-                omitted += 1
-                continue
-            if entry.is_symlink():
-                target = os.readlink(entry.path)
-                inside = sb.contains(Path(os.path.realpath(entry.path)))
-                where = "" if inside else " (outside the workspace: refused)"
-                lines.append(f"{indent}{entry.name} -> {target}{where}")
-            elif entry.is_dir(follow_symlinks=False):
-                lines.append(f"{indent}{entry.name}/")
-                if level < depth:
-                    visit(Path(entry.path), level + 1, indent + "  ")
-            else:
-                st = entry.stat(follow_symlinks=False)
-                kind = "" if stat.S_ISREG(st.st_mode) else " (special file)"
-                lines.append(f"{indent}{entry.name}  {_human(st.st_size)}{kind}")
-
-    visit(root, 1, "")
-    return lines, omitted
-
-
-def _is_dir(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir(follow_symlinks=False)
-    except OSError:
-        return False
-
-
-@tool(name="file_list", group="files", read_only=True)
-async def file_list(ctx: ToolContext, args: ListArgs) -> ToolResult:
-    """List a folder as a tree with file sizes."""
-    real = _existing_dir(ctx.sandbox, args.path)
-    lines, omitted = await asyncio.to_thread(
-        _tree, ctx.sandbox, real, args.depth, ctx.settings.list_max_entries
-    )
-    head = f"{ctx.sandbox.rel(real)}/"
-    body = "\n".join(lines) if lines else "(empty)"
-    tail = f"\n[{omitted} more entries not shown]" if omitted else ""
-    return ToolResult(output=f"{head}\n{body}{tail}")
-
-
-def _find(sb: Sandbox, root: Path, pattern: str, cap: int) -> tuple[list[str], int]:
-    regex = _glob_regex(pattern)
-    by_name = "/" not in pattern
-    found: list[str] = []
-    extra = 0
-    for folder, dirs, files in _walk(root):
-        for name in dirs + files:
-            path = folder / name
-            rel = os.path.relpath(path, root)
-            if regex.match(name if by_name else rel):
-                if len(found) >= cap:
-                    extra += 1
-                    continue
-                suffix = "/" if name in dirs else ""
-                found.append(sb.rel(path) + suffix)
-    return found, extra
-
-
-@tool(name="file_find", group="files", read_only=True)
-async def file_find(ctx: ToolContext, args: FindArgs) -> ToolResult:
-    """Find files and folders by glob pattern."""
-    _check_pattern(args.pattern)
-    root = _existing_dir(ctx.sandbox, args.path)
-    found, extra = await asyncio.to_thread(
-        _find, ctx.sandbox, root, args.pattern, ctx.settings.list_max_entries
-    )
-    if not found:
-        return ToolResult(output=f"no match for {args.pattern!r} under {ctx.sandbox.rel(root)}")
-    more = f"\n[{extra} more matches not shown]" if extra else ""
-    return ToolResult(output="\n".join(found) + more, data=found)
-
-
-def _grep(
-    sb: Sandbox, root: Path, regex: re.Pattern[str], glob: str | None, cap: int, limit: int
-) -> tuple[list[str], int, int]:
-    name_regex = _glob_regex(glob) if glob else None
-    files: list[Path]
-    if root.is_file():
-        files = [root]
-    else:
-        files = [
-            folder / name
-            for folder, _dirs, names in _walk(root)
-            for name in names
-            if name_regex is None or name_regex.match(name)
-        ]
-    matches: list[str] = []
-    scanned = 0
-    more = 0
-    for path in files:
-        try:
-            st = os.lstat(path)
-        except OSError:
-            continue
-        if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1 or st.st_size > limit:
-            continue
-        try:
-            fd = open_nofollow(path, os.O_RDONLY)
-        except OSError:
-            continue
-        with os.fdopen(fd, "rb") as fh:
-            data = fh.read(limit)
-        if _is_binary(data):
-            continue
-        scanned += 1
-        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), start=1):
-            if regex.search(line):
-                if len(matches) >= cap:
-                    more += 1
-                    continue
-                shown = line if len(line) <= 300 else line[:300] + " [...]"
-                matches.append(f"{sb.rel(path)}:{number}: {shown}")
-    return matches, scanned, more
-
-
-@tool(name="file_grep", group="files", read_only=True)
-async def file_grep(ctx: ToolContext, args: GrepArgs) -> ToolResult:
-    """Search files for a regular expression; prints path:line: text for each match."""
-    if args.glob:
-        _check_pattern(args.glob)
-    try:
-        regex = re.compile(args.pattern, re.IGNORECASE if args.ignore_case else 0)
-    except re.error as exc:
-        raise ToolError(f"invalid regular expression: {exc}") from exc
-    root = ctx.sandbox.resolve(args.path)
-    if not root.exists():
-        raise ToolError(f"{args.path!r} does not exist")
-    cap = min(args.max_matches or ctx.settings.grep_max_matches, ctx.settings.grep_max_matches)
-    matches, scanned, more = await asyncio.to_thread(
-        _grep, ctx.sandbox, root, regex, args.glob, cap, ctx.settings.max_file_bytes
-    )
-    summary = f"[{len(matches) + more} match(es) in {scanned} file(s) searched]"
-    if more:
-        summary += f" [{more} not shown; narrow the pattern or path]"
-    return ToolResult(output="\n".join([*matches, summary]), data=matches)
 
 
 # ---------------------------------------------------------------- move, copy, delete
@@ -599,7 +317,7 @@ async def file_copy(ctx: ToolContext, args: MoveArgs) -> ToolResult:
             shutil.copytree, src, dst, symlinks=True, copy_function=_safe_copy_file
         )
     else:
-        _check_size(src, ctx.settings.max_file_bytes, args.src)
+        check_size(src, ctx.settings.max_file_bytes, args.src)
         await asyncio.to_thread(_safe_copy_file, str(src), str(dst))
     return ToolResult(output=f"copied {ctx.sandbox.rel(src)} -> {ctx.sandbox.rel(dst)}")
 
@@ -634,7 +352,7 @@ async def file_write_table(ctx: ToolContext, args: TableArgs) -> ToolResult:
         nonlocal count
         count = documents.write_table(tmp, args.rows, args.header, args.sheet)
 
-    await asyncio.to_thread(_atomic_write, real, write)
+    await asyncio.to_thread(atomic_write, real, write)
     rel = ctx.sandbox.rel(real)
     return ToolResult(output=f"wrote {count} rows to {rel}", artifacts=[rel])
 
@@ -646,7 +364,7 @@ async def file_write_docx(ctx: ToolContext, args: DocxArgs) -> ToolResult:
     if real.suffix.lower() != ".docx":
         raise ToolError("path must end in .docx")
     await asyncio.to_thread(
-        _atomic_write,
+        atomic_write,
         real,
         lambda tmp: documents.write_docx(tmp, args.text, args.title, args.tables),
     )
@@ -659,9 +377,7 @@ FILE_TOOLS: list[Tool] = [
     file_write,
     file_append,
     file_edit,
-    file_list,
-    file_find,
-    file_grep,
+    *SEARCH_TOOLS,  # file_list, file_find, file_grep
     file_move,
     file_copy,
     file_delete,

@@ -2,29 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from tools.context import ToolContext
+from tools.context import MemoryLookup, ToolContext
 from tools.errors import ToolError
 from tools.registry import Tool, tool
 from tools.result import ToolResult
 
 Level = Literal["strategic", "procedural", "tool", "episodic"]
-
-
-class MemoryLookup(Protocol):
-    """The part of ``memory.MemoryStore`` these tools use (see docs/CONTRACTS.md)."""
-
-    def search(
-        self, query: str, *, level: str | None = ..., scope: str | None = ..., k: int = ...
-    ) -> Sequence[Any]: ...
-
-    def get(self, item_id: Any) -> Any: ...
-
-    def find_by_title(self, title: str) -> Any: ...
 
 
 class SearchArgs(BaseModel):

@@ -4,7 +4,7 @@ A tool is a plain async function ``async def f(ctx: ToolContext, args: SomeArgs)
 ToolResult`` whose single pydantic argument model is the documentation the model reads
 (the function's docstring is the tool's description, each ``Field(description=...)`` a
 parameter's). :func:`tool` wraps such a function into a :class:`Tool`; a
-:class:`ToolRegistry` is filled explicitly (see :func:`default_registry`), never at import.
+:class:`ToolRegistry` is filled explicitly (see :func:`tools.catalogue.default_registry`), never at import.
 """
 
 from __future__ import annotations
@@ -218,39 +218,6 @@ def enforce_budget(result: ToolResult, budget: int) -> ToolResult:
     return result.model_copy(
         update={"output": new, "truncated_chars": result.truncated_chars + cut}
     )
-
-
-def default_registry(enabled: Iterable[str] = GROUPS, *, read_only: bool = False) -> ToolRegistry:
-    """A registry with the tools of the ``enabled`` groups (only read-only ones if asked)."""
-    enabled = list(enabled)
-    unknown = [g for g in enabled if g not in GROUPS]
-    if unknown:
-        raise ValueError(f"unknown tool group(s) {unknown}; known: {list(GROUPS)}")
-    registry = ToolRegistry(t for g in enabled for t in _group_tools(g))
-    return registry.subset(read_only=True) if read_only else registry
-
-
-def _group_tools(group: str) -> list[Tool]:
-    """The tools of one group, imported only when enabled (the browser pulls Playwright)."""
-    if group == "browser":
-        from tools.browser.actions import BROWSER_TOOLS
-
-        return BROWSER_TOOLS
-    if group == "files":
-        from tools.files import FILE_TOOLS
-
-        return FILE_TOOLS
-    if group == "shell":
-        from tools.shell import SHELL_TOOLS
-
-        return SHELL_TOOLS
-    if group == "python":
-        from tools.python_env import PYTHON_TOOLS
-
-        return PYTHON_TOOLS
-    from tools.memory_lookup import MEMORY_TOOLS
-
-    return MEMORY_TOOLS
 
 
 def _clean_schema(node: Any) -> Any:

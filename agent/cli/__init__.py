@@ -11,6 +11,7 @@ import sys
 import typer
 
 from agent.cli import bench, config, doctor, env, memory, model, run
+from agent.cli._errors import FatalErrorsGroup
 
 app = typer.Typer(
     name="journeyman",
@@ -18,6 +19,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=FatalErrorsGroup,  # the one place known failures become one line and exit code 2
 )
 app.add_typer(config.app, name="config")
 app.add_typer(model.app, name="model")
@@ -29,14 +31,9 @@ doctor.register(app)
 
 
 def main() -> None:
-    """Console entry point: fatal errors become one line on stderr and an exit code."""
-    from agent.errors import JourneymanError
-
+    """Console entry point (known failures are reported by :class:`FatalErrorsGroup`)."""
     try:
         app()
-    except JourneymanError as exc:
-        print(f"journeyman: error: {exc}", file=sys.stderr)
-        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("journeyman: interrupted", file=sys.stderr)
         sys.exit(130)

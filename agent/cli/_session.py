@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,8 @@ class _Prompt:
         history.parent.mkdir(parents=True, exist_ok=True)
         self._session: Any = None
         try:
+            if not sys.stdin.isatty():  # piped tasks: prompt_toolkit would warn on stderr
+                raise ImportError
             from prompt_toolkit import PromptSession
             from prompt_toolkit.history import FileHistory
 
@@ -93,12 +96,12 @@ async def run_session(
 
 
 async def _task(agent: Any, task: str, console: Console) -> RunResult:
+    from agent.cli._approve import terminal_approver
     from agent.cli._view import LiveView, print_summary
-    from agent.cli.run import _approver
     from agent.runner import run_task
 
     with LiveView(console) as view:
-        result = await run_task(agent, task, approve=_approver(False), on_event=view)
+        result = await run_task(agent, task, approve=terminal_approver(False), on_event=view)
     print_summary(result, agent.memory, console)
     return result
 

@@ -101,16 +101,13 @@ def run(
 def _run(settings: Any, config: Any, *, quiet: bool) -> BenchSummary:
     from rich.console import Console
 
-    from evals.bench import BenchError, run_bench
+    from evals.bench import run_bench
 
     console = Console(stderr=True)
     view = _LineView(console) if quiet or not console.is_terminal else _ProgressView(console)
     try:
         with view:
             return asyncio.run(run_bench(settings, config, on_event=view))
-    except BenchError as exc:
-        console.print(f"[red]journeyman: error:[/] {exc}")
-        raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         console.print(
             f"[yellow]stopped[/]: the task in progress was abandoned; finished results are in "

@@ -2,7 +2,7 @@
 
 Heavy imports (the memory package pulls SQLModel, Chroma, ONNX Runtime) stay inside the
 command functions so that ``journeyman --help`` stays fast. Read commands take ``--json``.
-Memory errors become one line on stderr and exit code 2 (bad input) or 1.
+Memory errors reach the CLI's one boundary: one line on stderr and exit code 2.
 """
 
 from __future__ import annotations
@@ -33,17 +33,14 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 @contextlib.contextmanager
 def _store(memory: Path | None, *, readonly: bool) -> Iterator[MemoryStore]:
-    """Open the store; memory errors become one line and an exit code."""
+    """Open the store (its errors reach the CLI's one boundary, agent/cli/_errors.py)."""
     from agent.config import load_settings
-    from memory import MemoryStore, MemoryStoreError
+    from memory import MemoryStore
 
     settings = load_settings()
     path = Path(memory).expanduser() if memory else Path(settings.memory.path).expanduser()
-    try:  # covers the command's body too: it runs inside this `with`
-        with MemoryStore.open(path, settings=settings.memory, readonly=readonly) as store:
-            yield store
-    except MemoryStoreError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
+    with MemoryStore.open(path, settings=settings.memory, readonly=readonly) as store:
+        yield store
 
 
 def _print_json(data: Any) -> None:

@@ -7,7 +7,6 @@ functions so that `journeyman --help` stays fast.
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -43,23 +42,6 @@ def _settings(max_steps: int | None = None) -> Settings:
     if max_steps is not None:
         settings.limits.max_steps = max_steps
     return settings
-
-
-def _approver(json_mode: bool) -> Any:
-    """Ask on the terminal when there is one; otherwise deny (None)."""
-    if json_mode or not sys.stdin.isatty():
-        return None
-
-    def ask(request: dict[str, Any]) -> bool:
-        from rich.console import Console
-        from rich.prompt import Confirm
-
-        Console(stderr=True).print(
-            f"[bold yellow]approval needed[/]: {request['tool']} {request['arguments']}"
-        )
-        return Confirm.ask("Allow this action?", default=False)
-
-    return ask
 
 
 def run(
@@ -100,6 +82,7 @@ async def _run_one(
     json_mode: bool,
 ) -> RunResult:
     from agent.build import open_agent
+    from agent.cli._approve import terminal_approver
     from agent.runner import run_task
 
     async with open_agent(
@@ -108,7 +91,7 @@ async def _run_one(
         return await _watch(
             agent,
             json_mode,
-            lambda sink: run_task(agent, task, approve=_approver(json_mode), on_event=sink),
+            lambda sink: run_task(agent, task, approve=terminal_approver(json_mode), on_event=sink),
         )
 
 
@@ -135,6 +118,7 @@ def resume(
 
 async def _resume(settings: Settings, thread: str, json_mode: bool) -> RunResult:
     from agent.build import open_agent
+    from agent.cli._approve import terminal_approver
     from agent.runner import resume_task, run_info
 
     info = run_info(settings.runs_dir, thread)
@@ -148,7 +132,9 @@ async def _resume(settings: Settings, thread: str, json_mode: bool) -> RunResult
         return await _watch(
             agent,
             json_mode,
-            lambda sink: resume_task(agent, thread, approve=_approver(json_mode), on_event=sink),
+            lambda sink: resume_task(
+                agent, thread, approve=terminal_approver(json_mode), on_event=sink
+            ),
         )
 
 

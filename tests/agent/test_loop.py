@@ -203,7 +203,7 @@ def test_outputs_of_a_run_are_what_its_actions_wrote() -> None:
     """Reading a file does not make it an output; writing, moving or a command's report does."""
     from agent.reflector import outputs_of
     from agent.state import ToolStep
-    from tools.registry import default_registry
+    from tools.catalogue import default_registry
 
     def step(tool: str, output: str = "", **arguments: object) -> ToolStep:
         return ToolStep(subtask=0, attempt=0, call_id="c", tool=tool, arguments=arguments,

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
-from agent.cli.memory import app
+from agent.cli import app as root
 from memory import MemoryStore
 
 runner = CliRunner()
+
+
+def invoke(args: list[str], **kwargs: Any) -> Result:
+    """`journeyman memory ARGS` through the root app, whose boundary reports errors."""
+    return runner.invoke(root, ["memory", *args], **kwargs)
 
 
 def _store(tmp_path: Path) -> tuple[str, list[str]]:
@@ -34,7 +40,7 @@ def _store(tmp_path: Path) -> tuple[str, list[str]]:
 
 
 def _ok(*args: str) -> str:
-    res = runner.invoke(app, list(args))
+    res = invoke(list(args))
     assert res.exit_code == 0, res.output
     return res.output
 
@@ -72,10 +78,10 @@ def test_write_commands(tmp_path: Path) -> None:
     assert "index rebuilt" in _ok("reindex", "--memory", mem)
     assert "nothing to retire" in _ok("curate", "--memory", mem)
     _ok("approve", ids[1], "--memory", mem)
-    res = runner.invoke(app, ["purge", ids[0], "--memory", mem], input="n\n")
+    res = invoke(["purge", ids[0], "--memory", mem], input="n\n")
     assert res.exit_code == 1
     _ok("purge", ids[0], "--memory", mem, "--yes")
-    assert runner.invoke(app, ["show", ids[0], "--memory", mem]).exit_code == 2
+    assert invoke(["show", ids[0], "--memory", mem]).exit_code == 2
 
 
 def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
@@ -87,8 +93,8 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
         ["snapshot", "../x"],
         ["restore", "missing"],
     ):
-        res = runner.invoke(app, [*args, "--memory", mem])
+        res = invoke([*args, "--memory", mem])
         assert res.exit_code == 2, (args, res.output)
         assert "error:" in res.output and len(res.output.strip().splitlines()) == 1
-    res = runner.invoke(app, ["stats", "--memory", str(tmp_path / "none")])
+    res = invoke(["stats", "--memory", str(tmp_path / "none")])
     assert res.exit_code == 2

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
         Route,
     )
 
-    from tools.context import ToolContext
 
 log = logging.getLogger(__name__)
 _SETTLE_MAX_S = 3.0
@@ -156,10 +155,10 @@ class BrowserSession:
             self._new_pages.clear()
         self._active = self.pages[0]
 
-    def bind(self, ctx: ToolContext) -> None:
-        """Point downloads at this tool context's workspace."""
-        self._workspace = ctx.workspace
-        self._downloads_dir = ctx.workspace / ctx.settings.downloads_dir
+    def bind(self, workspace: Path, downloads_dir: Path) -> None:
+        """Point downloads (and uploads' path checks) at this run's workspace and folder."""
+        self._workspace = workspace
+        self._downloads_dir = downloads_dir
 
     async def close(self) -> None:
         """Close the browser and remove its profile."""

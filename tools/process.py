@@ -2,9 +2,11 @@
 
 Each command runs in a new session (``start_new_session``) so that on timeout the whole
 process group, children and grandchildren included, is killed with SIGKILL. Processes
-still alive in the group when the command itself exits (``cmd &``) are killed as well:
-a tool call leaves nothing behind. A process that moves itself into another session
-(``setsid``) escapes this; containment beyond that needs a container or cgroup.
+still alive in the group when the command itself exits (``cmd &``) are killed as well.
+Confined commands (:mod:`tools.confine`) run in a PID namespace, so a process that moved
+itself into another session (``setsid``) dies with the namespace too; unconfined
+(``tools.sandbox = "none"``) it escapes, but the call still returns at once: the pipes
+such a process holds are closed, not waited for.
 """
 
 from __future__ import annotations
@@ -177,10 +179,19 @@ async def run_process(
             task.cancel()
         raise
     leftovers = _kill_group(proc.pid) and not timed_out
-    await proc.wait()
-    _done, pending = await asyncio.wait(pumps, timeout=2.0)
+    reaped_by = time.monotonic() + 0.5
+    while proc.returncode is None and time.monotonic() < reaped_by:
+        await asyncio.sleep(0.01)
+    # Whatever still holds the pipes (a process that left the group in unconfined mode) is
+    # not waited for: the pumps get a moment to drain, then the pipes are closed.
+    _done, pending = await asyncio.wait(pumps, timeout=0.3)
     for task in pending:
         task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=0.2)
+        transport = getattr(proc, "_transport", None)
+        if transport is not None:
+            transport.close()
     return ProcessOutcome(
         returncode=proc.returncode,
         stdout=out.text(),

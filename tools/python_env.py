@@ -9,15 +9,19 @@ from PATH).
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
 import traceback
 import uuid
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
+from tools.confine import Network, confine
 from tools.context import ToolContext
 from tools.errors import ToolError
 from tools.process import (
@@ -126,6 +130,15 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
         await asyncio.to_thread(target.write_text, args.code or "", "utf-8")
     timeout = min(args.timeout_s or ctx.settings.shell_timeout_s, ctx.settings.shell_max_timeout_s)
     argv = [str(venv / "bin" / "python"), "-u", str(target), *args.args]
+
+    argv = confine(
+        argv,
+        settings=ctx.settings,
+        workspace=ctx.workspace,
+        cwd=ctx.workspace,
+        network=ctx.settings.sandbox_network,
+        writable=(venv,),
+    )
 
     async def run() -> ProcessOutcome:
         return await run_process(
@@ -270,13 +283,38 @@ async def _pip_install(
         argv.append("--no-index")
     if upgrade:
         argv.append("--upgrade")
-    return await run_process(
+    # pip must reach the package index (the host's network); offline it gets none
+    network: Network = "none" if offline else "host"
+    argv = confine(
         [*argv, *specs],
+        settings=ctx.settings,
+        workspace=ctx.workspace,
+        cwd=ctx.workspace,
+        network=network,
+        writable=(venv,),
+        readonly=_local_indexes(),
+    )
+    return await run_process(
+        argv,
         cwd=ctx.workspace,
         env=clean_env(venv=venv),
         timeout_s=ctx.settings.pip_timeout_s,
         cap_bytes=ctx.settings.output_budget_chars,
     )
+
+
+def _local_indexes() -> tuple[Path, ...]:
+    """Local folders the user's pip configuration names as package sources
+    (``PIP_FIND_LINKS``, a ``file:`` ``PIP_INDEX_URL``): pip's index, so the sandbox shows
+    them read-only."""
+    found: list[Path] = []
+    for name in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+        for item in os.environ.get(name, "").split():
+            if item.startswith("file:"):
+                item = url2pathname(urlsplit(item).path)
+            if item.startswith("/"):
+                found.append(Path(item))
+    return tuple(found)
 
 
 PYTHON_TOOLS: list[Tool] = [python_run, python_install]

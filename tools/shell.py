@@ -7,6 +7,7 @@ import shutil
 
 from pydantic import BaseModel, Field
 
+from tools.confine import confine
 from tools.context import ToolContext
 from tools.errors import ToolError
 from tools.process import clean_env, run_process, snapshot_files, with_files_written
@@ -25,7 +26,7 @@ class ShellArgs(BaseModel):
 
 @tool(name="shell_run", group="shell", read_only=False)
 async def shell_run(ctx: ToolContext, args: ShellArgs) -> ToolResult:
-    """Run a shell command in the workspace (no stdin; output is capped; secrets are not in the environment)."""
+    """Run a shell command in the workspace, in a sandbox (no stdin; no network; output is capped)."""
     cwd = ctx.sandbox.resolve(args.cwd)
     if not cwd.is_dir():
         raise ToolError(f"{args.cwd!r} is not a folder")
@@ -35,9 +36,17 @@ async def shell_run(ctx: ToolContext, args: ShellArgs) -> ToolResult:
     venv = env_dir(ctx)
     env = clean_env(venv=venv if (venv / "bin" / "python").exists() else None)
     timeout = min(args.timeout_s or ctx.settings.shell_timeout_s, ctx.settings.shell_max_timeout_s)
+    argv = confine(
+        [shell, "-c", args.command],
+        settings=ctx.settings,
+        workspace=ctx.workspace,
+        cwd=cwd,
+        network=ctx.settings.sandbox_network,
+        writable=(venv,) if venv.is_dir() else (),
+    )
     before = await asyncio.to_thread(snapshot_files, ctx.workspace)
     outcome = await run_process(
-        [shell, "-c", args.command],
+        argv,
         cwd=cwd,
         env=env,
         timeout_s=timeout,

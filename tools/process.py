@@ -16,6 +16,7 @@ import contextlib
 import os
 import re
 import signal
+import stat
 import sys
 import time
 from collections.abc import Mapping
@@ -252,14 +253,31 @@ def files_written(
         if not 0 < size <= 1 << 20:
             continue
         try:
-            with open(root / path, "rb") as fh:
-                head = fh.read(preview_chars + 1).decode("utf-8")
+            head = _read_head(root, path, preview_chars + 1).decode("utf-8")
         except (OSError, UnicodeDecodeError):
-            continue  # binary, or gone again
+            continue  # binary, gone again, or not a plain file of the workspace
         cut = " ..." if len(head) > preview_chars or size > preview_chars + 1 else ""
         lines.append(f"[{path} now begins:]\n{head[:preview_chars].rstrip()}{cut}")
         preview -= 1
     return "\n".join(lines)
+
+
+def _read_head(root: Path, rel: str, size: int) -> bytes:
+    """The first ``size`` bytes of a workspace file, opened only as the file tools would:
+    no symlink followed (in any component), no FIFO, device or socket (opened non-blocking
+    and checked before reading), no hard link, nothing outside ``root``."""
+    root = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(root / rel))
+    if real != root / rel or os.path.commonpath([root, real]) != str(root):
+        raise OSError("a link, or outside the workspace")
+    fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            raise OSError("not a plain file")
+        return os.read(fd, size)
+    finally:
+        os.close(fd)
 
 
 async def with_files_written(

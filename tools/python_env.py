@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field, PrivateAttr, model_validator
 from tools.confine import Network, confine
 from tools.context import ToolContext
 from tools.errors import ToolError
+from tools.install_specs import parse_install_spec
 from tools.process import (
     ProcessOutcome,
     clean_env,
@@ -257,14 +258,7 @@ def _syntax_error(code: str, shown: str) -> ToolResult | None:
 @tool(name="python_install", group="python", read_only=False)
 async def python_install(ctx: ToolContext, args: PipInstallArgs) -> ToolResult:
     """pip-install packages into the workspace's Python environment (used by python_run)."""
-    specs: list[str] = []
-    for spec in args.packages:
-        spec = spec.strip()
-        if not spec or spec.startswith("-"):
-            raise ToolError(f"{spec!r}: pip options are not accepted, only package specifiers")
-        if spec.startswith((".", "/")) or spec.endswith((".whl", ".tar.gz", ".zip")):
-            spec = str(ctx.sandbox.resolve(spec))
-        specs.append(spec)
+    specs = [parse_install_spec(spec, ctx.sandbox) for spec in args.packages]
     venv = await ensure_env(ctx)
     outcome = await _pip_install(ctx, venv, specs, offline=args.offline, upgrade=args.upgrade)
     error = None

@@ -43,8 +43,11 @@ def _workspace_path(sandbox: Sandbox, text: str, shown: str) -> str:
 
 
 def _looks_like_path(text: str) -> bool:
-    return "/" in text or "\\" in text or text.startswith((".", "~")) or text.lower().endswith(
-        _ARCHIVES
+    return (
+        "/" in text
+        or "\\" in text
+        or text.startswith((".", "~"))
+        or text.lower().endswith(_ARCHIVES)
     )
 
 

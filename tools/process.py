@@ -181,7 +181,7 @@ async def run_process(
         raise
     leftovers = _kill_group(proc.pid) and not timed_out
     reaped_by = time.monotonic() + 0.5
-    while proc.returncode is None and time.monotonic() < reaped_by:
+    while proc.returncode is None and time.monotonic() < reaped_by:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     # Whatever still holds the pipes (a process that left the group in unconfined mode) is
     # not waited for: the pumps get a moment to drain, then the pipes are closed.

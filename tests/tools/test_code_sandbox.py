@@ -145,7 +145,9 @@ def py(name: str, code: str, **kw: Any) -> Probe:
 
 
 def pip(name: str, *specs: str, **kw: Any) -> Probe:
-    return Probe(f"install: {name}", "python_install", {"packages": list(specs)}, expect="fail", **kw)
+    return Probe(
+        f"install: {name}", "python_install", {"packages": list(specs)}, expect="fail", **kw
+    )
 
 
 PROBES = [
@@ -176,8 +178,12 @@ PROBES = [
         args={"timeout_s": 8},
     ),
     sh("network refused", "exec 3<>/dev/tcp/127.0.0.1/PORT && cat <&3", expect="fail"),
-    sh("big file limit", "head -c 3000000 /dev/zero > big.bin", settings={
-        "sandbox_max_file_bytes": 1 << 20}, expect="fail"),  # fmt: skip
+    sh(
+        "big file limit",
+        "head -c 3000000 /dev/zero > big.bin",
+        settings={"sandbox_max_file_bytes": 1 << 20},
+        expect="fail",
+    ),
     sh("summary: link to outside", "ln -s ../outside/secret.txt f; echo x >> g", expect="ok"),
     sh("summary: link to a FIFO", "true", setup=_fifo_outside, expect="ok"),
     sh("summary: link to stdin", "ln -sf /dev/stdin f", expect="ok"),
@@ -237,7 +243,11 @@ PROBES = [
         "import socket\nsocket.create_connection(('127.0.0.1', PORT), timeout=2)",
         expect="fail",
     ),
-    py("home listing", "import os\nprint(os.listdir(os.path.expanduser('~')))", absent=("home-secret",)),
+    py(
+        "home listing",
+        "import os\nprint(os.listdir(os.path.expanduser('~')))",
+        absent=("home-secret",),
+    ),
     py("ctypes environ of the parent", "import os\nprint(open('/proc/1/environ').read())"),
     py("sleep past timeout", f"import time\ntime.sleep({MARK})", args={"timeout_s": 1.5}),
     pip("file URL outside", "file://OUT/pkg-0.1-py3-none-any.whl#sha256=00"),
@@ -331,16 +341,16 @@ async def test_process_bomb_is_stopped_by_the_limit(pctx: ToolContext) -> None:
     assert 0 < started < 64
 
 
-async def test_network_allowed_where_the_policy_says(
-    pctx: ToolContext, listener: Listener
-) -> None:
+async def test_network_allowed_where_the_policy_says(pctx: ToolContext, listener: Listener) -> None:
     pctx.settings.sandbox_network = "host"
     accepted = listener.accepted
     res = await REG.call(
         "shell_run", {"command": f"exec 3<>/dev/tcp/127.0.0.1/{listener.port}; cat <&3"}, pctx
     )
     assert res.ok and "hello from the host" in res.output, res.output
-    code = f"import socket\nprint(socket.create_connection(('127.0.0.1', {listener.port})).recv(99))"
+    code = (
+        f"import socket\nprint(socket.create_connection(('127.0.0.1', {listener.port})).recv(99))"
+    )
     res = await REG.call("python_run", {"code": code}, pctx)
     assert res.ok and "hello from the host" in res.output, res.output
     assert listener.accepted == accepted + 2
@@ -434,4 +444,3 @@ def _no_leftovers_between() -> Iterator[None]:
     # keeps one failure from spilling into the next probe
     for pid in alive_with(MARK):
         os.kill(pid, 9)
-

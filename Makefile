@@ -10,7 +10,7 @@ STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml 2>/dev/null | sha256sum | cut
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: setup venv browser sandbox local-model acme-deps test test-slow lint format demo notebook \
-        learning-curve bench-memory bench-agent acme-check clean
+        learning-curve bench-memory bench-agent bench-sandbox acme-check clean
 
 setup: venv browser sandbox local-model acme-deps
 
@@ -72,6 +72,9 @@ bench-memory: venv
 
 bench-agent: venv
 	$(PY) -m evals.perf.agent_bench
+
+bench-sandbox: venv sandbox
+	$(PY) -m evals.perf.sandbox_bench
 
 learning-curve: setup
 	$(JM) model pull local

@@ -22,11 +22,13 @@ When the command's first process exits, bwrap's init (PID 1 of the namespace) ex
 the kernel kills every process left in the namespace, ``setsid`` or not: nothing started
 inside outlives the call. Killing bwrap on a timeout does the same.
 
-Network policy: ``"none"`` (a network namespace of its own) or ``"host"`` (the host's
-network). ``shell_run``/``python_run`` use ``ToolSettings.sandbox_network`` (default
-``"none"``); ``python_install`` uses the host network, since pip must reach the package
-index (``offline`` installs get ``"none"``). A namespace is a mechanism the code inside
-cannot step around; environment variables (a proxy setting) would be advice only.
+Network policy: ``"none"`` (a network namespace of its own, only its own loopback),
+``"allowlist"`` (that namespace plus the host's loopback services when ``allowed_hosts``
+names the loopback, carried by :mod:`tools.netrelay`) or ``"host"`` (the host's network).
+``shell_run``/``python_run`` use ``ToolSettings.sandbox_network`` (default ``"none"``);
+``python_install`` uses the host network, since pip must reach the package index
+(``offline`` installs get ``"none"``). A namespace is a mechanism the code inside cannot
+step around; environment variables (a proxy setting) would be advice only.
 
 Where bwrap is missing or cannot create namespaces, code-running tools refuse with one
 line naming the fix, unless ``tools.sandbox = "none"`` is set on purpose.
@@ -49,9 +51,10 @@ from typing import Literal
 from pydantic import BaseModel
 
 from tools.errors import ToolError
+from tools.netrelay import FORWARDER, SOCKET_IN_SANDBOX, Relay
 from tools.settings import ToolSettings
 
-Network = Literal["none", "host"]
+Network = Literal["none", "allowlist", "host"]
 
 FIX_INSTALL = "install bubblewrap (`apt-get install bubblewrap`, or `make setup`)"
 FIX_OPT_OUT = 'or set tools.sandbox = "none" to run code unconfined on purpose'
@@ -208,6 +211,7 @@ def confine(
     network: Network,
     writable: tuple[Path, ...] = (),
     readonly: tuple[Path, ...] = (),
+    relay: Relay | None = None,
 ) -> list[str]:
     """``argv`` wrapped so that it runs in the sandbox; unchanged with ``sandbox = "none"``.
 
@@ -244,6 +248,11 @@ def confine(
     for folder in binds:
         if folder.is_dir():
             cmd += ["--bind", str(folder), str(folder)]
+    if relay is not None:  # the allowlist's loopback services, through the relay's socket
+        cmd += ["--ro-bind", str(relay.folder), str(Path(SOCKET_IN_SANDBOX).parent)]
+        ports = ",".join(str(p) for p in sorted(relay.ports))
+        python = getattr(sys, "_base_executable", None) or sys.executable
+        argv = [python, "-I", "-S", "-c", FORWARDER, SOCKET_IN_SANDBOX, ports, "--", *argv]
     cmd += ["--chdir", str(cwd), "--"]
     if prlimit is not None:
         cmd = [

@@ -25,6 +25,7 @@ from tools.confine import Network, confine
 from tools.context import ToolContext
 from tools.errors import ToolError
 from tools.install_specs import parse_install_spec
+from tools.netrelay import relay_for
 from tools.process import (
     ProcessOutcome,
     clean_env,
@@ -132,35 +133,37 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
     timeout = min(args.timeout_s or ctx.settings.shell_timeout_s, ctx.settings.shell_max_timeout_s)
     argv = [str(venv / "bin" / "python"), "-u", str(target), *args.args]
 
-    argv = confine(
-        argv,
-        settings=ctx.settings,
-        workspace=ctx.workspace,
-        cwd=ctx.workspace,
-        network=ctx.settings.sandbox_network,
-        writable=(venv,),
-    )
-
-    async def run() -> ProcessOutcome:
-        return await run_process(
-            argv,
-            cwd=ctx.workspace,
-            env=clean_env(venv=venv),
-            timeout_s=timeout,
-            cap_bytes=ctx.settings.output_budget_chars * 2,
-        )
-
     installed: list[str] = []
     before = await asyncio.to_thread(snapshot_files, ctx.workspace)
     try:
-        outcome = await run()
-        package = _missing_package(outcome)
-        allowed = {_canonical(n) for n in ctx.settings.python_auto_install}
-        if package is not None and _canonical(package) in allowed:
-            pip = await _pip_install(ctx, venv, [package])
-            if pip.returncode == 0 and not pip.timed_out:
-                installed.append(package)
-                outcome = await run()  # once: a second missing module is only reported
+        async with relay_for(ctx.settings, ctx.settings.sandbox_network) as relay:
+            confined = confine(
+                argv,
+                settings=ctx.settings,
+                workspace=ctx.workspace,
+                cwd=ctx.workspace,
+                network=ctx.settings.sandbox_network,
+                writable=(venv,),
+                relay=relay,
+            )
+
+            async def run() -> ProcessOutcome:
+                return await run_process(
+                    confined,
+                    cwd=ctx.workspace,
+                    env=clean_env(venv=venv),
+                    timeout_s=timeout,
+                    cap_bytes=ctx.settings.output_budget_chars * 2,
+                )
+
+            outcome = await run()
+            package = _missing_package(outcome)
+            allowed = {_canonical(n) for n in ctx.settings.python_auto_install}
+            if package is not None and _canonical(package) in allowed:
+                pip = await _pip_install(ctx, venv, [package])
+                if pip.returncode == 0 and not pip.timed_out:
+                    installed.append(package)
+                    outcome = await run()  # once: a second missing module is only reported
     finally:
         if scratch is not None:
             scratch.unlink(missing_ok=True)

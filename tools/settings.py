@@ -51,10 +51,12 @@ class ToolSettings(BaseModel):
         "sandbox (workspace-only writes, no secrets, nothing left running), or 'none': "
         "unconfined, only on purpose.",
     )
-    sandbox_network: Literal["none", "host"] = Field(
+    sandbox_network: Literal["none", "allowlist", "host"] = Field(
         default="none",
         description="Network of shell_run/python_run in the sandbox: 'none' (a network "
-        "namespace of its own) or 'host'. python_install always gets the host network.",
+        "namespace of its own), 'allowlist' (only the host's loopback services, when "
+        "allowed_hosts names 127.0.0.1/localhost) or 'host'. python_install always gets the "
+        "host network.",
     )
     sandbox_max_processes: int = Field(default=256, ge=8, description="RLIMIT_NPROC inside.")
     sandbox_max_file_bytes: int = Field(default=2 << 30, ge=1 << 20, description="RLIMIT_FSIZE.")

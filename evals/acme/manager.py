@@ -32,8 +32,9 @@ from evals.acme.errors import AppStartError, PortInUse, UnknownApp
 from evals.acme.paths import default_run_dir
 
 # The network the sandboxed shell/python tools get in a task with apps: the apps listen on
-# 127.0.0.1 ports of the host, which a network namespace of its own cannot reach.
-APP_NETWORK: Literal["none", "host"] = "host"
+# 127.0.0.1 ports of the host, which the sandbox reaches through tools.netrelay (the
+# allowlist's loopback services only; no other address).
+APP_NETWORK: Literal["none", "allowlist", "host"] = "allowlist"
 
 APP_CLASSES: dict[str, type[App]] = {
     "trac": Trac,

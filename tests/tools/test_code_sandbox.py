@@ -356,6 +356,34 @@ async def test_network_allowed_where_the_policy_says(pctx: ToolContext, listener
     assert listener.accepted == accepted + 2
 
 
+async def test_allowlist_reaches_only_the_hosts_loopback_services(
+    pctx: ToolContext, listener: Listener
+) -> None:
+    """ "allowlist": the host's 127.0.0.1 services pass (shell and Python), nothing else does;
+    without a loopback name in allowed_hosts, nothing passes."""
+    pctx.settings.sandbox_network = "allowlist"
+    accepted = listener.accepted
+    shell = f"exec 3<>/dev/tcp/127.0.0.1/{listener.port}; cat <&3"
+    res = await REG.call("shell_run", {"command": shell}, pctx)
+    assert res.ok and "hello from the host" in res.output, res.output
+    code = (
+        f"import socket\nprint(socket.create_connection(('localhost', {listener.port})).recv(99))"
+    )
+    res = await REG.call("python_run", {"code": code}, pctx)
+    assert res.ok and "hello from the host" in res.output, res.output
+    assert listener.accepted == accepted + 2
+    free = socket.socket()
+    free.bind(("127.0.0.1", 0))
+    port = free.getsockname()[1]
+    free.close()  # a port nobody listens on, and an address outside
+    for target in (f"127.0.0.1/{port}", "10.255.255.1/80", "1.1.1.1/443"):
+        res = await REG.call("shell_run", {"command": f"exec 3<>/dev/tcp/{target}"}, pctx)
+        assert res.error, (target, res.output)
+    pctx.settings.allowed_hosts = ["*.example.com"]
+    res = await REG.call("shell_run", {"command": shell}, pctx)
+    assert res.error and listener.accepted == accepted + 2
+
+
 async def test_install_reaches_the_index_and_python_run_does_not(
     pctx: ToolContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -44,6 +44,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Literal
@@ -124,7 +125,10 @@ def probe(settings: ToolSettings | None = None) -> SandboxStatus:
 
 
 _PIDS_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
-_spent: list[Path] = []  # per-call cgroups, removed once empty (at the next call, or exit)
+# per-call cgroups and when they were made: removed once empty and older than a call's
+# start-up (so a group not joined yet is never taken away), or at exit
+_spent: dict[Path, float] = {}
+_SWEEP_AFTER_S = 30.0
 
 
 @functools.cache
@@ -149,7 +153,7 @@ def _pids_root() -> Path | None:
         except OSError:
             continue
         if ok:
-            atexit.register(_sweep)
+            atexit.register(_sweep, everything=True)
             return base
     return None
 
@@ -161,11 +165,13 @@ def _read(path: Path) -> str:
         return ""
 
 
-def _sweep() -> None:
-    for folder in list(_spent):
-        with contextlib.suppress(OSError):
-            folder.rmdir()
-            _spent.remove(folder)
+def _sweep(*, everything: bool = False) -> None:
+    now = time.monotonic()
+    for folder, made in list(_spent.items()):
+        if everything or now - made > _SWEEP_AFTER_S:
+            with contextlib.suppress(OSError):  # EBUSY: still in use
+                folder.rmdir()
+                del _spent[folder]
 
 
 def _pids_group(limit: int) -> Path | None:
@@ -180,7 +186,7 @@ def _pids_group(limit: int) -> Path | None:
         (group / "pids.max").write_text(str(limit))
     except OSError:
         return None
-    _spent.append(group)
+    _spent[group] = time.monotonic()
     return group
 
 

@@ -137,17 +137,17 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
     before = await asyncio.to_thread(snapshot_files, ctx.workspace)
     try:
         async with relay_for(ctx.settings, ctx.settings.sandbox_network) as relay:
-            confined = confine(
-                argv,
-                settings=ctx.settings,
-                workspace=ctx.workspace,
-                cwd=ctx.workspace,
-                network=ctx.settings.sandbox_network,
-                writable=(venv,),
-                relay=relay,
-            )
 
             async def run() -> ProcessOutcome:
+                confined = confine(
+                    argv,
+                    settings=ctx.settings,
+                    workspace=ctx.workspace,
+                    cwd=ctx.workspace,
+                    network=ctx.settings.sandbox_network,
+                    writable=(venv,),
+                    relay=relay,
+                )
                 return await run_process(
                     confined,
                     cwd=ctx.workspace,

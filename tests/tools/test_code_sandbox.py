@@ -248,7 +248,12 @@ PROBES = [
         "import os\nprint(os.listdir(os.path.expanduser('~')))",
         absent=("home-secret",),
     ),
-    py("ctypes environ of the parent", "import os\nprint(open('/proc/1/environ').read())"),
+    py(
+        "no inherited descriptors",
+        "import os\nprint('fds', sorted(os.listdir('/proc/self/fd')))",
+        present=("fds ['0', '1', '2', '3']",),
+    ),
+    py("init's environ", "import os\nprint(open('/proc/1/environ').read())"),
     py("sleep past timeout", f"import time\ntime.sleep({MARK})", args={"timeout_s": 1.5}),
     pip("file URL outside", "file://OUT/pkg-0.1-py3-none-any.whl#sha256=00"),
     pip("file URL outside, no fragment", "file://OUT/pkg-0.1-py3-none-any.whl"),

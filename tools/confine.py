@@ -52,10 +52,10 @@ from typing import Literal
 from pydantic import BaseModel
 
 from tools.errors import ToolError
-from tools.netrelay import FORWARDER, SOCKET_IN_SANDBOX, Relay
+from tools.netrelay import FORWARDER, PROXY_PORT, SOCKET_IN_SANDBOX, Relay
 from tools.settings import ToolSettings
 
-Network = Literal["none", "allowlist", "host"]
+Network = Literal["none", "allowlist", "index", "host"]
 
 FIX_INSTALL = "install bubblewrap (`apt-get install bubblewrap`, or `make setup`)"
 FIX_OPT_OUT = 'or set tools.sandbox = "none" to run code unconfined on purpose'
@@ -256,9 +256,14 @@ def confine(
             cmd += ["--bind", str(folder), str(folder)]
     if relay is not None:  # the allowlist's loopback services, through the relay's socket
         cmd += ["--ro-bind", str(relay.folder), str(Path(SOCKET_IN_SANDBOX).parent)]
-        ports = ",".join(str(p) for p in sorted(relay.ports))
         python = getattr(sys, "_base_executable", None) or sys.executable
-        argv = [python, "-I", "-S", "-c", FORWARDER, SOCKET_IN_SANDBOX, ports, "--", *argv]
+        argv = [python, "-I", "-S", "-c", FORWARDER, SOCKET_IN_SANDBOX, relay.items(), "--", *argv]
+        if relay.proxy:  # pip finds the index proxy through these; nothing else gets out
+            url = f"http://127.0.0.1:{PROXY_PORT}"
+            for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
+                cmd += ["--setenv", name, url]
+            for name in ("no_proxy", "NO_PROXY", "all_proxy", "ALL_PROXY"):
+                cmd += ["--unsetenv", name]
     cmd += ["--chdir", str(cwd), "--"]
     if prlimit is not None:
         cmd = [

@@ -280,17 +280,23 @@ async def _pip_install(
         argv.append("--no-index")
     if upgrade:
         argv.append("--upgrade")
-    # pip must reach the package index (the host's network); offline it gets none
-    network: Network = "none" if offline else "host"
-    argv = confine(
-        [*argv, *specs],
-        settings=ctx.settings,
-        workspace=ctx.workspace,
-        cwd=ctx.workspace,
-        network=network,
-        writable=(venv,),
-        readonly=_local_indexes(),
-    )
+    # pip reaches the package index only (a proxy to its hosts); offline, nothing
+    network: Network = "none" if offline else "index"
+    async with relay_for(ctx.settings, network) as relay:
+        confined = confine(
+            [*argv, *specs],
+            settings=ctx.settings,
+            workspace=ctx.workspace,
+            cwd=ctx.workspace,
+            network=network,
+            writable=(venv,),
+            readonly=_local_indexes(),
+            relay=relay,
+        )
+        return await _run_pip(ctx, venv, confined)
+
+
+async def _run_pip(ctx: ToolContext, venv: Path, argv: list[str]) -> ProcessOutcome:
     return await run_process(
         argv,
         cwd=ctx.workspace,

@@ -55,8 +55,13 @@ class ToolSettings(BaseModel):
         default="none",
         description="Network of shell_run/python_run in the sandbox: 'none' (a network "
         "namespace of its own), 'allowlist' (only the host's loopback services, when "
-        "allowed_hosts names 127.0.0.1/localhost) or 'host'. python_install always gets the "
-        "host network.",
+        "allowed_hosts names 127.0.0.1/localhost) or 'host'. python_install reaches only the "
+        "package index (sandbox_index_hosts).",
+    )
+    sandbox_index_hosts: list[str] = Field(
+        default_factory=lambda: ["pypi.org", "files.pythonhosted.org"],
+        description="Hosts python_install's sandbox may reach (through a proxy that allows "
+        "only these); hosts of PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS are added.",
     )
     sandbox_max_processes: int = Field(default=256, ge=8, description="RLIMIT_NPROC inside.")
     sandbox_max_file_bytes: int = Field(default=2 << 30, ge=1 << 20, description="RLIMIT_FSIZE.")

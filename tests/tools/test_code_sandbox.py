@@ -9,6 +9,7 @@ its timeout plus one second. (The file tools' probes are in test_sandbox.py.)
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import threading
@@ -418,6 +419,33 @@ async def test_install_reaches_the_index_and_python_run_does_not(
         assert res.error and ("refused" in res.output or "unreachable" in res.output)
     finally:
         server.shutdown()
+
+
+async def test_index_proxy_connects_to_index_hosts_only(listener: Listener) -> None:
+    """python_install's way out: the relay's proxy answers 403 for any host but the
+    index's, and carries a CONNECT to an index host."""
+    from tools.netrelay import PROXY_TAG, relay
+
+    async def ask(hosts: frozenset[str], request: bytes) -> bytes:
+        async with relay(frozenset(), hosts) as folder:
+            reader, writer = await asyncio.open_unix_connection(str(folder / "relay.sock"))
+            writer.write(PROXY_TAG.encode() + b"\n" + request)
+            await writer.drain()
+            answer = await asyncio.wait_for(reader.read(200), 5)
+            if b" 200 " in answer:
+                answer += await asyncio.wait_for(reader.read(200), 5)
+            writer.close()
+            return answer
+
+    accepted = listener.accepted
+    connect = f"CONNECT 127.0.0.1:{listener.port} HTTP/1.1\r\n\r\n".encode()
+    assert b"403" in await ask(frozenset({"pypi.org"}), connect)
+    get = f"GET http://127.0.0.1:{listener.port}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    assert b"403" in await ask(frozenset({"pypi.org"}), get)
+    assert listener.accepted == accepted
+    answer = await ask(frozenset({"127.0.0.1"}), connect)
+    assert b" 200 " in answer and b"hello from the host" in answer
+    assert listener.accepted == accepted + 1
 
 
 async def test_unusable_sandbox_refuses_with_the_fix(

@@ -519,9 +519,7 @@ def _task_settings(run: _Run, task: Task) -> Settings:
     )
     update: dict[str, object] = {"limits": limits, "runs_dir": Path(cfg.out) / "runs"}
     if task.spec.apps:  # the task's shell steps reach its apps (curl to WebDAV, SMTP ...)
-        update["tools"] = run.settings.tools.model_copy(
-            update={"sandbox_network": APP_NETWORK}
-        )
+        update["tools"] = run.settings.tools.model_copy(update={"sandbox_network": APP_NETWORK})
     return run.settings.model_copy(update=update)
 
 

@@ -63,12 +63,17 @@ def parse_install_spec(spec: str, sandbox: Sandbox) -> str:
     if _SCHEME.match(text) and not re.match(r"^[A-Za-z]:[\\/]", text):
         path = _file_url_path(text.split("#", 1)[0], text)
         return _workspace_path(sandbox, path, text)
-    if _looks_like_path(text) or os.path.lexists(sandbox.root / text) or Path(text).is_absolute():
+    name, at, _url = text.partition("@")
+    direct = bool(at) and not _looks_like_path(name.strip())  # pip: a PEP 508 URL requirement
+    if not direct and (
+        _looks_like_path(text) or os.path.lexists(sandbox.root / text) or Path(text).is_absolute()
+    ):
         return _workspace_path(sandbox, text, text)
     try:
         req = Requirement(text)
     except InvalidRequirement as exc:
-        raise ToolError(f"{text!r} is not a requirement pip can read: {exc}") from None
+        reason = str(exc).splitlines()[0]
+        raise ToolError(f"{text!r} is not a requirement pip can read: {reason}") from None
     if req.url is not None:
         path = _file_url_path(req.url.split("#", 1)[0], text)
         return f"{req.name} @ {Path(_workspace_path(sandbox, path, text)).as_uri()}"

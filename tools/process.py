@@ -2,9 +2,11 @@
 
 Each command runs in a new session (``start_new_session``) so that on timeout the whole
 process group, children and grandchildren included, is killed with SIGKILL. Processes
-still alive in the group when the command itself exits (``cmd &``) are killed as well:
-a tool call leaves nothing behind. A process that moves itself into another session
-(``setsid``) escapes this; containment beyond that needs a container or cgroup.
+still alive in the group when the command itself exits (``cmd &``) are killed as well.
+Confined commands (:mod:`tools.confine`) run in a PID namespace, so a process that moved
+itself into another session (``setsid``) dies with the namespace too; unconfined
+(``tools.sandbox = "none"``) it escapes, but the call still returns at once: the pipes
+such a process holds are closed, not waited for.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import os
 import re
 import signal
+import stat
 import sys
 import time
 from collections.abc import Mapping
@@ -177,10 +180,19 @@ async def run_process(
             task.cancel()
         raise
     leftovers = _kill_group(proc.pid) and not timed_out
-    await proc.wait()
-    _done, pending = await asyncio.wait(pumps, timeout=2.0)
+    reaped_by = time.monotonic() + 0.5
+    while proc.returncode is None and time.monotonic() < reaped_by:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    # Whatever still holds the pipes (a process that left the group in unconfined mode) is
+    # not waited for: the pumps get a moment to drain, then the pipes are closed.
+    _done, pending = await asyncio.wait(pumps, timeout=0.3)
     for task in pending:
         task.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=0.2)
+        transport = getattr(proc, "_transport", None)
+        if transport is not None:
+            transport.close()
     return ProcessOutcome(
         returncode=proc.returncode,
         stdout=out.text(),
@@ -241,14 +253,31 @@ def files_written(
         if not 0 < size <= 1 << 20:
             continue
         try:
-            with open(root / path, "rb") as fh:
-                head = fh.read(preview_chars + 1).decode("utf-8")
+            head = _read_head(root, path, preview_chars + 1).decode("utf-8")
         except (OSError, UnicodeDecodeError):
-            continue  # binary, or gone again
+            continue  # binary, gone again, or not a plain file of the workspace
         cut = " ..." if len(head) > preview_chars or size > preview_chars + 1 else ""
         lines.append(f"[{path} now begins:]\n{head[:preview_chars].rstrip()}{cut}")
         preview -= 1
     return "\n".join(lines)
+
+
+def _read_head(root: Path, rel: str, size: int) -> bytes:
+    """The first ``size`` bytes of a workspace file, opened only as the file tools would:
+    no symlink followed (in any component), no FIFO, device or socket (opened non-blocking
+    and checked before reading), no hard link, nothing outside ``root``."""
+    root = Path(os.path.realpath(root))
+    real = Path(os.path.realpath(root / rel))
+    if real != root / rel or os.path.commonpath([root, real]) != str(root):
+        raise OSError("a link, or outside the workspace")
+    fd = os.open(real, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            raise OSError("not a plain file")
+        return os.read(fd, size)
+    finally:
+        os.close(fd)
 
 
 async def with_files_written(

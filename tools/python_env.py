@@ -9,17 +9,23 @@ from PATH).
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
 import traceback
 import uuid
 import warnings
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.request import url2pathname
 
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
+from tools.confine import Network, confine
 from tools.context import ToolContext
 from tools.errors import ToolError
+from tools.install_specs import parse_install_spec
+from tools.netrelay import relay_for
 from tools.process import (
     ProcessOutcome,
     clean_env,
@@ -127,26 +133,37 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
     timeout = min(args.timeout_s or ctx.settings.shell_timeout_s, ctx.settings.shell_max_timeout_s)
     argv = [str(venv / "bin" / "python"), "-u", str(target), *args.args]
 
-    async def run() -> ProcessOutcome:
-        return await run_process(
-            argv,
-            cwd=ctx.workspace,
-            env=clean_env(venv=venv),
-            timeout_s=timeout,
-            cap_bytes=ctx.settings.output_budget_chars * 2,
-        )
-
     installed: list[str] = []
     before = await asyncio.to_thread(snapshot_files, ctx.workspace)
     try:
-        outcome = await run()
-        package = _missing_package(outcome)
-        allowed = {_canonical(n) for n in ctx.settings.python_auto_install}
-        if package is not None and _canonical(package) in allowed:
-            pip = await _pip_install(ctx, venv, [package])
-            if pip.returncode == 0 and not pip.timed_out:
-                installed.append(package)
-                outcome = await run()  # once: a second missing module is only reported
+        async with relay_for(ctx.settings, ctx.settings.sandbox_network) as relay:
+
+            async def run() -> ProcessOutcome:
+                confined = confine(
+                    argv,
+                    settings=ctx.settings,
+                    workspace=ctx.workspace,
+                    cwd=ctx.workspace,
+                    network=ctx.settings.sandbox_network,
+                    writable=(venv,),
+                    relay=relay,
+                )
+                return await run_process(
+                    confined,
+                    cwd=ctx.workspace,
+                    env=clean_env(venv=venv),
+                    timeout_s=timeout,
+                    cap_bytes=ctx.settings.output_budget_chars * 2,
+                )
+
+            outcome = await run()
+            package = _missing_package(outcome)
+            allowed = {_canonical(n) for n in ctx.settings.python_auto_install}
+            if package is not None and _canonical(package) in allowed:
+                pip = await _pip_install(ctx, venv, [package])
+                if pip.returncode == 0 and not pip.timed_out:
+                    installed.append(package)
+                    outcome = await run()  # once: a second missing module is only reported
     finally:
         if scratch is not None:
             scratch.unlink(missing_ok=True)
@@ -244,14 +261,7 @@ def _syntax_error(code: str, shown: str) -> ToolResult | None:
 @tool(name="python_install", group="python", read_only=False)
 async def python_install(ctx: ToolContext, args: PipInstallArgs) -> ToolResult:
     """pip-install packages into the workspace's Python environment (used by python_run)."""
-    specs: list[str] = []
-    for spec in args.packages:
-        spec = spec.strip()
-        if not spec or spec.startswith("-"):
-            raise ToolError(f"{spec!r}: pip options are not accepted, only package specifiers")
-        if spec.startswith((".", "/")) or spec.endswith((".whl", ".tar.gz", ".zip")):
-            spec = str(ctx.sandbox.resolve(spec))
-        specs.append(spec)
+    specs = [parse_install_spec(spec, ctx.sandbox) for spec in args.packages]
     venv = await ensure_env(ctx)
     outcome = await _pip_install(ctx, venv, specs, offline=args.offline, upgrade=args.upgrade)
     error = None
@@ -270,13 +280,44 @@ async def _pip_install(
         argv.append("--no-index")
     if upgrade:
         argv.append("--upgrade")
+    # pip reaches the package index only (a proxy to its hosts); offline, nothing
+    network: Network = "none" if offline else "index"
+    async with relay_for(ctx.settings, network) as relay:
+        confined = confine(
+            [*argv, *specs],
+            settings=ctx.settings,
+            workspace=ctx.workspace,
+            cwd=ctx.workspace,
+            network=network,
+            writable=(venv,),
+            readonly=_local_indexes(),
+            relay=relay,
+        )
+        return await _run_pip(ctx, venv, confined)
+
+
+async def _run_pip(ctx: ToolContext, venv: Path, argv: list[str]) -> ProcessOutcome:
     return await run_process(
-        [*argv, *specs],
+        argv,
         cwd=ctx.workspace,
         env=clean_env(venv=venv),
         timeout_s=ctx.settings.pip_timeout_s,
         cap_bytes=ctx.settings.output_budget_chars,
     )
+
+
+def _local_indexes() -> tuple[Path, ...]:
+    """Local folders the user's pip configuration names as package sources
+    (``PIP_FIND_LINKS``, a ``file:`` ``PIP_INDEX_URL``): pip's index, so the sandbox shows
+    them read-only."""
+    found: list[Path] = []
+    for name in ("PIP_FIND_LINKS", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL"):
+        for item in os.environ.get(name, "").split():
+            if item.startswith("file:"):
+                item = url2pathname(urlsplit(item).path)
+            if item.startswith("/"):
+                found.append(Path(item))
+    return tuple(found)
 
 
 PYTHON_TOOLS: list[Tool] = [python_run, python_install]

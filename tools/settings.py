@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -44,6 +45,33 @@ class ToolSettings(BaseModel):
         "when code imports one that is missing, then runs the code again (once). Only these "
         "names: a name the model made up is never installed. [] turns it off.",
     )  # fmt: skip
+    sandbox: Literal["bwrap", "none"] = Field(
+        default="bwrap",
+        description="How shell_run, python_run and python_install run code: in a bubblewrap "
+        "sandbox (workspace-only writes, no secrets, nothing left running), or 'none': "
+        "unconfined, only on purpose.",
+    )
+    sandbox_network: Literal["none", "allowlist", "host"] = Field(
+        default="none",
+        description="Network of shell_run/python_run in the sandbox: 'none' (a network "
+        "namespace of its own), 'allowlist' (only the host's loopback services, when "
+        "allowed_hosts names 127.0.0.1/localhost) or 'host'. python_install reaches only the "
+        "package index (sandbox_index_hosts).",
+    )
+    sandbox_index_hosts: list[str] = Field(
+        default_factory=lambda: ["pypi.org", "files.pythonhosted.org"],
+        description="Hosts python_install's sandbox may reach (through a proxy that allows "
+        "only these); hosts of PIP_INDEX_URL, PIP_EXTRA_INDEX_URL, PIP_FIND_LINKS are added.",
+    )
+    sandbox_max_processes: int = Field(default=256, ge=8, description="RLIMIT_NPROC inside.")
+    sandbox_max_file_bytes: int = Field(default=2 << 30, ge=1 << 20, description="RLIMIT_FSIZE.")
+    sandbox_memory_bytes: int = Field(default=8 << 30, ge=256 << 20, description="RLIMIT_AS.")
+    sandbox_cpu_s: int = Field(default=900, ge=1, description="RLIMIT_CPU (seconds of CPU).")
+    sandbox_hide: list[Path] = Field(
+        default_factory=list,
+        description="More folders the sandbox replaces with empty ones (home, journeyman's "
+        "project and its venv are always hidden).",
+    )
     artifacts_dir: str = Field(
         default="artifacts", description="Workspace folder for screenshots and other artifacts."
     )

@@ -7,8 +7,10 @@ import shutil
 
 from pydantic import BaseModel, Field
 
+from tools.confine import confine
 from tools.context import ToolContext
 from tools.errors import ToolError
+from tools.netrelay import relay_for
 from tools.process import clean_env, run_process, snapshot_files, with_files_written
 from tools.python_env import env_dir
 from tools.registry import Tool, tool
@@ -25,7 +27,7 @@ class ShellArgs(BaseModel):
 
 @tool(name="shell_run", group="shell", read_only=False)
 async def shell_run(ctx: ToolContext, args: ShellArgs) -> ToolResult:
-    """Run a shell command in the workspace (no stdin; output is capped; secrets are not in the environment)."""
+    """Run a shell command in the workspace, in a sandbox (no stdin; no network; output is capped)."""
     cwd = ctx.sandbox.resolve(args.cwd)
     if not cwd.is_dir():
         raise ToolError(f"{args.cwd!r} is not a folder")
@@ -35,14 +37,24 @@ async def shell_run(ctx: ToolContext, args: ShellArgs) -> ToolResult:
     venv = env_dir(ctx)
     env = clean_env(venv=venv if (venv / "bin" / "python").exists() else None)
     timeout = min(args.timeout_s or ctx.settings.shell_timeout_s, ctx.settings.shell_max_timeout_s)
-    before = await asyncio.to_thread(snapshot_files, ctx.workspace)
-    outcome = await run_process(
-        [shell, "-c", args.command],
-        cwd=cwd,
-        env=env,
-        timeout_s=timeout,
-        cap_bytes=ctx.settings.output_budget_chars * 2,
-    )
+    async with relay_for(ctx.settings, ctx.settings.sandbox_network) as relay:
+        argv = confine(
+            [shell, "-c", args.command],
+            settings=ctx.settings,
+            workspace=ctx.workspace,
+            cwd=cwd,
+            network=ctx.settings.sandbox_network,
+            writable=(venv,) if venv.is_dir() else (),
+            relay=relay,
+        )
+        before = await asyncio.to_thread(snapshot_files, ctx.workspace)
+        outcome = await run_process(
+            argv,
+            cwd=cwd,
+            env=env,
+            timeout_s=timeout,
+            cap_bytes=ctx.settings.output_budget_chars * 2,
+        )
     error = None
     if outcome.timed_out:
         error = (

@@ -17,6 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -29,6 +30,11 @@ from evals.acme.apps.mail import Mail
 from evals.acme.apps.trac import Trac
 from evals.acme.errors import AppStartError, PortInUse, UnknownApp
 from evals.acme.paths import default_run_dir
+
+# The network the sandboxed shell/python tools get in a task with apps: the apps listen on
+# 127.0.0.1 ports of the host, which the sandbox reaches through tools.netrelay (the
+# allowlist's loopback services only; no other address).
+APP_NETWORK: Literal["none", "allowlist", "host"] = "allowlist"
 
 APP_CLASSES: dict[str, type[App]] = {
     "trac": Trac,

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
 
+from evals.acme.manager import APP_NETWORK
 from evals.bench.protocols import PhasePlan, plan_protocol
 from evals.bench.records import (
     IterationRecord,
@@ -516,7 +517,10 @@ def _task_settings(run: _Run, task: Task) -> Settings:
     limits = run.settings.limits.model_copy(
         update={"max_steps": cfg.max_steps or task.spec.limits.max_steps, "max_wall_s": time_s}
     )
-    return run.settings.model_copy(update={"limits": limits, "runs_dir": Path(cfg.out) / "runs"})
+    update: dict[str, object] = {"limits": limits, "runs_dir": Path(cfg.out) / "runs"}
+    if task.spec.apps:  # the task's shell steps reach its apps (curl to WebDAV, SMTP ...)
+        update["tools"] = run.settings.tools.model_copy(update={"sandbox_network": APP_NETWORK})
+    return run.settings.model_copy(update=update)
 
 
 async def _run_one(

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from agent.llm.base import Message, ToolSpec
 from agent.models import Distillation, Plan, Reflection
 
 _CLIENT = Path(__file__).resolve().parent.parent / "oracles" / "acme_client.py"
+_HEREDOC = "JM_ACME_CLIENT"
 _URL = re.compile(r"\bhttp://127\.0\.0\.1:\d+[^\s)]*")
 
 
@@ -102,9 +102,10 @@ def reply(
         return {"final_answer": "done" if know else "I do not know how to do this task."}
     url = next((u for m in messages for u in _URL.findall(m.content)), "")
     args = shlex.split(know.expert if _knows_sop(messages, know) else know.novice)
-    command = shlex.join(
-        [sys.executable, str(_CLIENT), args[0], "--url", url.rstrip("/."), *args[1:]]
-    )
+    # the client's source goes in with the command (a heredoc read by ``python3 -``): the
+    # sandboxed shell sees neither journeyman's project nor its interpreter
+    command = shlex.join(["python3", "-", args[0], "--url", url.rstrip("/."), *args[1:]])
+    command += f" <<'{_HEREDOC}'\n{_CLIENT.read_text()}\n{_HEREDOC}"
     return {"tool": "shell_run", "arguments": {"command": command}}
 
 

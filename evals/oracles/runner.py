@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from evals.acme.manager import Environment
+from evals.acme.manager import APP_NETWORK, Environment
 from evals.grading import GradeResult, grade, resolve
 from evals.oracles.actions import Actions
 from evals.tasks import Task
@@ -12,11 +12,12 @@ from evals.tasks import Task
 
 async def run_oracle(task: Task, env: Environment, workspace: Path) -> tuple[GradeResult, int]:
     """Prepare the task, run its solution through the tools, grade; (result, tool calls)."""
-    from tools import ToolContext, default_registry
+    from tools import ToolContext, ToolSettings, default_registry
 
     task.prepare(env, workspace)
     registry = default_registry(enabled=("browser", "files", "shell"))
-    async with ToolContext(workspace=workspace) as ctx:
+    settings = ToolSettings(sandbox_network=APP_NETWORK)  # its shell steps reach the apps
+    async with ToolContext(workspace=workspace, settings=settings) as ctx:
         act = Actions(task, {**env.urls(), "workspace": str(workspace)}, registry, ctx)
         await resolve(task.spec.solution)(act)
     return grade(task, env, workspace), len(act.calls)

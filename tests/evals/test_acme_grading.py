@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 
 from evals.acme import Environment
+from evals.acme.manager import APP_NETWORK
 from evals.grading import Checkpoint, combine, grade
 from evals.oracles.actions import Actions
 from evals.tasks import Task, load_suite
-from tools import ToolContext, default_registry
+from tools import ToolContext, ToolSettings, default_registry
 
 
 def test_score_rule() -> None:
@@ -45,7 +46,7 @@ async def act_for(env: Environment, tmp_path: Path) -> AsyncIterator:
 
     async def make(task: Task) -> Actions:
         task.prepare(env, tmp_path)
-        ctx = ToolContext(workspace=tmp_path)
+        ctx = ToolContext(tmp_path, ToolSettings(sandbox_network=APP_NETWORK))
         contexts.append(ctx)
         urls = {**env.urls(), "workspace": str(tmp_path)}
         return Actions(task, urls, default_registry(enabled=("files", "shell")), ctx)

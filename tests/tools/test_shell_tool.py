@@ -22,6 +22,32 @@ async def _wait_dead(pids: list[int], seconds: float = 5) -> list[int]:
     return [p for p in pids if _alive(p)]
 
 
+def alive_with(marker: str) -> list[int]:
+    """Host pids of live processes whose command line holds ``marker`` (a sandboxed
+    process's own pids are namespace pids, so processes are found by what they run)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as fh:
+                cmdline = fh.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if marker in cmdline and _alive(int(entry)):
+            found.append(int(entry))
+    return found
+
+
+async def wait_gone(marker: str, seconds: float = 5) -> list[int]:
+    """The pids of processes running ``marker`` still alive after up to ``seconds``."""
+    for _ in range(int(seconds / 0.05)):
+        if not alive_with(marker):
+            break
+        await asyncio.sleep(0.05)
+    return alive_with(marker)
+
+
 def _alive(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as fh:
@@ -47,9 +73,9 @@ async def test_fork_and_sleep_all_killed_at_timeout(
     registry: ToolRegistry, ctx: ToolContext
 ) -> None:
     script = (
-        "for i in 1 2 3; do sleep 300 & echo $! >> pids.txt; done; "
-        "(sleep 300 & echo $! >> pids.txt; wait) & "
-        "sh -c 'sleep 300 & echo $! >> pids.txt; wait' & "
+        "for i in 1 2 3; do sleep 300.41 & echo $! >> pids.txt; done; "
+        "(sleep 300.41 & echo $! >> pids.txt; wait) & "
+        "sh -c 'sleep 300.41 & echo $! >> pids.txt; wait' & "
         "echo $$ >> pids.txt; wait"
     )
     started = time.monotonic()
@@ -58,16 +84,17 @@ async def test_fork_and_sleep_all_killed_at_timeout(
     assert res.error and "timed out" in res.error and res.data["timed_out"]
     pids = [int(p) for p in (ctx.workspace / "pids.txt").read_text().split()]
     assert len(pids) == 6
-    assert not await _wait_dead(pids)
+    assert not await wait_gone("300.41")
 
 
 async def test_background_leftovers_are_stopped(registry: ToolRegistry, ctx: ToolContext) -> None:
-    res = await registry.call(
-        "shell_run", {"command": "sleep 300 & echo $! > bg.pid; echo started"}, ctx
-    )
+    res = await registry.call("shell_run", {"command": "sleep 300.42 & echo started"}, ctx)
     assert res.ok and "started" in res.output
-    pid = int((ctx.workspace / "bg.pid").read_text())
-    assert not await _wait_dead([pid])
+    assert not await wait_gone("300.42")
+    # unconfined, the tool stops them itself and says so
+    ctx.settings.sandbox = "none"
+    res = await registry.call("shell_run", {"command": "sleep 300.43 & echo started"}, ctx)
+    assert not await wait_gone("300.43")
     assert "background processes" in res.output
 
 

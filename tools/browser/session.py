@@ -390,10 +390,13 @@ class BrowserSession:
         texts: list[str] = []
         modal = None
         scroll: dict[str, float] = {}
+        deadline = time.monotonic() + self.settings.browser_timeout_s
         for index, frame in enumerate(page.frames):
             if frame.is_detached() or frame.url.startswith("chrome-error:"):
                 continue
-            result = await self._observe_frame(frame)
+            if index > 0 and not _readable_subframe(frame.url):
+                continue  # a blocked load (file:, an empty URL) never answers an evaluate
+            result = await self._observe_frame(frame, deadline)
             if result is None:
                 continue
             self._next_id = max(self._next_id, int(result["next"]))
@@ -427,10 +430,16 @@ class BrowserSession:
             **scroll,
         )
 
-    async def _observe_frame(self, frame: Frame) -> dict[str, Any] | None:
+    async def _observe_frame(self, frame: Frame, deadline: float) -> dict[str, Any] | None:
         for attempt in range(3):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                log.debug("observation of %s skipped: past the deadline", frame.url)
+                return None
             try:
-                raw: str = await frame.evaluate(OBSERVE_JS, {"start": self._next_id})
+                raw: str = await asyncio.wait_for(
+                    frame.evaluate(OBSERVE_JS, {"start": self._next_id}), min(left, 5.0)
+                )
                 result: dict[str, Any] = json.loads(raw)
                 return result
             except Exception as exc:
@@ -460,6 +469,12 @@ class BrowserSession:
         finally:
             self._expect_download = False
         return await self._save_download(download, target)
+
+
+def _readable_subframe(url: str) -> bool:
+    """Whether a subframe's document may be read: web pages, data: and about: documents;
+    not one whose load was refused (``file:``, or no URL at all)."""
+    return url.split(":", 1)[0].lower() in ("http", "https", "data", "about", "blob")
 
 
 def _free_name(folder: Path, suggested: str) -> Path:

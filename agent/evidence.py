@@ -31,7 +31,9 @@ from pydantic import BaseModel
 
 from agent.state import Record, ToolStep
 
-RuleName = Literal["file_missing", "input_unused", "effect_not_done", "output_not_seen"]
+RuleName = Literal[
+    "file_missing", "input_unused", "effect_not_done", "output_not_seen", "no_progress"
+]
 
 
 class BrokenRule(BaseModel):

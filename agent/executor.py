@@ -9,6 +9,7 @@ resumed run never runs a recorded action twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -19,6 +20,7 @@ from agent.context import RunContext
 from agent.errors import ContextOverflow
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall
+from agent.progress import loop_note
 from agent.recall import (
     credited_ids,
     estimate_tokens,
@@ -166,6 +168,15 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             text=f"Step limit of this subtask reached ({steps_taken} steps).",
         )
         return update | {"trajectory": [note], "elapsed_s": ctx.elapsed()}
+    looping = loop_note(records, _read_only(ctx))
+    if looping is not None:
+        text, ends = looping
+        note = NoteStep(**mine, purpose="limit" if ends else "info", text=text)
+        if ends:  # the same read, same result, four times: this attempt failed
+            return update | {"trajectory": [note], "elapsed_s": ctx.elapsed()}
+        if not any(r.kind == "note" and r.text == text for r in records):
+            records = [*records, note]
+            update["trajectory"] = [note]
     specs = ctx.tool_specs(tips_by_tool(state.get("recalled", [])))
     budget = (
         ctx.profile.context_window
@@ -202,7 +213,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             )
         )
         return update | {
-            "trajectory": [step, note],
+            "trajectory": [*update.get("trajectory", []), step, note],
             "steps": 1,
             "usage": reply.usage,
             "elapsed_s": ctx.elapsed(),
@@ -227,11 +238,16 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         if trailing < MAX_REASKS:
             new.append(NoteStep(**mine, purpose="reask", text=REASK))
     return update | {
-        "trajectory": new,
+        "trajectory": [*update.get("trajectory", []), *new],
         "steps": 1,
         "usage": reply.usage,
         "elapsed_s": ctx.elapsed(),
     }
+
+
+def _read_only(ctx: RunContext) -> Callable[[str], bool]:
+    registry = ctx.registry
+    return lambda name: name in registry and registry.get(name).read_only
 
 
 def repeated_failure(records: list[Record], calls: list[ToolCall]) -> str | None:

@@ -22,6 +22,7 @@ from agent.evidence import FILE, BrokenRule, broken_rule
 from agent.limits import exceeded
 from agent.llm.base import Message, Usage
 from agent.models import MemoryEdit, Reflection
+from agent.progress import LOOP_END
 from agent.recall import credited_ids
 from agent.state import (
     AgentState,
@@ -289,9 +290,23 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     records = attempt_records(state, sub.id, sub.attempts)
     stop = exceeded(state, ctx)  # acting is over: judge and learn, but no retry
     halt = exceeded(state, ctx, learning=True)  # nothing left even for learning
+    looped = next(
+        (r.text for r in records if r.kind == "note" and r.text.startswith(LOOP_END)), None
+    )
     if halt or (stop and not records):
         verdict, usage = Reflection(achieved=False, analysis=f"stopped: {halt or stop}"), Usage()
         broken = None
+    elif looped:  # ended for making no progress: failed, whatever a model would say
+        verdict, usage = (
+            Reflection(
+                achieved=False,
+                evidence=looped,
+                analysis="The attempt repeated the same read without progress. Act on what the "
+                "observation shows (click, type, select, write) instead of reading it again.",
+            ),
+            Usage(),
+        )
+        broken = BrokenRule(rule="no_progress", evidence=looped, analysis="")
     else:
         verdict, usage = await judge(state, ctx, records)
         verdict, broken = guard(

@@ -30,6 +30,8 @@ from typing import Literal
 from pydantic import BaseModel
 
 from agent.state import Record, ToolStep
+from tools.process import WRITTEN_MARK
+from tools.registry import ToolRegistry
 
 RuleName = Literal[
     "file_missing", "input_unused", "effect_not_done", "output_not_seen", "no_progress"
@@ -190,6 +192,11 @@ _SUCCESS_CUE = re.compile(
     r"(?i)\b(created|saved|sent|submitted|success\w*|added|booked|assigned|updated|posted|"
     r"scheduled|thank you|confirm\w*|done)\b"
 )
+# Goals that ask for content in a file (an empty one does not do); "create flag.txt" does not.
+_CONTENT = re.compile(
+    r"(?i)\b(writ\w*|sav\w*|export\w*|append\w*|stor\w*|put\w*|fill\w*|with|containing|"
+    r"list\w*|sum\w*|total\w*|result\w*|report\w*|summar\w*|copy|into)\b"
+)
 BROWSER_EFFECT_TOOLS = frozenset(
     {"browser_click", "browser_type", "browser_select", "browser_check", "browser_press"}
 )
@@ -239,6 +246,24 @@ def _changing(attempt: list[Record], read_only: ReadOnly) -> list[ToolStep]:
 
 def _browser_effect(step: ToolStep) -> bool:
     return step.tool in BROWSER_EFFECT_TOOLS
+
+
+def outputs_of(run: list[Record], registry: ToolRegistry) -> set[str]:
+    """Workspace files the run's actions wrote: the destination of a writing file tool, and
+    the files a command reported writing (shell_run and python_run name them)."""
+    out: set[str] = set()
+    for r in run:
+        if not isinstance(r, ToolStep):
+            continue
+        tool = registry.get(r.tool) if r.tool in registry else None
+        if tool is not None and tool.group == "files" and not tool.read_only:
+            dest = r.arguments.get("dst", r.arguments.get("path"))
+            if isinstance(dest, str):
+                out.add(dest.removeprefix("./"))
+        for line in r.output.splitlines():
+            if line.startswith(WRITTEN_MARK):
+                out.update(m.group(1) for m in FILE.finditer(line))
+    return out
 
 
 def missing_files(done_when: str, workspace: Path | None) -> list[str]:
@@ -310,11 +335,7 @@ def _output_rule(
     changing = _changing(attempt, read_only)
     if not changing:
         return None  # nothing written: the effect rule speaks for effect goals
-    files = [
-        n
-        for n in dict.fromkeys(m.group(1) for m in FILE.finditer(goal))
-        if n in outputs or (workspace is not None and not (workspace / n).exists())
-    ]
+    files = [n for n in dict.fromkeys(m.group(1) for m in FILE.finditer(goal)) if n in outputs]
     if workspace is not None and not _GONE.search(goal):
         for name in files:
             path = workspace / name
@@ -324,7 +345,7 @@ def _output_rule(
                     evidence=f"{name} does not exist after the last write",
                     analysis=f"{name} was not written. Write it with a tool, then read it back.",
                 )
-            if path.stat().st_size == 0:
+            if path.stat().st_size == 0 and _CONTENT.search(goal):
                 return BrokenRule(
                     rule="output_not_seen",
                     evidence=f"{name} is empty",
@@ -396,5 +417,6 @@ __all__ = [
     "effects_asked",
     "is_question",
     "missing_files",
+    "outputs_of",
     "untouched_inputs",
 ]

@@ -18,6 +18,8 @@ from langgraph.types import interrupt
 from agent import prompts
 from agent.context import RunContext
 from agent.errors import ContextOverflow
+from agent.evidence import outputs_of
+from agent.inputs import input_shapes
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall
 from agent.progress import loop_note
@@ -159,6 +161,15 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             known = {i.id for i in state.get("recalled", []) if i.level in ("procedural", "index")}
             items = recall_for_subtask(ctx.memory, sub.goal, known, budgets=ctx.settings.memory)
         update |= {"subtask_items": items, "items_in_context": [i.id for i in items]}
+        shapes = input_shapes(
+            sub.goal,
+            getattr(ctx.tools, "workspace", None),
+            outputs_of(state.get("trajectory", []), ctx.registry),
+        )
+        if shapes:  # look before computing: the model need not guess column names
+            first = NoteStep(subtask=sub.id, attempt=sub.attempts, purpose="info", text=shapes)
+            records = [first]
+            update["trajectory"] = [first]
     mine: dict[str, Any] = {"subtask": sub.id, "attempt": sub.attempts}
     steps_taken = sum(1 for r in records if r.kind == "model")
     if steps_taken >= ctx.settings.limits.max_steps_per_subtask:

@@ -18,7 +18,7 @@ from langgraph.runtime import Runtime
 from agent import prompts
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
-from agent.evidence import FILE, BrokenRule, broken_rule
+from agent.evidence import FILE, BrokenRule, broken_rule, outputs_of
 from agent.limits import exceeded
 from agent.llm.base import Message, Usage
 from agent.models import MemoryEdit, Reflection
@@ -32,7 +32,6 @@ from agent.state import (
     attempt_records,
     current_subtask,
 )
-from tools.process import WRITTEN_MARK
 from tools.registry import ToolRegistry
 
 MAX_REPLANS = 1
@@ -169,24 +168,6 @@ def echoes_untrusted(text: str, records: list[Record], task: str) -> bool:
 
 
 _FILE = FILE
-
-
-def outputs_of(run: list[Record], registry: ToolRegistry) -> set[str]:
-    """Workspace files the run's actions wrote: the destination of a writing file tool, and
-    the files a command reported writing (shell_run and python_run name them)."""
-    out: set[str] = set()
-    for r in run:
-        if not isinstance(r, ToolStep):
-            continue
-        tool = registry.get(r.tool) if r.tool in registry else None
-        if tool is not None and tool.group == "files" and not tool.read_only:
-            dest = r.arguments.get("dst", r.arguments.get("path"))
-            if isinstance(dest, str):
-                out.add(dest.removeprefix("./"))
-        for line in r.output.splitlines():
-            if line.startswith(WRITTEN_MARK):
-                out.update(m.group(1) for m in _FILE.finditer(line))
-    return out
 
 
 def guard(

@@ -107,6 +107,44 @@ QUESTION_WORDINGS = [
 ]
 
 
+# A second set, written after the vocabulary was (held out): 14 of 18 effects and 10 of 10
+# questions were recognised as written; mark, merge, switch and invite were then added as
+# families (with their kin: combine, enable, disable, share, change, sort, turn ...).
+EFFECT_WORDINGS += [
+    "Mark the three overdue tasks as done in the tracker page",
+    "Press the red Delete button next to row 4",
+    "Put the summary into summary.md",
+    "Set the status dropdown to 'Closed' on the ticket page",
+    "Enter your name in the first text box and click OK",
+    "Upload report.pdf through the form",
+    "Merge a.csv and b.csv into merged.csv",
+    "Move every .log file into the logs folder",
+    "Generate a README for the project",
+    "Switch the language menu to French",
+    "Reserve a table for two at 19:00 on the booking site",
+    "Send Priya a chat message saying the build is green",
+    "Close ticket #12 with the resolution 'fixed'",
+    "Create an event called Standup on Monday at 9",
+    "Delete the empty rows of contacts.csv",
+    "Sort names.txt alphabetically and save it",
+    "Tick 'Remember me' before signing in",
+    "Invite Omar to the planning meeting",
+]
+QUESTION_WORDINGS += [
+    "How many tickets are open?",
+    "Summarise the notes in meeting.md",
+    "Which file is the largest?",
+    "What does the Help page say about refunds",
+    "Count the rows in people.csv",
+    "Read the latest mail and tell me its sender",
+    "Is the build green?",
+    "Who is assigned to ticket 5?",
+    "Look up the price of the blue lamp on the shop page",
+    "Compare the totals in jan.csv and feb.csv",
+    "List the changes in log.md",
+]
+
+
 @pytest.mark.parametrize("goal", EFFECT_WORDINGS)
 def test_effect_wordings_are_recognised(goal: str) -> None:
     assert not is_question(goal), effects_asked(goal)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
@@ -30,10 +31,12 @@ from pages import PAGES, Rewards, serve, task_text
 def _settings(tmp: Path) -> Any:
     from agent.config import Settings
 
-    return Settings(
-        runs_dir=tmp / "runs",
-        memory={"path": tmp / "memory"},
-        tools={"allowed_hosts": ["127.0.0.1"]},
+    return Settings.model_validate(
+        {
+            "runs_dir": tmp / "runs",
+            "memory": {"path": tmp / "memory"},
+            "tools": {"allowed_hosts": ["127.0.0.1"]},
+        }
     )
 
 
@@ -104,6 +107,7 @@ async def main(argv: list[str] | None = None) -> None:
     p.add_argument("--corpus", type=Path, help="append judged attempts here (JSONL)")
     a = p.parse_args(argv)
 
+    from agent.build import llm_from_hook
     from agent.llm import build_llm
     from agent.local import amanaged_model
 
@@ -112,8 +116,10 @@ async def main(argv: list[str] | None = None) -> None:
     settings.model = a.profile
     corpus: list[dict[str, Any]] = []
     rows = []
-    async with amanaged_model(settings, a.profile) as url:
-        llm = build_llm(settings, a.profile, base_url=url)
+    hooked = llm_from_hook(settings)  # $JOURNEYMAN_LLM: a scripted model, to check this script
+    serving = contextlib.nullcontext(None) if hooked else amanaged_model(settings, a.profile)
+    async with serving as url:
+        llm = hooked or build_llm(settings, a.profile, base_url=url)
         if a.what == "pages":
             from tools import default_registry
 

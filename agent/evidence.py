@@ -203,7 +203,7 @@ PAGE_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 _NEGATED = re.compile(
-    r"(?i)\b(not|never|don't|do not|without|no need to|instead of)\s+(\w+\s+){0,2}$"
+    r"(?i)\b(not|never|no|don't|do not|without|no need to|instead of)\s+(\w+\s+){0,2}$"
 )
 # Outputs that are not files: a later observation must mention the thing or a success cue.
 OUTPUT_NOUN = re.compile(
@@ -266,8 +266,12 @@ def _changing(attempt: list[Record], read_only: ReadOnly) -> list[ToolStep]:
     return [r for r in attempt if isinstance(r, ToolStep) and r.executed and not read_only(r.tool)]
 
 
-def _browser_effect(step: ToolStep) -> bool:
-    return step.tool in BROWSER_EFFECT_TOOLS
+# A command or script can drive a page too (an HTTP client, a form post); a file tool cannot.
+PROGRAM_TOOLS = frozenset({"shell_run", "python_run"})
+
+
+def _page_effect(step: ToolStep) -> bool:
+    return step.tool in BROWSER_EFFECT_TOOLS or step.tool in PROGRAM_TOOLS
 
 
 def outputs_of(run: list[Record], registry: ToolRegistry) -> set[str]:
@@ -322,7 +326,7 @@ def _effect_rule(goal: str, attempt: list[Record], read_only: ReadOnly) -> Broke
     if not ui and not anywhere:
         return None
     changing = _changing(attempt, read_only)
-    matching = [s for s in changing if _browser_effect(s)] if ui else changing
+    matching = [s for s in changing if _page_effect(s)] if ui else changing
     verbs = ", ".join(dict.fromkeys(ui or anywhere))
     kind = "page action (click, type, select, check, press)" if ui else "changing action"
     if not matching:

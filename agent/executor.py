@@ -9,6 +9,7 @@ resumed run never runs a recorded action twice.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from langgraph.runtime import Runtime
@@ -17,8 +18,11 @@ from langgraph.types import interrupt
 from agent import prompts
 from agent.context import RunContext
 from agent.errors import ContextOverflow
+from agent.evidence import outputs_of
+from agent.inputs import input_shapes
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall
+from agent.progress import loop_note
 from agent.recall import (
     credited_ids,
     estimate_tokens,
@@ -157,6 +161,15 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             known = {i.id for i in state.get("recalled", []) if i.level in ("procedural", "index")}
             items = recall_for_subtask(ctx.memory, sub.goal, known, budgets=ctx.settings.memory)
         update |= {"subtask_items": items, "items_in_context": [i.id for i in items]}
+        shapes = input_shapes(
+            sub.goal,
+            getattr(ctx.tools, "workspace", None),
+            outputs_of(state.get("trajectory", []), ctx.registry),
+        )
+        if shapes:  # look before computing: the model need not guess column names
+            first = NoteStep(subtask=sub.id, attempt=sub.attempts, purpose="info", text=shapes)
+            records = [first]
+            update["trajectory"] = [first]
     mine: dict[str, Any] = {"subtask": sub.id, "attempt": sub.attempts}
     steps_taken = sum(1 for r in records if r.kind == "model")
     if steps_taken >= ctx.settings.limits.max_steps_per_subtask:
@@ -166,6 +179,15 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             text=f"Step limit of this subtask reached ({steps_taken} steps).",
         )
         return update | {"trajectory": [note], "elapsed_s": ctx.elapsed()}
+    looping = loop_note(records, _read_only(ctx))
+    if looping is not None:
+        text, ends = looping
+        note = NoteStep(**mine, purpose="limit" if ends else "info", text=text)
+        if ends:  # the same read, same result, four times: this attempt failed
+            return update | {"trajectory": [note], "elapsed_s": ctx.elapsed()}
+        if not any(r.kind == "note" and r.text == text for r in records):
+            records = [*records, note]
+            update["trajectory"] = [note]
     specs = ctx.tool_specs(tips_by_tool(state.get("recalled", [])))
     budget = (
         ctx.profile.context_window
@@ -202,7 +224,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             )
         )
         return update | {
-            "trajectory": [step, note],
+            "trajectory": [*update.get("trajectory", []), step, note],
             "steps": 1,
             "usage": reply.usage,
             "elapsed_s": ctx.elapsed(),
@@ -227,11 +249,16 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         if trailing < MAX_REASKS:
             new.append(NoteStep(**mine, purpose="reask", text=REASK))
     return update | {
-        "trajectory": new,
+        "trajectory": [*update.get("trajectory", []), *new],
         "steps": 1,
         "usage": reply.usage,
         "elapsed_s": ctx.elapsed(),
     }
+
+
+def _read_only(ctx: RunContext) -> Callable[[str], bool]:
+    registry = ctx.registry
+    return lambda name: name in registry and registry.get(name).read_only
 
 
 def repeated_failure(records: list[Record], calls: list[ToolCall]) -> str | None:

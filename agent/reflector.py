@@ -18,9 +18,11 @@ from langgraph.runtime import Runtime
 from agent import prompts
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
+from agent.evidence import FILE, BrokenRule, broken_rule, outputs_of
 from agent.limits import exceeded
 from agent.llm.base import Message, Usage
 from agent.models import MemoryEdit, Reflection
+from agent.progress import LOOP_END
 from agent.recall import credited_ids
 from agent.state import (
     AgentState,
@@ -30,7 +32,6 @@ from agent.state import (
     attempt_records,
     current_subtask,
 )
-from tools.process import WRITTEN_MARK
 from tools.registry import ToolRegistry
 
 MAX_REPLANS = 1
@@ -166,59 +167,7 @@ def echoes_untrusted(text: str, records: list[Record], task: str) -> bool:
     return bool((_shingles(text) & _shingles(seen)) - _shingles(task))
 
 
-_FILE = re.compile(
-    r"(?<![\w/.:-])([\w][\w./-]*\.(?:csv|tsv|txt|md|json|xlsx|xls|docx|pdf|html|py|yaml|yml|xml|ics))\b",
-    re.IGNORECASE,
-)
-_GONE = re.compile(r"(?i)\b(delet|remov|no longer|not exist|absent|moved)")
-
-
-def missing_files(done_when: str, workspace: Path | None) -> list[str]:
-    """Files the subtask's evidence names that do not exist in the workspace."""
-    if workspace is None or not done_when or _GONE.search(done_when):
-        return []
-    names = dict.fromkeys(m.group(1) for m in _FILE.finditer(done_when))
-    return [n for n in names if not (workspace / n).exists()]
-
-
-def outputs_of(run: list[Record], registry: ToolRegistry) -> set[str]:
-    """Workspace files the run's actions wrote: the destination of a writing file tool, and
-    the files a command reported writing (shell_run and python_run name them)."""
-    out: set[str] = set()
-    for r in run:
-        if not isinstance(r, ToolStep):
-            continue
-        tool = registry.get(r.tool) if r.tool in registry else None
-        if tool is not None and tool.group == "files" and not tool.read_only:
-            dest = r.arguments.get("dst", r.arguments.get("path"))
-            if isinstance(dest, str):
-                out.add(dest.removeprefix("./"))
-        for line in r.output.splitlines():
-            if line.startswith(WRITTEN_MARK):
-                out.update(m.group(1) for m in _FILE.finditer(line))
-    return out
-
-
-def untouched_inputs(
-    goal: str, attempt: list[Record], outputs: set[str], workspace: Path | None
-) -> list[str]:
-    """Input files the goal names that no action of the attempt named in its arguments.
-
-    Inputs are the goal's workspace files that the run did not write (a file it wrote is
-    an output, even when a later goal names it). A result that depends on an input no
-    action used was typed, not computed: small models invent plausible rows
-    (``Region A,100``) and a small reflector cannot tell.
-    """
-    if workspace is None:
-        return []
-    named = dict.fromkeys(m.group(1) for m in _FILE.finditer(goal or ""))
-    inputs = [n for n in named if n not in outputs and (workspace / n).is_file()]
-    used = "\n".join(
-        json.dumps(r.arguments, ensure_ascii=False)
-        for r in attempt
-        if isinstance(r, ToolStep) and r.executed
-    )
-    return [n for n in inputs if n not in used]
+_FILE = FILE
 
 
 def guard(
@@ -229,35 +178,34 @@ def guard(
     goal: str = "",
     attempt: list[Record] | None = None,
     outputs: set[str] | None = None,
-) -> Reflection:
-    """Overrule a verdict of success that the workspace contradicts (small models are fooled):
-    a file the evidence names is missing, or an input the goal names was never used."""
+    registry: ToolRegistry | None = None,
+) -> tuple[Reflection, BrokenRule | None]:
+    """Overrule a verdict of success that breaks an evidence rule (small models are fooled);
+    the rule broken is returned with the verdict, for the trajectory."""
     if not verdict.achieved:
-        return verdict
-    missing = missing_files(done_when, workspace)
-    unused = [] if missing else untouched_inputs(goal, attempt or [], outputs or set(), workspace)
-    if missing:
-        evidence = f"{', '.join(missing)} does not exist in the workspace"
-        analysis = (
-            f"The expected file {', '.join(missing)} was not created. "
-            "Create it with a tool, then check it exists."
-        )
-    elif unused:
-        evidence = f"no action read {', '.join(unused)}"
-        analysis = (
-            f"The result was not computed from {', '.join(unused)}: no tool read or processed "
-            "it. Compute the result from the file with a tool; never type the data."
-        )
-    else:
-        return verdict
+        return verdict, None
+
+    def read_only(name: str) -> bool:
+        return registry is not None and name in registry and registry.get(name).read_only
+
+    broken = broken_rule(
+        goal,
+        attempt or [],
+        read_only=read_only,
+        done_when=done_when,
+        outputs=outputs or set(),
+        workspace=workspace,
+    )
+    if broken is None:
+        return verdict, None
     return verdict.model_copy(
         update={
             "achieved": False,
-            "evidence": evidence,
-            "analysis": analysis,
+            "evidence": f"overruled ({broken.rule}): {broken.evidence}",
+            "analysis": broken.analysis,
             "memory": [m for m in verdict.memory if m.level != "procedural"],
         }
-    )
+    ), broken
 
 
 def remember(
@@ -323,17 +271,33 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     records = attempt_records(state, sub.id, sub.attempts)
     stop = exceeded(state, ctx)  # acting is over: judge and learn, but no retry
     halt = exceeded(state, ctx, learning=True)  # nothing left even for learning
+    looped = next(
+        (r.text for r in records if r.kind == "note" and r.text.startswith(LOOP_END)), None
+    )
     if halt or (stop and not records):
         verdict, usage = Reflection(achieved=False, analysis=f"stopped: {halt or stop}"), Usage()
+        broken = None
+    elif looped:  # ended for making no progress: failed, whatever a model would say
+        verdict, usage = (
+            Reflection(
+                achieved=False,
+                evidence=looped,
+                analysis="The attempt repeated the same read without progress. Act on what the "
+                "observation shows (click, type, select, write) instead of reading it again.",
+            ),
+            Usage(),
+        )
+        broken = BrokenRule(rule="no_progress", evidence=looped, analysis="")
     else:
         verdict, usage = await judge(state, ctx, records)
-        verdict = guard(
+        verdict, broken = guard(
             verdict,
             sub.done_when,
             getattr(ctx.tools, "workspace", None),
             goal=sub.goal,
             attempt=records,
             outputs=outputs_of(state.get("trajectory", []), ctx.registry),
+            registry=ctx.registry,
         )
     written: list[str] = []
     if ctx.memory is not None and state.get("learn", True):
@@ -363,6 +327,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         evidence=verdict.evidence,
         analysis=verdict.analysis,
         written=written,
+        rule=broken.rule if broken else None,
     )
     return {
         "plan": [new if s.index == sub.index else s for s in state["plan"]],

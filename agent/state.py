@@ -104,6 +104,9 @@ class ReflectionStep(_Record):
     evidence: str = ""
     analysis: str = ""
     written: list[str] = Field(default_factory=list)
+    rule: str | None = Field(
+        default=None, description="The evidence rule that overruled a verdict of success."
+    )
 
 
 Record = Annotated[ModelStep | ToolStep | NoteStep | ReflectionStep, Field(discriminator="kind")]

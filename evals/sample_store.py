@@ -198,8 +198,9 @@ def scripts() -> list[TaskScript]:
             task="Rename the files in reports/ following the team conventions in team-wiki.html",
             goals=["Read the naming convention in team-wiki.html", "Rename the reports"],
             actions=[
+                # one attempt reads the convention and renames (the local profile does a
+                # task as one subtask, and reading alone does not rename: evidence rules)
                 _call("file_read", path="team-wiki.html"),
-                _answer("The wiki says: name report files YYYY-MM-DD-topic.md"),
                 _call("file_list", path="reports"),
                 _call("file_move", src="reports/q3 summary.md", dst="reports/2026-09-30-q3.md"),
                 _call(
@@ -211,7 +212,7 @@ def scripts() -> list[TaskScript]:
             ],
             verdicts=[
                 _verdict(True, memory=[LESSON_WIKI, INJECTED_TIP]),
-                _verdict(True, memory=[TIP_MOVE]),
+                _verdict(True, memory=[TIP_MOVE]),  # used when the plan has two subtasks
             ],
         ),
         TaskScript(

@@ -13,6 +13,7 @@ import difflib
 import inspect
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, get_type_hints
@@ -186,11 +187,14 @@ class ToolRegistry:
         try:
             if isinstance(arguments, str):
                 arguments = json.loads(arguments) if arguments.strip() else {}
-            args = t.args_model.model_validate(dict(arguments or {}))
+            args = _validate(t, dict(arguments or {}))
         except json.JSONDecodeError as exc:
             return ToolResult.fail(f"arguments of {name} are not valid JSON: {exc}")
         except (ValidationError, TypeError, ValueError) as exc:
-            return ToolResult.fail(f"invalid arguments for {name}: {_validation_text(exc)}")
+            send = signature_line(t.name, t.description, t.parameters()).split(" - ")[0]
+            return ToolResult.fail(
+                f"invalid arguments for {name}: {_validation_text(exc)}. Send: {send}"
+            )
         try:
             result = await t.fn(ctx, args)
         except ToolError as exc:
@@ -263,6 +267,54 @@ def _type_name(prop: dict[str, Any]) -> str:
     if kind == "array":
         return f"list[{_type_name(prop.get('items', {}))}]"
     return str(kind)
+
+
+_BRACKETED = re.compile(r"^\s*\[?\s*(-?\d+)\s*\]?\s*$")
+
+
+def _validate(t: Tool, arguments: dict[str, Any]) -> BaseModel:
+    """Validate arguments, accepting the obvious intent of a small model's near misses.
+
+    Tried once after a validation error: a number outside its bounds is clamped to them
+    (``file_list`` with ``depth: 0``), an id written as ``"[12]"`` becomes 12, and a single
+    unknown key stands for the single missing required one (``file_path`` for ``path``).
+    """
+    try:
+        return t.args_model.model_validate(arguments)
+    except ValidationError as first:
+        repaired = _repair(t.parameters(), arguments)
+        if repaired == arguments:
+            raise
+        try:
+            return t.args_model.model_validate(repaired)
+        except ValidationError:
+            raise first from None
+
+
+def _repair(schema: Mapping[str, Any], arguments: dict[str, Any]) -> dict[str, Any]:
+    props: dict[str, Any] = schema.get("properties", {})
+    out = dict(arguments)
+    unknown = [k for k in out if k not in props]
+    missing = [k for k in schema.get("required", []) if k not in out]
+    if len(unknown) == 1 and len(missing) == 1:
+        out[missing[0]] = out.pop(unknown[0])
+    for key, value in list(out.items()):
+        prop = props.get(key, {})
+        kinds = {prop.get("type")} | {a.get("type") for a in prop.get("anyOf", [])}
+        if kinds & {"integer", "number"} and isinstance(value, str):
+            m = _BRACKETED.match(value)
+            if m:
+                value = int(m.group(1))
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            bounds = [prop, *prop.get("anyOf", [])]
+            low = next((b["minimum"] for b in bounds if "minimum" in b), None)
+            high = next((b["maximum"] for b in bounds if "maximum" in b), None)
+            if low is not None and value < low:
+                value = low
+            if high is not None and value > high:
+                value = high
+        out[key] = value
+    return out
 
 
 def _validation_text(exc: Exception) -> str:

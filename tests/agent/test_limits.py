@@ -115,7 +115,9 @@ async def test_reflector_that_never_answers_fails_the_subtask(settings, workspac
         + ["no idea"] * 3  # the verdict never parses: judged not achieved, retried
         + [answer("done again"), answer("done again")]  # the second after the no-action nudge
         + ["still no idea"] * 3
-        + [plan("write ok.txt once more"), answer("done"), answer("done"), verdict(True)]
+        # the replanned attempt must write again: a claim alone breaks the evidence rules
+        + [plan("write ok.txt once more"), call("file_write", path="ok.txt", content="ok")]
+        + [answer("done"), verdict(True)]
     )
     agent = build_agent(
         settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()

@@ -98,7 +98,19 @@ async def test_injected_lesson_is_not_active_and_is_marked(
         assert it.prov_subtask == "What is the product of the quarter? Save it in product.txt"
 
     # a later task plans without it
-    llm = ScriptedLLM([plan("list files"), call("file_list"), answer("listed"), verdict(True)])
+    llm = ScriptedLLM(
+        [
+            plan("list files"),
+            call("file_list"),
+            answer("listed"),
+            verdict(True),
+            # nothing was uploaded: the evidence rules overrule that verdict; the retry acts
+            call("file_write", path="summary.txt", content="files"),
+            answer("done"),
+            verdict(True),
+            {"lessons": []},  # a task that needed a retry is distilled
+        ]
+    )
     agent = build_agent(
         settings, llm=llm, memory=store, workspace=tmp_path / "ws9", registry=registry
     )

@@ -118,3 +118,19 @@ def test_result_text_for_the_model() -> None:
 def test_unknown_group_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown tool group"):
         default_registry(enabled=("files", "email"))
+
+
+async def test_near_miss_arguments_are_accepted_or_answered_in_one_line(tmp_path) -> None:
+    """Small models' near misses: depth 0, an id as "[3]", file_path for path."""
+    from tools import ToolContext, default_registry
+
+    reg = default_registry(enabled=("files",))
+    (tmp_path / "a.txt").write_text("alpha")
+    async with ToolContext(tmp_path) as ctx:
+        listed = await reg.call("file_list", {"depth": 0}, ctx)
+        assert listed.error is None and "a.txt" in listed.output
+        read = await reg.call("file_read", {"file_path": "a.txt"}, ctx)
+        assert read.error is None and "alpha" in read.output
+        bad = await reg.call("file_read", {"name": "a.txt", "mode": "r"}, ctx)
+        assert bad.error is not None and "\n" not in bad.error
+        assert "Send: file_read(path: str" in bad.error

@@ -20,6 +20,7 @@ _OPENS_TAB_JS = """e => {
   const t = ((host && host.target) || '').toLowerCase();
   return t !== '' && !['_self', '_parent', '_top'].includes(t);
 }"""
+READ_ELEMENTS = 40  # elements listed by browser_read (the observation budgets its own)
 ElementId = Field(description="Element id from the latest observation, e.g. 12 for [12].")
 
 
@@ -379,17 +380,27 @@ async def browser_wait(ctx: ToolContext, args: WaitArgs) -> ToolResult:
 
 @tool(name="browser_read", group="browser", read_only=True)
 async def browser_read(ctx: ToolContext, args: ReadArgs) -> ToolResult:
-    """Read the page's full text (all frames), from an offset, beyond the observation's budget."""
+    """Read the page's full text (all frames) from an offset, with its interactive elements."""
     session = await ctx.browser()
-    text = await session.full_text()
-    budget = max(ctx.settings.output_budget_chars - 200, 100)
+    observation = await session.read()
+    text = observation.text
+    lines = [e.line() for e in observation.elements if not e.above]
+    # the ids come with the text: a model that only reads still sees what it can act on
+    elements = "\n".join(lines[:READ_ELEMENTS])
+    if len(lines) > READ_ELEMENTS:
+        elements += f"\n({len(lines) - READ_ELEMENTS} more elements: scroll to see them)"
+    listing = f"Interactive elements:\n{elements}\n" if lines else "Interactive elements: none\n"
+    budget = max(ctx.settings.output_budget_chars - 200 - len(listing), 100)
     if args.offset >= len(text) and text:
         raise ToolError(f"offset {args.offset} is past the end ({len(text)} characters)")
     end = min(args.offset + budget, len(text))
     chunk = text[args.offset : end]
     more = f"\n[continue with offset={end}]" if end < len(text) else ""
-    header = f"URL: {session.page.url}\n[characters {args.offset}-{end} of {len(text)}]\n"
-    return ToolResult(output=header + chunk + more, data={"text": text})
+    header = f"URL: {session.page.url}\n{listing}[characters {args.offset}-{end} of {len(text)}]\n"
+    return ToolResult(
+        output=header + chunk + more,
+        data={"text": text, "elements": observation.data()["elements"]},
+    )
 
 
 @tool(name="browser_screenshot", group="browser", read_only=True)

@@ -36,6 +36,35 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _SETTLE_MAX_S = 3.0
+QUIET_CAP_S = 1.5  # the most an observation waits for the DOM to stop changing
+_CONTROLS = (
+    "a[href],button,input:not([type=hidden]),select,textarea,[role=button],[role=link],"
+    "[role=checkbox],[role=textbox],[onclick],[contenteditable=true]"
+)
+# Resolves when the DOM has been quiet for a while: 300 ms once controls are visible,
+# 800 ms while none are (a script may render them a little after load), or at the cap.
+QUIET_JS = """(cap) => new Promise((resolve) => {
+  const start = performance.now(); let last = start;
+  const seen = () => [...document.querySelectorAll(SEL)].some(
+    (e) => e.getClientRects().length > 0);
+  let obs = null;
+  try {
+    obs = new MutationObserver(() => { last = performance.now(); });
+    obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
+  } catch (e) {}
+  const tick = () => {
+    const now = performance.now();
+    const quiet = now - last;
+    if (now - start >= cap || quiet >= (seen() ? 300 : 800)) {
+      if (obs) obs.disconnect();
+      resolve(now - start);
+    } else setTimeout(tick, 50);
+  };
+  tick();
+})""".replace("SEL", repr(_CONTROLS))
+VISIBLE_CONTROLS_JS = (
+    "() => [...document.querySelectorAll(SEL)].some((e) => e.getClientRects().length > 0)"
+).replace("SEL", repr(_CONTROLS))
 
 
 def clean_error(exc: BaseException) -> str:
@@ -348,7 +377,23 @@ class BrowserSession:
                 )
         await self.settle()
         await self._leave_blocked_page(before)
-        return await self.observe(), error
+        return await self.observe_ready(), error
+
+    async def observe_ready(self) -> Observation:
+        """Observe; an element list that is empty while the page shows controls is re-taken
+        once (a script was still rendering them)."""
+        observation = await self.observe()
+        if observation.elements or observation.modal:
+            return observation
+        visible = False
+        with contextlib.suppress(Exception):
+            visible = bool(await self.page.evaluate(VISIBLE_CONTROLS_JS))
+        if not visible:
+            return observation
+        await self._quiet()
+        again = await self.observe()
+        again.notices = observation.notices + again.notices
+        return again
 
     async def _leave_blocked_page(self, before: str) -> None:
         """After a navigation the allowlist blocked, go back to the page the model knew."""
@@ -382,6 +427,17 @@ class BrowserSession:
             if not busy and not self._tasks:
                 break
             await asyncio.sleep(0.05)
+        await self._quiet()
+
+    async def _quiet(self) -> None:
+        """Wait (bounded) until the DOM of the active tab stops changing."""
+        page = self._active
+        if page is None or page.is_closed():
+            return
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(
+                page.evaluate(QUIET_JS, QUIET_CAP_S * 1000), timeout=QUIET_CAP_S + 1
+            )
 
     async def observe(self) -> Observation:
         """A structured observation of the active tab."""
@@ -452,11 +508,16 @@ class BrowserSession:
 
     async def full_text(self) -> str:
         """The readable text of the active tab, frames included, without a budget."""
+        return (await self.read()).text
+
+    async def read(self) -> Observation:
+        """A settled observation for reading (its notices are kept for the next one)."""
         async with self._lock:
+            await self.ensure_page()
             await self.settle()
-            observation = await self.observe()
+            observation = await self.observe_ready()
         self._notices = observation.notices + self._notices
-        return observation.text
+        return observation
 
     async def download(self, trigger: Callable[[], Awaitable[Any]], target: Path | None) -> Path:
         """Run ``trigger`` and save the download it starts (to ``target`` or downloads/)."""

@@ -1,0 +1,60 @@
+"""Replay recorded judged attempts through the evidence rules: false successes and false
+failures before (the model's verdict) and after (the rules applied).
+
+    PYTHONPATH=$PWD .venv/bin/python evals/probes/corpus.py tests/agent/data/judged_attempts.jsonl
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+
+def load(path: Path) -> list[dict[str, Any]]:
+    """The corpus entries (one judged attempt per JSONL line)."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def replay(entry: dict[str, Any]) -> tuple[bool, str | None]:
+    """The verdict the rules give today on a recorded attempt (the model's verdict, unless a
+    rule overrules it), and the rule."""
+    from agent.evidence import broken_rule, outputs_of
+    from agent.state import records_from_json
+    from tools.registry import default_registry
+
+    registry = default_registry()
+    records = records_from_json(entry["attempt"])
+
+    def read_only(name: str) -> bool:
+        return name in registry and registry.get(name).read_only
+
+    if not entry["model_verdict"]:
+        return False, None
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Path(tmp)
+        for name, text in entry.get("files", {}).items():
+            (ws / name).write_text(text)
+        broken = broken_rule(
+            entry["goal"], records, read_only=read_only,
+            outputs=outputs_of(records, registry), workspace=ws,
+        )  # fmt: skip
+    return broken is None, broken.rule if broken else None
+
+
+def counts(entries: list[dict[str, Any]]) -> dict[str, int]:
+    """False successes/failures of the model alone and with the rules."""
+    out = {"attempts": len(entries), "fs_before": 0, "ff_before": 0, "fs_after": 0, "ff_after": 0}
+    for e in entries:
+        after, _ = replay(e)
+        out["fs_before"] += e["model_verdict"] and not e["truth"]
+        out["ff_before"] += not e["model_verdict"] and e["truth"]
+        out["fs_after"] += after and not e["truth"]
+        out["ff_after"] += not after and e["truth"]
+    return out
+
+
+if __name__ == "__main__":
+    print(json.dumps(counts(load(Path(sys.argv[1])))))

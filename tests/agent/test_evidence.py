@@ -1,0 +1,247 @@
+"""Evidence rules: each overrules a wrong success and accepts a right one.
+
+Unit tests over records, then end to end with a scripted model (a fooled reflector)
+and real file tools; the broken rule is named in the trajectory and the JSON events.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _agent_helpers import answer, call, file_registry, verdict
+
+from agent.build import build_agent
+from agent.evidence import broken_rule, effects_asked, is_question
+from agent.llm import ScriptedLLM
+from agent.runner import Event, run_task
+from agent.state import ModelStep, ToolStep
+from tools.registry import default_registry
+
+REGISTRY = default_registry()
+
+
+def read_only(name: str) -> bool:
+    return REGISTRY.get(name).read_only
+
+
+def step(tool: str, output: str = "ok", error: str | None = None, **arguments: object) -> ToolStep:
+    return ToolStep(call_id="c", tool=tool, arguments=arguments, output=output, error=error)
+
+
+PAGE = "URL: http://127.0.0.1:9/\nInteractive elements:\n[1] button 'Save'"
+
+
+# ---------------------------------------------------------------- effect rule
+
+
+def test_effect_goal_with_only_navigation_is_broken() -> None:
+    goal = "Open http://127.0.0.1:9/ and click the Save button"
+    attempt = [step("browser_goto", PAGE, url="http://127.0.0.1:9/"), step("browser_read", PAGE)]
+    broken = broken_rule(goal, attempt, read_only=read_only)
+    assert broken is not None and broken.rule == "effect_not_done"
+    assert "click" in broken.evidence
+
+
+def test_effect_goal_with_the_matching_action_is_accepted() -> None:
+    goal = "Open http://127.0.0.1:9/ and click the Save button"
+    attempt = [step("browser_goto", PAGE, url="u"), step("browser_click", PAGE, element_id=1)]
+    assert broken_rule(goal, attempt, read_only=read_only) is None
+
+
+def test_a_failed_effect_does_not_count() -> None:
+    goal = "Type 'blue' into the colour field on the page and submit"
+    attempt = [step("browser_type", "", error="element 9 not found", element_id=9, text="blue")]
+    broken = broken_rule(goal, attempt, read_only=read_only)
+    assert broken is not None and "failed" in broken.evidence
+
+
+def test_a_page_goal_is_not_done_by_writing_a_file() -> None:
+    goal = "Tick the 'Newsletter' checkbox on the form"
+    attempt = [step("file_write", "wrote 3 bytes", path="x.txt", content="yes")]
+    broken = broken_rule(goal, attempt, read_only=read_only)
+    assert broken is not None and broken.rule == "effect_not_done"
+
+
+def test_a_denied_or_replayed_action_does_not_count() -> None:
+    goal = "Delete old.log"
+    skipped = step("file_delete", "", error="denied", path="old.log")
+    skipped = skipped.model_copy(update={"executed": False})
+    assert broken_rule(goal, [skipped], read_only=read_only) is not None
+
+
+# Wordings not used to write the vocabulary: a held-out family check.
+EFFECT_WORDINGS = [
+    "Hit the green 'Continue' button on the page",
+    "Press 'Go' on http://127.0.0.1:9/",
+    "Enter 'Ada Lovelace' in the Name field of the form and submit it",
+    "Pick 'Medium' from the size dropdown",
+    "Untick every checkbox except 'Email'",
+    "Archive the three oldest notes",
+    "Rename draft.md to final.md",
+    "Schedule a call with Dana for Friday",
+    "Assign ticket 42 to Bob",
+    "Please forward the invoice to finance",
+    "Save the cleaned rows as clean.csv",
+    "Produce a chart of sales by month in chart.png",
+    "Copy notes.txt to the backup folder",
+    "Remove the duplicate lines from names.txt",
+    "Log in with user demo and password demo",
+    "Fill out the signup form with name Sam",
+    "Sign up for the newsletter on the site",
+    "Append a line 'done' to todo.txt",
+    "Reply to the latest mail with 'Thanks'",
+    "Export the table to table.json",
+]
+QUESTION_WORDINGS = [
+    "What is the total revenue in q3.csv?",
+    "How many rows does people.tsv have",
+    "Which region sold the most?",
+    "Find the order total of customer 7",
+    "Tell me who sent the latest mail",
+    "Add up the amounts in ledger.csv and report the sum",
+    "Report the largest file in the folder; do not delete anything",
+    "Check that report.md exists",
+    "Select the rows where revenue > 100 in a.csv and count them",
+    "List the copies of the book in the catalogue",
+]
+
+
+# A second set, written after the vocabulary was (held out): 14 of 18 effects and 10 of 10
+# questions were recognised as written; mark, merge, switch and invite were then added as
+# families (with their kin: combine, enable, disable, share, change, sort, turn ...).
+EFFECT_WORDINGS += [
+    "Mark the three overdue tasks as done in the tracker page",
+    "Press the red Delete button next to row 4",
+    "Put the summary into summary.md",
+    "Set the status dropdown to 'Closed' on the ticket page",
+    "Enter your name in the first text box and click OK",
+    "Upload report.pdf through the form",
+    "Merge a.csv and b.csv into merged.csv",
+    "Move every .log file into the logs folder",
+    "Generate a README for the project",
+    "Switch the language menu to French",
+    "Reserve a table for two at 19:00 on the booking site",
+    "Send Priya a chat message saying the build is green",
+    "Close ticket #12 with the resolution 'fixed'",
+    "Create an event called Standup on Monday at 9",
+    "Delete the empty rows of contacts.csv",
+    "Sort names.txt alphabetically and save it",
+    "Tick 'Remember me' before signing in",
+    "Invite Omar to the planning meeting",
+]
+QUESTION_WORDINGS += [
+    "How many tickets are open?",
+    "Summarise the notes in meeting.md",
+    "Which file is the largest?",
+    "What does the Help page say about refunds",
+    "Count the rows in people.csv",
+    "Read the latest mail and tell me its sender",
+    "Is the build green?",
+    "Who is assigned to ticket 5?",
+    "Look up the price of the blue lamp on the shop page",
+    "Compare the totals in jan.csv and feb.csv",
+    "List the changes in log.md",
+]
+
+
+@pytest.mark.parametrize("goal", EFFECT_WORDINGS)
+def test_effect_wordings_are_recognised(goal: str) -> None:
+    assert not is_question(goal), effects_asked(goal)
+    assert broken_rule(goal, [step("file_list", "a.txt")], read_only=read_only) is not None
+
+
+@pytest.mark.parametrize("goal", QUESTION_WORDINGS)
+def test_questions_may_succeed_on_an_answer(goal: str) -> None:
+    assert is_question(goal), effects_asked(goal)
+    assert broken_rule(goal, [step("file_read", "x", path="a.csv")], read_only=read_only) is None
+
+
+# ---------------------------------------------------------------- output rule
+
+
+def test_an_output_file_left_empty_is_broken(tmp_path: Path) -> None:
+    (tmp_path / "out.csv").write_text("")
+    goal = "Write the totals to out.csv"
+    attempt = [step("python_run", "ran", code="open('out.csv','w')")]
+    broken = broken_rule(
+        goal, attempt, read_only=read_only, outputs={"out.csv"}, workspace=tmp_path
+    )
+    assert broken is not None and broken.rule == "output_not_seen"
+    (tmp_path / "out.csv").write_text("a,1\n")
+    assert (
+        broken_rule(goal, attempt, read_only=read_only, outputs={"out.csv"}, workspace=tmp_path)
+        is None
+    )
+
+
+def test_an_output_that_nothing_after_the_last_change_shows_is_broken() -> None:
+    goal = "Create a ticket for the broken printer"
+    failed = [
+        step("browser_click", "URL: /new\nPage text:\nTitle is required", element_id=3),
+        step("browser_goto", "URL: /\nPage text:\nWelcome", url="/"),
+    ]
+    broken = broken_rule(goal, failed, read_only=read_only)
+    assert broken is not None and broken.rule == "output_not_seen"
+    shown = [step("browser_click", "URL: /t/7\nPage text:\nTicket #7 created", element_id=3)]
+    assert broken_rule(goal, shown, read_only=read_only) is None
+
+
+# ---------------------------------------------------------------- end to end
+
+
+async def test_a_fooled_reflector_is_overruled_and_the_rule_is_named(
+    settings, workspace: Path
+) -> None:
+    (workspace / "old.log").write_text("x")
+    llm = ScriptedLLM(
+        [
+            call("file_list"),
+            answer("old.log is gone"),
+            verdict(True),  # fooled: nothing was deleted
+            call("file_delete", path="old.log"),
+            answer("deleted"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry(),
+        profile="local",
+    )  # fmt: skip
+    events: list[Event] = []
+    result = await run_task(agent, "Delete old.log", on_event=events.append)
+    assert result.achieved and result.subtasks[0].attempts == 1
+    assert not (workspace / "old.log").exists()
+    reflections = [e.data for e in events if e.event == "reflection"]
+    assert [r["rule"] for r in reflections] == ["effect_not_done", None]
+    assert [r["achieved"] for r in reflections] == [False, True]
+    assert "overruled (effect_not_done)" in reflections[0]["evidence"]
+    # JSON lines carry it too
+    assert '"rule":"effect_not_done"' in next(
+        e.model_dump_json() for e in events if e.event == "reflection"
+    )
+
+
+async def test_a_right_success_stands(settings, workspace: Path) -> None:
+    llm = ScriptedLLM(
+        [
+            call("file_write", path="note.txt", content="hello\n"),
+            call("file_read", path="note.txt"),
+            answer("note.txt has hello"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry(),
+        profile="local",
+    )  # fmt: skip
+    events: list[Event] = []
+    result = await run_task(agent, "Write hello into note.txt", on_event=events.append)
+    assert result.achieved and result.subtasks[0].attempts == 0
+    assert [e.data["rule"] for e in events if e.event == "reflection"] == [None]
+
+
+def test_model_steps_are_not_actions() -> None:
+    goal = "Click the OK button on the page"
+    claim = ModelStep(text="I clicked OK")
+    assert broken_rule(goal, [claim], read_only=read_only) is not None

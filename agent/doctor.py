@@ -208,6 +208,20 @@ def check_acme(settings: Settings) -> Check:
     return Check("acme apps", True, "mail and chat packages installed")
 
 
+def check_sandbox(settings: Settings) -> Check:
+    """Code-running tools can start their bubblewrap sandbox (or it is switched off on purpose)."""
+    from tools.confine import probe
+
+    status = probe(settings.tools)
+    detail = f"{status.mode}: {status.detail}"
+    if status.ok and status.mode == "none":
+        return Check("sandbox", True, detail, 'remove tools.sandbox = "none"', warning=True)
+    if status.ok and not status.process_limit:
+        return Check("sandbox", True, detail + " (no process limit here)",
+                     "run where a pids cgroup can be made", warning=True)  # fmt: skip
+    return Check("sandbox", status.ok, detail, status.fix or "")
+
+
 def check_disk(settings: Settings) -> Check:
     """At least 2 GB free where models and memory live."""
     where = settings.local.cache_dir.expanduser()
@@ -229,6 +243,7 @@ ALL_CHECKS: tuple[CheckFn, ...] = (
     check_embeddings,
     check_memory,
     check_acme,
+    check_sandbox,
     check_disk,
 )
 

@@ -23,7 +23,7 @@ def replay(entry: dict[str, Any]) -> tuple[bool, str | None]:
     rule overrules it), and the rule."""
     from agent.evidence import broken_rule, outputs_of
     from agent.state import records_from_json
-    from tools.registry import default_registry
+    from tools import default_registry
 
     registry = default_registry()
     records = records_from_json(entry["attempt"])

@@ -16,7 +16,7 @@ from agent.evidence import broken_rule, effects_asked, is_question
 from agent.llm import ScriptedLLM
 from agent.runner import Event, run_task
 from agent.state import ModelStep, ToolStep
-from tools.registry import default_registry
+from tools import default_registry
 
 REGISTRY = default_registry()
 

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field, model_validator
 
+from memory.records import Level
 from tools.context import ToolContext
 from tools.errors import ToolError
 from tools.registry import Tool, tool
 from tools.result import ToolResult
-
-Level = Literal["strategic", "procedural", "tool", "episodic"]
 
 
 class MemoryLookup(Protocol):

@@ -62,10 +62,10 @@ notebook: venv
 	$(VENV)/bin/jupyter lab notebooks/memory_inspection.ipynb
 
 bench-memory: venv
-	$(PY) -m evals.perf.memory_bench
+	$(PY) -m evals.perf.memory_bench $(ARGS)
 
 bench-agent: venv
-	$(PY) -m evals.perf.agent_bench
+	$(PY) -m evals.perf.agent_bench $(ARGS)
 
 learning-curve: setup
 	$(JM) model pull local

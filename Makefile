@@ -82,10 +82,10 @@ notebook: venv
 	$(VENV)/bin/jupyter lab notebooks/memory_inspection.ipynb
 
 bench-memory: venv
-	$(PY) -m evals.perf.memory_bench
+	$(PY) -m evals.perf.memory_bench $(ARGS)
 
 bench-agent: venv
-	$(PY) -m evals.perf.agent_bench
+	$(PY) -m evals.perf.agent_bench $(ARGS)
 
 bench-sandbox: venv sandbox
 	$(PY) -m evals.perf.sandbox_bench

@@ -25,7 +25,6 @@ from agent.llm.base import Message, ToolCall
 from agent.progress import loop_note
 from agent.recall import (
     credited_ids,
-    estimate_tokens,
     recall_for_subtask,
     render_experience,
     tips_by_tool,
@@ -102,6 +101,19 @@ def executor_messages(
     return messages
 
 
+def prompt_tokens(text: str) -> int:
+    """What a message costs the model's context window, cautiously: three characters a
+    token, and one token per digit (Qwen and Llama tokenizers split numbers into digits, so
+    a CSV or a table costs far more tokens than its length suggests).
+
+    Not :func:`memory.estimate_tokens`: that one sizes memory text (prose) against the
+    memory budgets, the same for the store and for recall; this one sizes whole prompts,
+    tool output included, against the model's context window.
+    """
+    digits = sum(map(str.isdigit, text))
+    return (len(text) - digits) // 3 + digits + 1
+
+
 def fit_messages(
     messages: list[Message], budget_tokens: int, *, keep_last: int = 2
 ) -> list[Message]:
@@ -109,9 +121,9 @@ def fit_messages(
 
     def size(ms: list[Message]) -> int:
         return sum(
-            estimate_tokens(m.content)
+            prompt_tokens(m.content)
             + 4
-            + sum(estimate_tokens(json.dumps(c.arguments)) for c in m.tool_calls)
+            + sum(prompt_tokens(json.dumps(c.arguments)) for c in m.tool_calls)
             for m in ms
         )
 
@@ -130,7 +142,7 @@ def fit_messages(
             if len(m.content) > limit:
                 cut = len(m.content) - limit
                 content = f"{m.content[:limit]}\n[... {cut} characters of this observation cut to fit the context ...]"
-                total -= estimate_tokens(m.content) - estimate_tokens(content)
+                total -= prompt_tokens(m.content) - prompt_tokens(content)
                 out[i] = m.model_copy(update={"content": content})
                 if total <= budget_tokens:
                     return out
@@ -192,7 +204,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     budget = (
         ctx.profile.context_window
         - REPLY_RESERVE_TOKENS
-        - estimate_tokens(json.dumps([s.model_dump() for s in specs]))
+        - prompt_tokens(json.dumps([s.model_dump() for s in specs]))
     )
     full = executor_messages(state, ctx, items, records)
     acted = any(r.kind == "tool" for r in records)

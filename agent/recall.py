@@ -15,19 +15,12 @@ from langgraph.runtime import Runtime
 
 from agent.context import RunContext
 from agent.state import AgentState, ContextItem
+from memory.retrieval import estimate_tokens
 
 INDEX_SIZE = 12
 FULL_SOPS = 2
 PAST_EPISODES = 1
 EPISODE_MIN_SIMILARITY = 0.6  # cosine of task texts: the same or a closely related task
-
-
-def estimate_tokens(text: str) -> int:
-    """A cautious token estimate for fitting prompts: three characters a token, and one
-    token per digit (Qwen and Llama tokenizers split numbers into digits, so a CSV or a
-    table costs far more tokens than its length suggests)."""
-    digits = sum(map(str.isdigit, text))
-    return (len(text) - digits) // 3 + digits + 1
 
 
 def _item(hit_or_item: Any, level: str | None = None, tool: str | None = None) -> ContextItem:

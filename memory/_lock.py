@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from memory.errors import StoreLocked
@@ -64,6 +66,15 @@ class FileLock:
                 delay = min(delay * 2, 0.05)
         self._depth = 1
         return True
+
+    @contextlib.contextmanager
+    def hold(self, *, timeout: float) -> Iterator[None]:
+        """The lock held for the length of a ``with`` block (see :meth:`acquire`)."""
+        self.acquire(timeout=timeout)
+        try:
+            yield
+        finally:
+            self.release()
 
     def release(self) -> None:
         """Undo one :meth:`acquire`."""

@@ -5,11 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from memory.records import MemoryItem
-
-
-def utility(success: int, failure: int) -> float:
-    """Smoothed success rate (Laplace): ``(s + 1) / (s + f + 2)``."""
-    return (success + 1) / (success + failure + 2)
+from memory.utility import utility
 
 
 def to_retire(items: Iterable[MemoryItem], *, min_uses: int, threshold: float) -> list[MemoryItem]:

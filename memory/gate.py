@@ -2,7 +2,8 @@
 untrusted strategy, quarantine injected instructions.
 
 The functions here are pure; :meth:`memory.store.MemoryStore.propose` gathers the
-candidates (similar existing items of the same level) and carries out the decision.
+candidates (similar existing items of the same level), asks :func:`decide` and
+:func:`plan` what to do, and carries the plan out in one write transaction.
 
 Contradiction heuristic (documented, deliberately simple): a proposal contradicts an
 existing item when it is *about the same thing* (same scope and the same normalised
@@ -16,8 +17,8 @@ letting both co-exist.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 from memory.records import MemoryItem
 
@@ -98,3 +99,87 @@ def merge_text(old: str, new: str) -> str:
     if o in n:
         return n
     return n if len(n) >= len(o) else o
+
+
+def initial_status(status: str, *, level: str, untrusted: bool, raw: str) -> str:
+    """A proposal's status before comparing it with the store: untrusted instructions are
+    quarantined; an untrusted strategic lesson waits as a candidate."""
+    if untrusted and looks_injected(raw):
+        return "quarantined"
+    if untrusted and level == "strategic":
+        return "candidate"
+    return status
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What the store writes for one proposal (carried out in one transaction).
+
+    Either ``update`` (changes to the target: a merge), or ``insert_status`` (the new
+    item goes in with that status, superseding the target and, with ``retire_target``,
+    retiring it), or neither (a merge that brings nothing new).
+    """
+
+    action: Action
+    reason: str
+    update: dict[str, Any] = field(default_factory=dict)
+    insert_status: str | None = None
+    insert_reason: str = ""
+    supersedes: str | None = None
+    retire_target: bool = False
+
+
+def plan(
+    decision: Decision,
+    item: MemoryItem,
+    *,
+    untrusted: bool,
+    episode: str | None,
+    successful: bool,
+) -> Plan:
+    """Turn the gate's decision about proposal ``item`` into the writes that carry it out."""
+    target = decision.target
+    if decision.action == "merged" and target is not None and item.status != "quarantined":
+        changes: dict[str, Any] = {
+            "content": merge_text(target.content, item.content),
+            "when_to_use": merge_text(target.when_to_use, item.when_to_use),
+            "tags": sorted(set(target.tags) | set(item.tags)),
+        }
+        reason = decision.reason
+        corr = list(target.corroborations)
+        if episode and successful and episode not in corr:
+            corr.append(episode)
+            changes["corroborations"] = corr
+            reason += f"; corroborated by episode {episode}"
+        if not untrusted and target.trust == "untrusted":
+            changes["trust"] = "trusted"
+        if target.status == "candidate" and (not untrusted or len(set(corr)) >= 2):
+            changes["status"] = "active"
+            reason += "; promoted to active"
+        if all(getattr(target, k) == v for k, v in changes.items()):
+            return Plan("merged", decision.reason + "; nothing new")
+        return Plan("merged", reason, update=changes)
+    if decision.action == "superseded" and target is not None:
+        if untrusted and target.trust == "trusted":
+            return Plan(
+                "candidate",
+                f"{decision.reason}; untrusted text cannot retire a trusted item: awaits approval",
+                insert_status="quarantined" if item.status == "quarantined" else "candidate",
+                insert_reason=f"proposed; would supersede {target.id}",
+                supersedes=target.id,
+            )
+        return Plan(
+            "superseded" if item.status == "active" else "candidate",
+            decision.reason,
+            insert_status=item.status,
+            insert_reason=f"supersedes {target.id}",
+            supersedes=target.id,
+            retire_target=True,
+        )
+    if item.status == "quarantined":
+        reason = "quarantined: untrusted text that gives instructions"
+        return Plan("candidate", reason, insert_status=item.status, insert_reason="proposed")
+    if item.status == "candidate":
+        reason = "untrusted strategic lesson: needs a second successful episode or approval"
+        return Plan("candidate", reason, insert_status=item.status, insert_reason="proposed")
+    return Plan("created", decision.reason, insert_status=item.status, insert_reason="proposed")

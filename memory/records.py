@@ -15,6 +15,8 @@ from typing import Any, Literal, get_args
 from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel
 
+from memory.utility import utility
+
 Level = Literal["strategic", "procedural", "tool", "episodic"]
 Status = Literal["candidate", "active", "quarantined", "retired"]
 Trust = Literal["trusted", "untrusted"]
@@ -87,7 +89,7 @@ class MemoryItem(SQLModel, table=True):
     @property
     def utility(self) -> float:
         """Smoothed success rate ``(s + 1) / (s + f + 2)``: 0.5 for an unused item."""
-        return (self.success + 1) / (self.success + self.failure + 2)
+        return utility(self.success, self.failure)
 
     @property
     def uses(self) -> int:

@@ -24,7 +24,8 @@ def estimate_tokens(text: str) -> int:
     """A conservative token count for budgets: about one token per 3.5 characters.
 
     LLM tokenizers average ~4 characters per token on English prose; erring high keeps
-    the injected text inside its budget whatever the model.
+    the injected text inside its budget whatever the model. The one estimate of the
+    project: the store packs hits with it and the agent sizes its prompts with it.
     """
     return math.ceil(len(text) / 3.5) if text else 0
 

@@ -30,9 +30,6 @@ PACKAGES = ("agent", "memory", "tools", "evals")
 MAX_LINES = 600
 # Task-family data: one long, flat list of task definitions (see evals/suites/_families.py).
 DATA_FILES = {"evals/suites/_families.py"}
-# TEMPORARY: these three are being split on branch `store` (issue #15). Delete this
-# allowance when that branch is merged; the test then holds them to MAX_LINES too.
-BEING_SPLIT = {"memory/store.py", "evals/bench/runner.py", "evals/inspect_memory.py"}
 
 
 @dataclass(frozen=True)
@@ -189,7 +186,7 @@ def long_files(root: Path) -> list[str]:
     for path in modules(root).values():
         rel = path.relative_to(root).as_posix()
         lines = len(path.read_text(encoding="utf-8").splitlines())
-        if lines > MAX_LINES and rel not in DATA_FILES | BEING_SPLIT:
+        if lines > MAX_LINES and rel not in DATA_FILES:
             out.append(f"{rel}: {lines} lines")
     return out
 
@@ -217,17 +214,6 @@ def test_no_import_cycle() -> None:
 
 def test_no_source_file_over_the_limit() -> None:
     assert long_files(ROOT) == []
-
-
-def test_temporary_allowances_are_still_needed() -> None:
-    # once a file of BEING_SPLIT is short, its allowance must go (so it cannot regrow)
-    short = [
-        rel
-        for rel in sorted(BEING_SPLIT)
-        if (ROOT / rel).is_file()
-        and len((ROOT / rel).read_text(encoding="utf-8").splitlines()) <= MAX_LINES
-    ]
-    assert short == [], f"remove {short} from BEING_SPLIT in {Path(__file__).name}"
 
 
 def test_the_walk_sees_the_whole_project() -> None:

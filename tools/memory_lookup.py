@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
+from memory.records import Level
 from tools.context import MemoryLookup, ToolContext
 from tools.errors import ToolError
 from tools.registry import Tool, tool
 from tools.result import ToolResult
-
-Level = Literal["strategic", "procedural", "tool", "episodic"]
 
 
 class SearchArgs(BaseModel):

@@ -13,7 +13,7 @@ def register(app: typer.Typer) -> None:
         """Check the install: Python, packages, llama.cpp build, models, a completion, browser,
         embeddings, memory store, Acme packages, disk. Each line gives the fix when it fails."""
         from agent.config import load_settings
-        from agent.doctor import run_checks
+        from agent.cli._doctor import run_checks
 
         results = run_checks(load_settings())
         for check in results:

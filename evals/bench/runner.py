@@ -15,28 +15,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import sqlite3
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, Field
-
 from evals.acme.manager import APP_NETWORK
+from evals.bench.config import (
+    BenchConfig,
+    BenchError,
+    BenchEvent,
+    BenchModel,
+    BenchRun,
+    BenchSummary,
+    EventSink,
+)
+from evals.bench.phase_memory import START_SNAPSHOT, memory_dir, phase_memory, record
 from evals.bench.protocols import PhasePlan, plan_protocol
 from evals.bench.records import (
     IterationRecord,
     Manifest,
-    ProtocolName,
     ProtocolRun,
     TaskKey,
     TaskResult,
 )
 from evals.bench.store import ResultsStore
-from evals.tasks import SUITES_DIR, Task, load_suite
+from evals.tasks import Task, load_suite
 
 if TYPE_CHECKING:
     from agent.config import Settings
@@ -44,97 +49,8 @@ if TYPE_CHECKING:
     from evals.acme.manager import Environment
     from memory import MemoryStore
 
-START_SNAPSHOT = "bench-start"
 HARD_LIMIT_SLACK_S = 60.0
 """The agent stops itself at the task's time limit; this much later it is cancelled."""
-
-
-class BenchError(Exception):
-    """A benchmark run cannot start or continue (the message says what to do)."""
-
-    exit_code = 2
-
-
-class BenchConfig(BaseModel):
-    """What to run, and where to put the results."""
-
-    suite: str
-    protocol: ProtocolName = "single"
-    model: str | None = Field(default=None, description="Profile name (None: the default).")
-    iterations: int = Field(default=1, ge=1)
-    workers: int = Field(default=1, ge=1)
-    out: Path
-    resume: bool = False
-    tasks: list[str] | None = Field(default=None, description="Task names of the suite to run.")
-    transfer_suite: str | None = None
-    transfer_tasks: list[str] | None = None
-    memory_from: Path | None = Field(
-        default=None,
-        description="A store folder or snapshot .db to start from (transfer: "
-        "the learned store, so the learning phase is skipped).",
-    )
-    max_steps: int | None = Field(default=None, ge=1, description="Overrides the tasks' limit.")
-    time_limit_s: float | None = Field(default=None, gt=0, description="Overrides tasks' limit.")
-    suites_root: Path = SUITES_DIR
-    command: str = ""
-
-
-class BenchEvent(BaseModel):
-    """Something the runner did, for a progress display."""
-
-    kind: str = Field(description="plan, skip, task_start, task_done, iteration_done, note")
-    key: TaskKey | None = None
-    result: TaskResult | None = None
-    iteration: IterationRecord | None = None
-    worker: int = 0
-    total: int = 0
-    text: str = ""
-
-
-EventSink = Callable[[BenchEvent], None]
-
-
-class BenchSummary(BaseModel):
-    """What a call of :func:`run_bench` did."""
-
-    out: Path
-    protocol: ProtocolName
-    ran: int = 0
-    skipped: int = 0
-    results: list[TaskResult] = Field(default_factory=list)
-
-    @property
-    def mean_score(self) -> float:
-        """Mean score over every result of this protocol in the folder."""
-        return sum(r.score for r in self.results) / len(self.results) if self.results else 0.0
-
-
-@dataclass
-class _Model:
-    llm: LLM
-    spec: str
-    profile: str
-    name: str
-    sha256: str | None
-
-
-@dataclass
-class _Run:
-    """State shared by the workers of one call."""
-
-    settings: Settings
-    config: BenchConfig
-    results: ResultsStore
-    model: _Model
-    envs: list[Environment]
-    on_event: EventSink | None
-    done: dict[TaskKey, TaskResult] = field(default_factory=dict)
-    ran: int = 0
-    skipped: int = 0
-
-    def emit(self, event: BenchEvent) -> None:
-        if self.on_event is not None:
-            self.on_event(event)
 
 
 # -- entry point -------------------------------------------------------------------------
@@ -170,7 +86,7 @@ async def run_bench(
         manifest = _check_manifest(results, config, tasks, transfer, model)
         results.repair()
         envs = [_environment(config.out, w) for w in range(config.workers)]
-        run = _Run(settings, config, results, model, envs, on_event, done=results.done())
+        run = BenchRun(settings, config, results, model, envs, on_event, done=results.done())
         total = sum(len(p.tasks) * p.iterations for p in phases)
         run.emit(BenchEvent(kind="plan", total=total, text=_describe(config, phases)))
         results.save_manifest(manifest)
@@ -217,7 +133,7 @@ def _check_manifest(
     config: BenchConfig,
     tasks: list[Task],
     transfer: list[Task],
-    model: _Model,
+    model: BenchModel,
 ) -> Manifest:
     """The manifest with this protocol's entry; refuses to mix different runs in one folder."""
     manifest = results.manifest()
@@ -257,7 +173,9 @@ def _check_manifest(
 
 # -- the model ---------------------------------------------------------------------------
 @contextlib.asynccontextmanager
-async def _model(settings: Settings, config: BenchConfig, llm: LLM | None) -> AsyncIterator[_Model]:
+async def _model(
+    settings: Settings, config: BenchConfig, llm: LLM | None
+) -> AsyncIterator[BenchModel]:
     """The model for the whole run: given, from ``$JOURNEYMAN_LLM``, or the profile's (a
     local profile's server is started once here and stopped at the end)."""
     import os
@@ -274,27 +192,27 @@ async def _model(settings: Settings, config: BenchConfig, llm: LLM | None) -> As
     if llm is not None:  # a caller's model: named by the profile it was built from, if any
         label = str(getattr(llm, "name", "given"))
         spec = config.model or label
-        yield _Model(llm, spec, name, label, sha if config.model else None)
+        yield BenchModel(llm, spec, name, label, sha if config.model else None)
         return
     hooked = llm_from_hook(settings)
     if hooked is not None:
         spec = os.environ.get(LLM_HOOK_ENV, "")
-        yield _Model(hooked, spec, name, str(getattr(hooked, "name", spec)), None)
+        yield BenchModel(hooked, spec, name, str(getattr(hooked, "name", spec)), None)
         return
     from agent.llm import build_llm
 
     if not prof.local:
-        yield _Model(build_llm(settings, name), name, name, prof.model, None)
+        yield BenchModel(build_llm(settings, name), name, name, prof.model, None)
         return
     from agent.local import amanaged_model
 
     async with amanaged_model(settings, name) as base_url:
-        yield _Model(build_llm(settings, name, base_url=base_url), name, name, prof.model, sha)
+        yield BenchModel(build_llm(settings, name, base_url=base_url), name, name, prof.model, sha)
 
 
 # -- phases and iterations ---------------------------------------------------------------
-async def _run_phase(run: _Run, phase: PhasePlan) -> None:
-    async with _phase_memory(run, phase) as store:
+async def _run_phase(run: BenchRun, phase: PhasePlan) -> None:
+    async with phase_memory(run, phase) as store:
         for iteration in range(1, phase.iterations + 1):
             keys = [
                 TaskKey(
@@ -312,7 +230,7 @@ async def _run_phase(run: _Run, phase: PhasePlan) -> None:
 
 
 def _finish_iteration(
-    run: _Run,
+    run: BenchRun,
     phase: PhasePlan,
     store: MemoryStore | None,
     iteration: int,
@@ -351,7 +269,7 @@ def _finish_iteration(
 
 
 async def _run_tasks(
-    run: _Run,
+    run: BenchRun,
     phase: PhasePlan,
     store: MemoryStore | None,
     todo: list[tuple[Task, TaskKey]],
@@ -366,7 +284,7 @@ async def _run_tasks(
             task, key = queue.get_nowait()
             run.emit(BenchEvent(kind="task_start", key=key, worker=w))
             result = await _run_one(run, phase, store, task, key, w)
-            _record(run, phase, store, result)
+            record(run, phase, store, result)
             run.emit(BenchEvent(kind="task_done", key=key, result=result, worker=w))
 
     n = min(run.config.workers, len(todo))
@@ -377,124 +295,6 @@ async def _run_tasks(
         for t in workers:
             t.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-
-
-def _record(run: _Run, phase: PhasePlan, store: MemoryStore | None, result: TaskResult) -> None:
-    """Append the result; for a carried store, keep the snapshot --resume returns to."""
-    carried = store is not None and phase.memory == "carry"
-    previous = _last_carried(run) if carried else None
-    if store is not None and carried:
-        name = f"bench-task-{uuid.uuid4().hex[:10]}"
-        store.snapshot(name)
-        stats = store.stats()
-        result.memory_snapshot = name
-        result.memory_changes = int(stats["changes"])
-    run.results.append(result)
-    run.done[result.key] = result
-    run.ran += 1
-    if store is not None and previous is not None and previous.memory_snapshot:
-        _drop_snapshot(store, previous.memory_snapshot)  # the new one supersedes it
-
-
-def _last_carried(run: _Run) -> TaskResult | None:
-    """This protocol's latest result with a snapshot of the carried store."""
-    mine = [
-        r
-        for r in run.done.values()
-        if r.protocol == run.config.protocol and r.memory_mode == "carry" and r.memory_snapshot
-    ]
-    return max(mine, key=lambda r: r.finished_at) if mine else None
-
-
-def _drop_snapshot(store: MemoryStore, name: str) -> None:
-    from memory.store import SNAPSHOT_DIR
-
-    (store.path / SNAPSHOT_DIR / f"{name}.db").unlink(missing_ok=True)
-
-
-# -- memory per phase --------------------------------------------------------------------
-def memory_dir(out: Path, protocol: str, mode: str) -> Path:
-    """Where a protocol keeps its store (``frozen``: the copy the transfer phase reads)."""
-    return Path(out) / "memory" / (f"{protocol}-frozen" if mode == "frozen" else protocol)
-
-
-@contextlib.asynccontextmanager
-async def _phase_memory(run: _Run, phase: PhasePlan) -> AsyncIterator[MemoryStore | None]:
-    """The store of a phase: none, the carried one (put back to the last recorded task on
-    resume), or a fresh frozen copy of the learned one."""
-    from memory import MemoryStore
-
-    if phase.memory == "off":
-        yield None
-        return
-    protocol = run.config.protocol
-    settings = run.settings.memory
-    if phase.memory == "carry":
-        path = memory_dir(run.config.out, protocol, "carry")
-        fresh = not (path / "memory.db").exists()
-        store = MemoryStore.open(path, settings=settings)
-        try:
-            if fresh:
-                if run.config.memory_from is not None:
-                    _seed(store, run.config.memory_from)
-                store.snapshot(START_SNAPSHOT, overwrite=True)
-                _set_start_changes(run, int(store.stats()["changes"]))
-            else:
-                _rewind(run, store)
-            yield store
-        finally:
-            store.close()
-        return
-    source = run.config.memory_from or memory_dir(run.config.out, protocol, "carry")
-    path = memory_dir(run.config.out, protocol, "frozen")
-    shutil.rmtree(path, ignore_errors=True)
-    store = MemoryStore.open(path, settings=settings)
-    try:
-        _seed(store, source)
-        yield store
-    finally:
-        store.close()
-
-
-def _seed(store: MemoryStore, source: Path) -> None:
-    """Fill ``store`` with the content of another store folder or snapshot file."""
-    from memory.store import DB_FILE, SNAPSHOT_DIR
-
-    src = Path(source).expanduser()
-    db = src if src.is_file() else src / DB_FILE
-    if not db.is_file():
-        raise BenchError(f"no memory store at {source} (expected a folder with {DB_FILE})")
-    dest = store.path / SNAPSHOT_DIR / "bench-seed.db"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as a:
-        with contextlib.closing(sqlite3.connect(dest)) as b:
-            a.backup(b)
-    store.restore("bench-seed", actor="bench")
-
-
-def _set_start_changes(run: _Run, changes: int) -> None:
-    manifest = run.results.manifest()
-    entry = manifest.runs[run.config.protocol]
-    manifest.runs[run.config.protocol] = entry.model_copy(update={"memory_start_changes": changes})
-    run.results.save_manifest(manifest)
-
-
-def _rewind(run: _Run, store: MemoryStore) -> None:
-    """Undo what a killed task wrote: return to the snapshot of the last recorded task."""
-    last = _last_carried(run)
-    if last is not None and last.memory_snapshot:
-        name, changes = last.memory_snapshot, last.memory_changes
-    else:
-        entry = run.results.manifest().runs[run.config.protocol]
-        name, changes = START_SNAPSHOT, entry.memory_start_changes
-        if not any(s["name"] == name for s in store.snapshots()):
-            store.snapshot(name)  # killed before the start was recorded: start from here
-            _set_start_changes(run, int(store.stats()["changes"]))
-            return
-    if changes is not None and int(store.stats()["changes"]) == changes:
-        return
-    run.emit(BenchEvent(kind="note", text=f"memory put back to snapshot {name}"))
-    store.restore(name, actor="bench")
 
 
 # -- one task ----------------------------------------------------------------------------
@@ -511,7 +311,7 @@ def _down(envs: list[Environment]) -> None:
                 env.down()
 
 
-def _task_settings(run: _Run, task: Task) -> Settings:
+def _task_settings(run: BenchRun, task: Task) -> Settings:
     cfg = run.config
     time_s = float(cfg.time_limit_s or task.spec.limits.time_s)
     limits = run.settings.limits.model_copy(
@@ -524,7 +324,7 @@ def _task_settings(run: _Run, task: Task) -> Settings:
 
 
 async def _run_one(
-    run: _Run,
+    run: BenchRun,
     phase: PhasePlan,
     store: MemoryStore | None,
     task: Task,
@@ -619,3 +419,14 @@ async def _run_one(
     result.wall_s = round(time.monotonic() - t0, 3)
     result.finished_at = time.time()
     return result
+
+
+__all__ = [
+    "START_SNAPSHOT",
+    "BenchConfig",
+    "BenchError",
+    "BenchEvent",
+    "BenchSummary",
+    "memory_dir",
+    "run_bench",
+]

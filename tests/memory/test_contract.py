@@ -345,7 +345,7 @@ def test_episodes(store: MemoryStore) -> None:
     )
     got = store.get_episode(ep)
     assert got.steps() == [{"step": 1, "tool": "browser_goto"}] and got.usage == {"tokens": 1200}
-    assert store.similar_episodes("close a trac ticket")[0].item.prov_episode == ep
+    assert store.search("close a trac ticket", level="episodic")[0].item.prov_episode == ep
 
 
 def test_export_import_roundtrip(store: MemoryStore, open_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

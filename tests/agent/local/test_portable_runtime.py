@@ -201,7 +201,7 @@ def test_doctor_passes_a_healthy_check_and_names_the_fix_of_a_failing_one(tmp_pa
 
 
 def test_doctor_exits_0_when_all_checks_hold() -> None:
-    from agent.doctor import Check, run_checks
+    from agent.cli._doctor import Check, run_checks
 
     def good(settings: Settings) -> Check:
         return Check("good", True, "fine")

@@ -1,4 +1,4 @@
-"""``journeyman doctor``: every precondition of a working install, one verdict and fix each.
+"""The checks of ``journeyman doctor`` (in the CLI layer: it looks at every package, evals too).
 
 Each check is a function of the settings that returns a :class:`Check`; none raises (a
 check that crashes is reported as failed with the exception's first line). The CLI prints

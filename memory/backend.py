@@ -1,0 +1,279 @@
+"""The storage-backend seam: what the store needs from its database beyond portable SQL.
+
+The store's modules speak SQLAlchemy sessions and plain SQL for everything every engine
+shares (items, versions, vectors, the audit log). What differs between engines goes
+through :class:`StorageBackend`: opening the engine, telling corruption from other
+errors, the lexical (full-text) search, integrity checks, and copying the whole database
+out to a snapshot and back in. :class:`SQLiteBackend` fills it with SQLite, FTS5 and the
+online backup API; a PostgreSQL backend fills the same protocol (tsvector, pg_dump or a
+schema copy) without touching the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, create_engine, event
+
+from memory.errors import StoreCorrupt
+from memory.records import LEVELS
+
+#: The SQLite file inside a store folder.
+DB_FILE = "memory.db"
+#: BM25 column weights of (title, when_to_use, content, tags, scope).
+_BM25_WEIGHTS = "8.0, 4.0, 1.0, 2.0, 1.0"
+_CORRUPTION = ("malformed", "not a database", "file is encrypted", "disk image", "corrupt")
+
+Sql = tuple[str, tuple[Any, ...]]
+
+
+class StorageBackend(Protocol):
+    """The engine-specific half of a store (see the module docstring)."""
+
+    name: str
+    #: where the database lives, for messages
+    location: str
+
+    def exists(self) -> bool:
+        """True when the database holds a store (or at least a file to open)."""
+        ...
+
+    def check_file(self) -> None:
+        """Raise :class:`StoreCorrupt` when the database is plainly not one (cheap)."""
+        ...
+
+    def make_engine(self, *, readonly: bool, busy_ms: int) -> Engine:
+        """The SQLAlchemy engine; transactions begin as the ``begin_mode`` option says."""
+        ...
+
+    def write_options(self) -> dict[str, Any]:
+        """Execution options of a write transaction (taking the write lock up front)."""
+        ...
+
+    def is_corruption(self, exc: BaseException) -> bool:
+        """Whether a database error means a damaged file rather than a passing failure."""
+        ...
+
+    def size_bytes(self) -> int:
+        """The database's size on disk."""
+        ...
+
+    def quick_check(self, conn: Connection) -> str:
+        """A fast soundness check: ``"ok"`` or what is wrong."""
+        ...
+
+    def integrity_problems(self, conn: Connection) -> list[str]:
+        """The full integrity check of the database and its full-text index."""
+        ...
+
+    def lexical_search(
+        self, match: str, *, status: str, levels: Sequence[str], scope: str | None, limit: int
+    ) -> Sql:
+        """SQL giving (item id, score) of the items matching ``match``; lower is better."""
+        ...
+
+    def lexical_count(self, term: str, *, cap: int) -> Sql:
+        """SQL counting the items a single term matches, stopping past ``cap``."""
+        ...
+
+    def lexical_unindexed(self, match: str, *, level: str, limit: int) -> Sql:
+        """SQL giving ids of candidate and quarantined items of a level matching ``match``."""
+        ...
+
+    def copy_out(self, dest: Path) -> None:
+        """Write a consistent point-in-time copy of the whole database to ``dest``."""
+        ...
+
+    def snapshot_version(self, src: Path, *, label: str) -> int:
+        """The schema version of a snapshot file (0 when it has none); :class:`StoreCorrupt`,
+        naming it ``label``, when it is not a memory store."""
+        ...
+
+    def copy_in(
+        self, src: Path, *, timeout: float, seq: int, audit: tuple[str, str, float]
+    ) -> None:
+        """Replace the database's content by snapshot ``src``, then (one transaction) give
+        it a new epoch, a change counter past ``seq``, and the audit row (actor, detail,
+        time) of the restore."""
+        ...
+
+
+class SQLiteBackend:
+    """SQLite in WAL mode with FTS5; one file ``memory.db`` in the store folder."""
+
+    name = "sqlite"
+
+    def __init__(self, folder: Path) -> None:
+        self.db_path = folder / DB_FILE
+        self.location = str(self.db_path)
+
+    def exists(self) -> bool:
+        """True when the folder has a database file."""
+        return self.db_path.is_file()
+
+    def check_file(self) -> None:
+        """Refuse a non-empty file that does not start with SQLite's header."""
+        db = self.db_path
+        if db.exists() and db.stat().st_size:
+            with db.open("rb") as fh:
+                head = fh.read(16)
+            if head != b"SQLite format 3\x00":
+                raise StoreCorrupt(
+                    f"{db} is not an SQLite database (damaged or overwritten); restore a "
+                    "snapshot with `journeyman memory restore NAME` or move the file away"
+                )
+
+    def make_engine(self, *, readonly: bool, busy_ms: int) -> Engine:
+        """An engine whose connections run in autocommit; we issue BEGIN ourselves, because
+        pysqlite's implicit transactions lose read-modify-write updates between processes."""
+        db = self.db_path
+        url = f"sqlite:///file:{db}?mode=ro&uri=true" if readonly else f"sqlite:///{db}"
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": busy_ms / 1000},
+            pool_size=4,
+            max_overflow=8,
+        )
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout={busy_ms}")
+            if not readonly:
+                cur.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL survives process crashes (SIGKILL); only power loss may drop
+            # the last commits, never corrupt the file.
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+
+    def write_options(self) -> dict[str, Any]:
+        """``BEGIN IMMEDIATE``: the write lock is taken before the first read."""
+        return {"sqlite_begin": "IMMEDIATE"}
+
+    def is_corruption(self, exc: BaseException) -> bool:
+        """SQLite's messages for a damaged or foreign file."""
+        msg = str(exc).lower()
+        return any(s in msg for s in _CORRUPTION)
+
+    def size_bytes(self) -> int:
+        """The main file's size (0 when missing)."""
+        return self.db_path.stat().st_size if self.db_path.exists() else 0
+
+    def quick_check(self, conn: Connection) -> str:
+        """``PRAGMA quick_check(1)``."""
+        return str(conn.exec_driver_sql("PRAGMA quick_check(1)").scalar_one())
+
+    def integrity_problems(self, conn: Connection) -> list[str]:
+        """``PRAGMA integrity_check`` and FTS5's own integrity check."""
+        problems = []
+        res = [r[0] for r in conn.exec_driver_sql("PRAGMA integrity_check(5)")]
+        if res != ["ok"]:
+            problems.append("sqlite integrity: " + "; ".join(res))
+        try:
+            conn.exec_driver_sql("INSERT INTO items_fts(items_fts) VALUES('integrity-check')")
+        except Exception as exc:  # SQLAlchemy wraps it: OperationalError or DatabaseError
+            problems.append(f"full-text index: {exc}")
+        return problems
+
+    def lexical_search(
+        self, match: str, *, status: str, levels: Sequence[str], scope: str | None, limit: int
+    ) -> Sql:
+        """FTS5 BM25 over the items' text fields (FTS5 scores: lower is better)."""
+        sql = (
+            f"SELECT items.id, bm25(items_fts, {_BM25_WEIGHTS}) AS s "
+            "FROM items_fts JOIN items ON items.pk = items_fts.rowid "
+            "WHERE items_fts MATCH ? AND items.status = ?"
+        )
+        params: list[Any] = [match, status]
+        if len(levels) < len(LEVELS):
+            sql += f" AND items.level IN ({','.join('?' * len(levels))})"
+            params += list(levels)
+        if scope:
+            sql += " AND (items.scope = ? OR items.scope LIKE ?)"
+            params += [scope, scope.replace("%", r"\%") + "/%"]
+        sql += " ORDER BY s LIMIT ?"
+        params.append(limit)
+        return sql, tuple(params)
+
+    def lexical_count(self, term: str, *, cap: int) -> Sql:
+        """Count a term's matches, stopping at ``cap + 1``."""
+        return (
+            "SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
+            (f'"{term}"', cap + 1),
+        )
+
+    def lexical_unindexed(self, match: str, *, level: str, limit: int) -> Sql:
+        """FTS5 over items the vector index does not hold (candidates, quarantined)."""
+        return (
+            "SELECT items.id FROM items_fts JOIN items ON items.pk = items_fts.rowid "
+            "WHERE items_fts MATCH ? AND items.level = ? AND items.status IN "
+            "('candidate', 'quarantined') ORDER BY rank LIMIT ?",
+            (match, level, limit),
+        )
+
+    def copy_out(self, dest: Path) -> None:
+        """SQLite's online backup API in one step: consistent even while others write."""
+        _backup(self.db_path, dest)
+
+    def snapshot_version(self, src: Path, *, label: str) -> int:
+        """Read ``schema_version`` from a snapshot file (opened read-only)."""
+        with contextlib.closing(sqlite3.connect(f"file:{src}?mode=ro", uri=True)) as conn:
+            try:
+                row = conn.execute("SELECT version FROM schema_version").fetchone()
+            except sqlite3.DatabaseError as exc:
+                raise StoreCorrupt(f"{label} is not a memory store ({exc})") from exc
+        return int(row[0]) if row else 0
+
+    def copy_in(
+        self, src: Path, *, timeout: float, seq: int, audit: tuple[str, str, float]
+    ) -> None:
+        """Backup ``src`` over the live file, then mark it restored in one transaction."""
+        with contextlib.closing(sqlite3.connect(f"file:{src}?mode=ro", uri=True)) as source:
+            dst = sqlite3.connect(self.db_path, timeout=timeout)
+            try:
+                source.backup(dst)
+                dst.isolation_level = None
+                dst.execute("BEGIN IMMEDIATE")
+                # a new epoch and a change counter past the old one: every index
+                # owner sees that the store changed underneath it
+                dst.execute("UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'epoch'")
+                dst.execute(
+                    "UPDATE meta SET value = CAST(max(CAST(value AS INTEGER), ?) + 1 AS TEXT) "
+                    "WHERE key = 'seq'",
+                    (seq,),
+                )
+                dst.execute(
+                    "INSERT INTO audit_log(seq, action, item_id, actor, detail, created_at) "
+                    "VALUES (0, 'restore', NULL, ?, ?, ?)",
+                    audit,
+                )
+                dst.execute("COMMIT")
+            finally:
+                dst.close()
+
+
+def _backup(src: Path, dest: Path) -> None:
+    """Copy SQLite database ``src`` to ``dest`` through a temporary file (atomic)."""
+    tmp = dest.with_suffix(dest.suffix + ".tmp")
+    tmp.unlink(missing_ok=True)
+    with contextlib.closing(sqlite3.connect(f"file:{src}?mode=ro", uri=True)) as a:
+        with contextlib.closing(sqlite3.connect(tmp)) as b:
+            a.backup(b)
+    tmp.replace(dest)
+
+
+def backup_file(src: Path, dest: Path) -> None:
+    """Copy a store's SQLite file (another store's, or a snapshot) to ``dest``."""
+    _backup(src, dest)

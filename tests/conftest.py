@@ -19,6 +19,7 @@ if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
 from fake_openai import FakeOpenAI  # noqa: E402
+from pg_cluster import PgCluster  # noqa: E402
 
 
 @pytest.fixture
@@ -26,3 +27,11 @@ def fake_openai() -> Iterator[FakeOpenAI]:
     """A local OpenAI-compatible server (see tests/fake_openai.py), stopped after the test."""
     with FakeOpenAI() as fake:
         yield fake
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    """A real PostgreSQL server for the session (tests/pg_cluster.py), stopped at the end.
+    Tests take a database of their own with ``pg_cluster.create_database(name)``."""
+    with PgCluster() as pg:
+        yield pg

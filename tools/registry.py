@@ -204,7 +204,27 @@ class ToolRegistry:
         except Exception as exc:  # a tool bug must not kill the run: report it as an observation
             log.exception("tool %s failed", name)
             result = ToolResult.fail(f"{name} failed unexpectedly: {type(exc).__name__}: {exc}")
-        return enforce_budget(result, ctx.settings.output_budget_chars)
+        return enforce_budget(tool_name_hint(result, self.names), ctx.settings.output_budget_chars)
+
+
+_NAME_ERROR = re.compile(r"NameError: name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
+
+
+def tool_name_hint(result: ToolResult, tool_names: Iterable[str]) -> ToolResult:
+    """A failed script that called one of the agent's tools as if it were a function of the
+    script's language gets told so: small models write ``file_write(...)`` inside Python."""
+    if result.error is None:
+        return result
+    names = set(tool_names)
+    called = [m for m in _NAME_ERROR.findall(result.output + "\n" + result.error) if m in names]
+    if not called:
+        return result
+    hint = (
+        f"\nHint: {called[0]} is one of your tools, not a function inside the script. "
+        "Call the tool on its own, or do it in the script's language (in Python: open(), "
+        "csv, or pandas' to_csv to write a file)."
+    )
+    return result.model_copy(update={"output": result.output + hint})
 
 
 def enforce_budget(result: ToolResult, budget: int) -> ToolResult:

@@ -186,3 +186,24 @@ async def test_a_well_known_missing_package_is_installed_and_the_code_run_again(
         assert made_up.data["installed"] == []
         site = next((ws / ".jm-venv" / "lib").glob("python*/site-packages"))
         assert (site / "jm_known_pkg").is_dir() and not (site / "jm_made_up_pkg").exists()
+
+
+async def test_a_tool_called_inside_a_script_gets_a_hint(
+    registry: ToolRegistry, pctx: ToolContext
+) -> None:
+    """Small models write a tool's name inside their code; the failure says what it is.
+    Several tools are tried (not only the one seen in the probes), and a NameError on a
+    name that is not a tool gets no hint."""
+    for name, code in [
+        ("file_write", "rows = [1, 2]\nfile_write('out.txt', str(sum(rows)))"),
+        ("file_read", "text = file_read('notes.md')"),
+        ("shell_run", "shell_run(command='ls')"),
+    ]:
+        result = await registry.call("python_run", {"code": code}, pctx)
+        assert result.error is not None and "exit code 1" in result.error
+        assert f"Hint: {name} is one of your tools" in result.output, result.output
+    plain = await registry.call("python_run", {"code": "print(totl)"}, pctx)
+    assert plain.error is not None and "NameError" in plain.output
+    assert "one of your tools" not in plain.output
+    fine = await registry.call("python_run", {"code": "print('file_write')"}, pctx)
+    assert fine.error is None and "Hint" not in fine.output

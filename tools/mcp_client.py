@@ -174,6 +174,12 @@ class McpConnection:
 
     async def start(self) -> None:
         """Start the server and list its tools; McpUnavailable (one line) if that fails."""
+        try:
+            import mcp  # noqa: F401
+        except ImportError:
+            raise McpUnavailable(
+                "the MCP SDK is not installed: pip install 'journeyman[mcp]'"
+            ) from None
         self._task = asyncio.create_task(self._serve(), name=f"mcp:{self.name}")
         try:
             await asyncio.wait_for(self._ready.wait(), self.config.start_timeout_s)

@@ -163,9 +163,10 @@ async def test_stdio_search_read_and_propose(store_path: Path, tmp_path: Path) -
         assert quarantined.id not in [h.item.id for h in found]
 
 
-@pytest.fixture
-def http_server(store_path: Path, tmp_path: Path) -> Iterator[str]:
-    """`journeyman mcp serve --http PORT --read-only`, stopped (and reaped) after the test."""
+@pytest.fixture(scope="module")
+def http_server(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`journeyman mcp serve --http PORT --read-only`, stopped (and reaped) after the tests."""
+    tmp_path = tmp_path_factory.mktemp("mcp-http")
     port = free_port()
     args = ["mcp", "serve", "--http", str(port), "--read-only", "--memory", str(store_path)]
     proc = subprocess.Popen(
@@ -227,3 +228,24 @@ def test_read_only_without_a_store_is_one_line(tmp_path: Path) -> None:
     assert result.returncode == 2 and "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("journeyman: error: no memory store at")
+
+
+async def test_the_agent_attaches_a_server_by_url(http_server: str, tmp_path: Path) -> None:
+    """The other direction over HTTP: journeyman's own server as a ``url`` entry of
+    ``[[tools.mcp]]``, its tools called through the registry."""
+    from tools import ToolContext, ToolRegistry, ToolSettings
+    from tools.settings import McpServerSettings
+
+    server = McpServerSettings(name="memory", url=http_server, read_only=["search_experience"])
+    async with ToolContext(tmp_path, ToolSettings(mcp=[server])) as ctx:
+        assert ctx.mcp is not None and ctx.mcp.warnings == []
+        tools = ctx.mcp.tools()
+        registry = ToolRegistry(tools)
+        assert registry.names == ["memory_search_experience", "memory_get_item"]
+        assert ctx.mcp.approval_names(tools) == ["memory_get_item"]
+        found = await registry.call(
+            "memory_search_experience", {"query": "sum sales per region from a csv file"}, ctx
+        )
+        assert found.ok and "Total a CSV column by group" in found.output
+        bad = await registry.call("memory_search_experience", {"query": "x", "k": "many"}, ctx)
+        assert bad.error and bad.error.startswith("invalid arguments for memory_search_experience")

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, Literal, ParamSpec, TypeVar
 
@@ -207,9 +208,10 @@ def experience_prompt(store: Any, settings: Settings, task: str) -> str:
     return f"Task: {task}\n\nExperience from earlier tasks:\n{text}"
 
 
-def _store_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Report the store's own errors (unknown id, bad level) to the client as tool errors
-    with their message, not as a crash of the server."""
+def _guarded(lock: threading.Lock, fn: Callable[P, R]) -> Callable[P, R]:
+    """One store call at a time (the SDK runs sync handlers in worker threads), and the
+    store's own errors (unknown id, bad level) reported to the client as tool errors with
+    their message, not as a crash of the server."""
     from mcp.server.mcpserver.exceptions import ToolError
 
     from memory import MemoryStoreError
@@ -217,7 +219,8 @@ def _store_errors(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
-            return fn(*args, **kwargs)
+            with lock:
+                return fn(*args, **kwargs)
         except MemoryStoreError as exc:
             raise ToolError(" ".join(str(exc).split()) or type(exc).__name__) from exc
 
@@ -231,9 +234,11 @@ def build_server(store: Any, settings: Settings, *, read_only: bool = False) -> 
 
     server: MCPServer = MCPServer(SERVER_NAME, instructions=INSTRUCTIONS, log_level="WARNING")
     reads = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+    lock = threading.Lock()
+    guarded = functools.partial(_guarded, lock)
 
     @server.tool(name="search_experience", annotations=reads, description=SEARCH_DOC)
-    @_store_errors
+    @guarded
     def search_tool(
         query: Annotated[str, Field(description="What the task is about, in plain words.")],
         level: Annotated[LevelName | None, Field(description="Only this level.")] = None,
@@ -248,7 +253,7 @@ def build_server(store: Any, settings: Settings, *, read_only: bool = False) -> 
         )
 
     @server.tool(annotations=reads)
-    @_store_errors
+    @guarded
     def get_item(
         item_id: Annotated[str, Field(description="An item id from a search.")],
     ) -> ItemView:
@@ -256,11 +261,13 @@ def build_server(store: Any, settings: Settings, *, read_only: bool = False) -> 
         return item_view(store.get(item_id))
 
     @server.resource("memory://scopes", name="scope-tree", mime_type="application/json")
+    @guarded
     def scope_tree() -> str:
         """The scopes of the memory with counts of active items per level."""
         return json.dumps(store.tree(), indent=1)
 
     @server.resource("memory://items/{item_id}", name="item", mime_type="text/markdown")
+    @guarded
     def item_resource(item_id: str) -> str:
         """One item as text: title, when to use it, content, status and trust."""
         it = store.get(item_id)
@@ -270,22 +277,24 @@ def build_server(store: Any, settings: Settings, *, read_only: bool = False) -> 
         return f"{head}{when}\n{it.content}\n"
 
     @server.prompt(name="experience_for_task", description=PROMPT_DOC)
+    @guarded
     def experience_for_task(task: str) -> str:
         return experience_prompt(store, settings, task)
 
     if not read_only:
-        _register_write_tools(server, store)
+        _register_write_tools(server, store, lock)
     _register_skill_tools(server, store)
     return server
 
 
-def _register_write_tools(server: MCPServer, store: Any) -> None:
+def _register_write_tools(server: MCPServer, store: Any, lock: threading.Lock) -> None:
     from mcp.types import ToolAnnotations
 
     writes = ToolAnnotations(read_only_hint=False, destructive_hint=False, open_world_hint=False)
+    guarded = functools.partial(_guarded, lock)
 
     @server.tool(annotations=writes, description=PROPOSE_DOC)
-    @_store_errors
+    @guarded
     def propose_experience(
         level: Annotated[LevelName, Field(description="The level of the item.")],
         scope: Annotated[str, Field(description="Where it applies, e.g. app/trac/tickets.")],
@@ -314,7 +323,7 @@ def _register_write_tools(server: MCPServer, store: Any) -> None:
         )
 
     @server.tool(annotations=writes)
-    @_store_errors
+    @guarded
     def record_outcome(
         ids: Annotated[list[str], Field(min_length=1, description="Ids of the items used.")],
         success: Annotated[bool, Field(description="Whether the task succeeded with them.")],

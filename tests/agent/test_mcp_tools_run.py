@@ -201,3 +201,26 @@ async def test_a_server_that_cannot_start_is_one_warning(
     assert len(warnings) == 1 and "\n" not in warnings[0]
     assert warnings[0].startswith("MCP server 'gone' failed to start: ")
     assert result.outcome == "achieved"
+
+
+async def test_small_models_see_mcp_tools_in_the_compact_catalogue(
+    settings: Settings, workspace: Path
+) -> None:
+    from agent.build import COMPACT_TOOLS
+    from agent.runner import with_mcp_tools
+
+    _attach(settings, McpServerSettings(name="time", command=time_server()))
+    settings.profiles["small"] = settings.profiles["scripted"].model_copy(
+        update={"context_window": 8192, "native_tools": False, "compact_tools": True}
+    )
+    agent = build_agent(settings, llm=_script([]), memory=False, workspace=workspace,
+                        profile="small")  # fmt: skip
+    assert set(agent.registry.names) == set(COMPACT_TOOLS) - {"memory_get"}
+    async with agent:
+        registry, run_settings, _cache = with_mcp_tools(agent, agent.tools)
+    assert registry.names[-2:] == ["time_get_current_time", "time_convert_time"]
+    catalogue = registry.describe_text(compact=True)
+    assert "time_get_current_time(timezone: string) - Get current time" in catalogue
+    # not marked read-only: both wait for approval; the configured list is kept
+    assert run_settings.approval_tools == ["time_get_current_time", "time_convert_time"]
+    assert settings.approval_tools == []

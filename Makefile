@@ -10,7 +10,7 @@ STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml 2>/dev/null | sha256sum | cut
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: setup venv browser sandbox postgres mcp-servers local-runtime local-native doctor local-model acme-deps test \
-        test-slow lint format demo notebook learning-curve bench-memory bench-agent bench-sandbox \
+        test-slow lint format demo notebook learning-curve bench-memory bench-agent bench-mcp bench-sandbox \
         acme-check clean
 
 setup: venv browser sandbox postgres mcp-servers local-runtime local-model acme-deps
@@ -102,6 +102,9 @@ bench-memory: venv
 
 bench-agent: venv
 	$(PY) -m evals.perf.agent_bench $(ARGS)
+
+bench-mcp: venv
+	$(PY) -m evals.perf.mcp_bench $(ARGS)
 
 bench-sandbox: venv sandbox
 	$(PY) -m evals.perf.sandbox_bench

@@ -220,12 +220,11 @@ async def test_http_read_only_refuses_writes(http_server: str, store_path: Path)
 
 
 def test_read_only_without_a_store_is_one_line(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [*CLI, "mcp", "serve", "--read-only", "--memory", str(tmp_path / "none")],
-        env=_env(tmp_path), cwd=tmp_path, capture_output=True, text=True, timeout=120,
-        stdin=subprocess.DEVNULL,
-    )  # fmt: skip
-    assert result.returncode == 2 and "Traceback" not in result.stderr
+    result = CliRunner().invoke(
+        app, ["mcp", "serve", "--read-only", "--memory", str(tmp_path / "none")]
+    )
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("journeyman: error: no memory store at")
 

@@ -169,14 +169,16 @@ def http_server(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     tmp_path = tmp_path_factory.mktemp("mcp-http")
     port = free_port()
     args = ["mcp", "serve", "--http", str(port), "--read-only", "--memory", str(store_path)]
-    proc = subprocess.Popen(
-        [*CLI, *args], env=_env(tmp_path), cwd=tmp_path,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+    log = tmp_path / "server.log"
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [*CLI, *args], env=_env(tmp_path), cwd=tmp_path, stdout=subprocess.DEVNULL,
+            stderr=err,
+        )  # fmt: skip
     try:
         deadline = time.monotonic() + 90
         while True:
-            assert proc.poll() is None, proc.communicate()[1]
+            assert proc.poll() is None, log.read_text()
             with socket.socket() as s:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
@@ -190,8 +192,6 @@ def http_server(store_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
 async def test_http_read_only_refuses_writes(http_server: str, store_path: Path) -> None:

@@ -20,7 +20,7 @@ def serve(
         None, "--memory", "-m", help="Memory store folder (default: settings)."
     ),
     http: int | None = typer.Option(
-        None, "--http", min=0, max=65535, help="Serve streamable HTTP on 127.0.0.1:PORT/mcp."
+        None, "--http", min=1, max=65535, help="Serve streamable HTTP on 127.0.0.1:PORT/mcp."
     ),
     read_only: bool = typer.Option(
         False, "--read-only", help="Search and read only: no proposals, no outcomes."

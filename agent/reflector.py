@@ -37,7 +37,7 @@ from tools.registry import ToolRegistry
 MAX_REPLANS = 1
 MAX_TOKENS = 700
 OBSERVATION_CHARS = 800
-UNTRUSTED_GROUPS = ("browser", "shell", "python")
+UNTRUSTED_GROUPS = ("browser", "shell", "python", "mcp")  # mcp: another program's output
 
 
 def render_observations(records: list[Record], per_step: int = OBSERVATION_CHARS) -> str:

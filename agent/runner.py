@@ -159,17 +159,20 @@ async def _drive(
             if elapsed is None:
                 snapshot = await graph.aget_state(config)
                 elapsed = float(snapshot.values.get("elapsed_s", 0.0))
+            registry, settings, spec_cache = with_mcp_tools(agent, tools)
+            for line in tools.mcp.warnings if tools.mcp is not None else ():
+                _emit(on_event, "warning", thread_id, {"message": line})
             ctx = RunContext(
                 llm=agent.llm,
-                registry=agent.registry,
+                registry=registry,
                 tools=tools,
                 memory=agent.memory,
-                settings=agent.settings,
+                settings=settings,
                 profile=agent.profile,
                 journal=journal,
                 learn=agent.learn,
                 elapsed_before=elapsed,
-                spec_cache=agent.spec_cache,
+                spec_cache=spec_cache,
             )
             inp: Any = state
             while True:
@@ -197,6 +200,23 @@ async def _drive(
     result = _result(thread_id, values, run_dir, interrupted=bool(snapshot.next))
     _emit(on_event, "done", thread_id, result.model_dump(mode="json", exclude={"subtasks"}))
     return result
+
+
+def with_mcp_tools(agent: Agent, tools: Any) -> tuple[Any, Any, dict[Any, Any]]:
+    """The agent's registry, settings and schema cache, plus the tools of the MCP servers
+    running in ``tools`` (its tool context): each MCP tool not configured read-only is
+    added to ``approval_tools``."""
+    hub = getattr(tools, "mcp", None)
+    if hub is None:
+        return agent.registry, agent.settings, agent.spec_cache
+    from tools import ToolRegistry
+
+    extra = hub.tools(taken=agent.registry.names)
+    if not extra:
+        return agent.registry, agent.settings, agent.spec_cache
+    approval = [*agent.settings.approval_tools, *hub.approval_names(extra)]
+    settings = agent.settings.model_copy(update={"approval_tools": list(dict.fromkeys(approval))})
+    return ToolRegistry([*agent.registry, *extra]), settings, {}  # a fresh cache: other tools
 
 
 async def _ask(approve: Approver | None, request: dict[str, Any]) -> bool:

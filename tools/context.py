@@ -13,6 +13,7 @@ from tools.settings import ToolSettings
 
 if TYPE_CHECKING:
     from tools.browser.session import BrowserSession
+    from tools.mcp_client import McpHub
 
 
 class MemoryLookup(Protocol):
@@ -35,7 +36,8 @@ class ToolContext:
     """Everything a tool may use during one run; an async context manager.
 
     The browser starts lazily on the first browser tool call and is closed on exit
-    (unless it was passed in, then its owner closes it).
+    (unless it was passed in, then its owner closes it). The MCP servers of
+    ``settings.mcp`` start on entry (``self.mcp``) and stop on exit.
     """
 
     def __init__(
@@ -57,8 +59,13 @@ class ToolContext:
         self._browser = browser
         self._owns_browser = browser is None
         self._browser_lock = asyncio.Lock()
+        self.mcp: McpHub | None = None
 
     async def __aenter__(self) -> ToolContext:
+        if self.settings.mcp and self.mcp is None:
+            from tools.mcp_client import McpHub
+
+            self.mcp = await McpHub.start(self.settings.mcp, workspace=self.workspace)
         return self
 
     async def __aexit__(
@@ -70,7 +77,10 @@ class ToolContext:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close what this context started (the browser)."""
+        """Close what this context started (the browser, the MCP servers)."""
+        if self.mcp is not None:
+            hub, self.mcp = self.mcp, None
+            await hub.aclose()
         if self._browser is not None and self._owns_browser:
             browser, self._browser = self._browser, None
             await browser.close()

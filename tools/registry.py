@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Group = Literal["browser", "files", "shell", "python", "memory"]
+Group = Literal["browser", "files", "shell", "python", "memory", "mcp"]
 GROUPS: tuple[Group, ...] = ("files", "python", "shell", "browser", "memory")
 ToolFn = Callable[["ToolContext", Any], Awaitable[ToolResult]]
 

@@ -5,7 +5,61 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
+
+
+class McpServerSettings(BaseModel):
+    """One MCP server whose tools the agent may use (a ``[[tools.mcp]]`` entry).
+
+    Either ``command`` (and ``args``) to start it over stdio, or ``url`` for a server that
+    speaks streamable HTTP. ``{workspace}`` in ``args``, ``env`` values or ``cwd`` becomes
+    the run's workspace folder.
+    """
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,30}$",
+        description="Short name; its tools are registered as '<prefix><tool>'.",
+    )
+    command: str | None = Field(default=None, description="Executable of a stdio server.")
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Extra environment (PATH, HOME and the like are kept)."
+    )
+    cwd: str | None = Field(default=None, description="Working folder; default the workspace.")
+    url: str | None = Field(default=None, description="Streamable HTTP endpoint, e.g. .../mcp.")
+    prefix: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]*$",
+        description="Prefix of its tool names in the registry; default '<name>_'.",
+    )
+    read_only: bool | list[str] = Field(
+        default=False,
+        description="Tools that run without approval: true for all of this server's tools, "
+        "or a list of its tool names (as the server names them). Every other MCP tool is "
+        "added to approval_tools.",
+    )
+    tools: list[str] | None = Field(
+        default=None, description="Only these of its tools (as the server names them)."
+    )
+    start_timeout_s: float = Field(default=30.0, gt=0)
+    call_timeout_s: float = Field(default=120.0, gt=0)
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpServerSettings:
+        if (self.command is None) == (self.url is None):
+            raise ValueError(f"MCP server {self.name!r}: give either command or url")
+        return self
+
+    @property
+    def tool_prefix(self) -> str:
+        """The prefix of this server's tools in the registry."""
+        return f"{self.name}_" if self.prefix is None else self.prefix
+
+    def is_read_only(self, tool: str) -> bool:
+        """Whether configuration marks the server's tool ``tool`` read-only."""
+        return self.read_only is True or (
+            isinstance(self.read_only, list) and tool in self.read_only
+        )
 
 
 class ToolSettings(BaseModel):
@@ -77,4 +131,8 @@ class ToolSettings(BaseModel):
     )
     downloads_dir: str = Field(
         default="downloads", description="Workspace folder where browser downloads land."
+    )
+    mcp: list[McpServerSettings] = Field(
+        default_factory=list,
+        description="MCP servers whose tools join the registry ([[tools.mcp]] in journeyman.toml).",
     )

@@ -10,7 +10,7 @@ import sys
 
 import typer
 
-from agent.cli import bench, config, doctor, env, memory, model, run
+from agent.cli import bench, config, doctor, env, mcp, memory, model, run
 from agent.cli._errors import FatalErrorsGroup
 
 app = typer.Typer(
@@ -26,6 +26,7 @@ app.add_typer(model.app, name="model")
 app.add_typer(memory.app, name="memory")
 app.add_typer(env.app, name="env")
 app.add_typer(bench.app, name="bench")
+app.add_typer(mcp.app, name="mcp")
 run.register(app)
 doctor.register(app)
 

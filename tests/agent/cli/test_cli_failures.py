@@ -78,6 +78,7 @@ COMMANDS: dict[str, Use] = {
     "memory restore": _use("s1", *MEM, uses=STORE),
     "memory curate": _use(*MEM, uses=STORE),
     "memory purge": _use("it_0", "--yes", *MEM, uses=STORE),
+    "mcp serve": _use(*MEM, uses=STORE),  # stdio: the store opens before any protocol
     # The Acme apps are their own resources (tests/evals/test_acme_env.py covers their
     # errors); these commands read no config, store, browser or model.
     "env up": _use("--dir", "acme"),

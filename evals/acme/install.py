@@ -6,7 +6,9 @@ when something is missing installs:
 * Debian packages for mail (Dovecot, Roundcube on PHP with SQLite) and chat (Prosody),
   with ``apt-get`` (``DEBIAN_FRONTEND=noninteractive``); installs start no services here;
 * ``setuptools<81`` in a private folder that only Trac's processes see, because Trac 1.6
-  imports ``pkg_resources``, which newer setuptools no longer ship;
+  imports ``pkg_resources``, which newer setuptools no longer ship; and ``multipart`` there
+  too, because ``python-multipart`` (a dependency of ``mcp``) installs a ``multipart``
+  module of its own that lacks the ``parse_options_header`` Trac calls;
 * converse.js (``npm pack converse.js@14.0.0``) unpacked into the cache.
 """
 
@@ -71,12 +73,12 @@ def _apt_install(packages: list[str]) -> None:
 
 def _trac_pkg_resources() -> None:
     target = trac_pylib()
-    if (target / "pkg_resources" / "__init__.py").exists():
+    if (target / "pkg_resources" / "__init__.py").exists() and (target / "multipart.py").exists():
         return
-    print(f"acme: installing setuptools<81 for Trac into {target}", flush=True)
+    print(f"acme: installing setuptools<81 and multipart for Trac into {target}", flush=True)
     target.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target)]
-    res = subprocess.run([*cmd, "setuptools<81"], capture_output=True, text=True)
+    res = subprocess.run([*cmd, "setuptools<81", "multipart>=1,<2"], capture_output=True, text=True)
     if res.returncode != 0:
         sys.exit(f"acme: could not install setuptools<81 for Trac: {res.stderr.strip()[-500:]}")
 

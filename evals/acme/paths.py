@@ -21,7 +21,7 @@ def default_run_dir() -> Path:
 
 
 def trac_pylib() -> Path:
-    """A folder holding setuptools<81 for Trac's processes only (Trac 1.6 needs pkg_resources)."""
+    """A folder for Trac's processes only: setuptools<81 (pkg_resources) and multipart."""
     return cache_dir() / "trac-pylib"
 
 

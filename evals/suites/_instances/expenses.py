@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import math
 import random
+from typing import Any
 
 from evals.acme import datagen
 from evals.suites._instances._common import backlog, wording
 from evals.suites._spec import TaskSpec, task
 
-FAMILY = {"category": "finance", "family": "expenses"}
+FAMILY: dict[str, Any] = {"category": "finance", "family": "expenses"}
 
 
 def _source(rng: random.Random, data_seed: int) -> str:
@@ -93,7 +94,7 @@ def short(rng: random.Random, suite: str, name: str) -> TaskSpec:
             "`finance`, owned by `rachel`. Then email rachel@acme.test how many claims you "
             "flagged and their total amount (two decimals).",
             "Rachel (rachel@acme.test) reviews every claim over {limit}. Check `{source}` on "
-            'the file share: for each claim whose `amount` exceeds {limit}, open a Trac ticket '
+            "the file share: for each claim whose `amount` exceeds {limit}, open a Trac ticket "
             'titled "Review expense <id>" (like "Review expense EXP-00001"), component '
             "`finance`, owner `rachel`. Finish with an email to Rachel giving the number of "
             "flagged claims and their summed amount (two decimals).",

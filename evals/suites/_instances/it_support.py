@@ -13,7 +13,7 @@ from evals.acme.company import Employee
 from evals.suites._instances._common import backlog, people, wording
 from evals.suites._spec import TaskSpec, task
 
-FAMILY = {"category": "admin", "family": "it-support"}
+FAMILY: dict[str, Any] = {"category": "admin", "family": "it-support"}
 SYSTEMS = (
     "VPN", "GitLab", "Figma", "Payroll system", "Production database", "Staging servers",
     "Bank portal", "Analytics", "Wiki", "CRM", "Build server", "Password manager",
@@ -82,11 +82,11 @@ def short(rng: random.Random, suite: str, name: str) -> TaskSpec:
             'summary "<system> access for <full name>" (e.g. "Wiki access for Dana '
             'Whitfield"), in component `infrastructure`, owned by `sam`, and reply to the '
             "requester by email with the ticket number (as `#N`).",
-            "A colleague asked you for access by email. Open a Trac ticket titled \"<system> "
+            'A colleague asked you for access by email. Open a Trac ticket titled "<system> '
             'access for <full name>" (like "Wiki access for Dana Whitfield"), component '
             "`infrastructure`, owner `sam`; then answer their mail with the new ticket's "
             "number written as `#N`.",
-            "Handle the access request in your inbox: file it in Trac as \"<system> access "
+            'Handle the access request in your inbox: file it in Trac as "<system> access '
             'for <full name>" (e.g. "Wiki access for Dana Whitfield") in component '
             "`infrastructure` for `sam`, and let the requester know the ticket number (`#N`) "
             "by email.",

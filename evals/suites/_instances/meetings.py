@@ -14,7 +14,7 @@ from evals.acme.company import employee
 from evals.suites._instances._common import people, wording, workday
 from evals.suites._spec import TaskSpec, task
 
-FAMILY = {"category": "admin", "family": "meetings"}
+FAMILY: dict[str, Any] = {"category": "admin", "family": "meetings"}
 SUMMARIES = (
     "Budget review", "Roadmap planning", "Design critique", "Hiring sync", "Vendor call",
     "Quarterly planning", "Incident review", "Customer demo prep", "Security audit kickoff",
@@ -51,7 +51,7 @@ def micro(rng: random.Random, suite: str, name: str) -> TaskSpec:
             'Put a meeting "{summary}" in your calendar on {day} from {h:02d}:00 to '
             "{h1:02d}:00 UTC in room {room}, with {who} as attendees.",
             'Book "{summary}" for {day}, {h:02d}:00-{h1:02d}:00 UTC, room {room}. Invite {who}.',
-            "Schedule a one-hour event called \"{summary}\" in your calendar: {day} at "
+            'Schedule a one-hour event called "{summary}" in your calendar: {day} at '
             "{h:02d}:00 UTC, location {room}, attendees {who}.",
         ],
         summary=m["summary"],

@@ -13,7 +13,7 @@ from evals.acme.company import EMPLOYEES
 from evals.suites._instances._common import wording, workday
 from evals.suites._spec import TaskSpec, task
 
-FAMILY = {"category": "hr", "family": "onboarding"}
+FAMILY: dict[str, Any] = {"category": "hr", "family": "onboarding"}
 FIRST = ("Jane", "Omar", "Lena", "Wei", "Ana", "Ravi", "Maya", "Tariq", "Ines", "Jonas", "Aiko")
 LAST = ("Doe", "Haddad", "Fischer", "Zhang", "Souza", "Iyer", "Novak", "Okoro", "Berg", "Costa")
 ROLES = (

@@ -8,11 +8,12 @@ write, upload, mail).
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from evals.suites._instances._common import people, wording
 from evals.suites._spec import TaskSpec, task
 
-FAMILY = {"category": "data-analysis", "family": "sales-report"}
+FAMILY: dict[str, Any] = {"category": "data-analysis", "family": "sales-report"}
 _BY = {"region": "region", "product": "product", "month": "month (YYYY-MM, from `date`)"}
 
 

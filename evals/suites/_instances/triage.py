@@ -8,11 +8,12 @@ several fields).
 from __future__ import annotations
 
 import random
+from typing import Any
 
 from evals.suites._instances._common import PRIORITIES, TICKET_POOL, backlog, ticket, wording
 from evals.suites._spec import TaskSpec, task
 
-FAMILY = {"category": "engineering", "family": "ticket-triage"}
+FAMILY: dict[str, Any] = {"category": "engineering", "family": "ticket-triage"}
 _FIELDS = {
     "priority": ("blocker", "critical", "major", "minor", "trivial"),
     "component": ("backend", "frontend", "infrastructure", "qa"),

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 
 from evals.bench import BenchConfig, BenchEvent, ResultsStore, run_bench
 from evals.bench.runner import memory_dir
+from evals.portable import scrub
 from evals.report import write_report
 from evals.suites._instances import FAMILIES, instance, tiers, write_instances
 from evals.suites._spec import TaskSpec
@@ -311,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of ``python -m evals.learning_curve``."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
-    command = shlex.join(["python", "-m", "evals.learning_curve", *argv])
+    command = scrub(shlex.join(["python", "-m", "evals.learning_curve", *argv]))
     try:
         out = asyncio.run(run_learning_curve(args, command))
     except CurveError as exc:

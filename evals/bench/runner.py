@@ -41,6 +41,7 @@ from evals.bench.records import (
     TaskResult,
 )
 from evals.bench.store import ResultsStore
+from evals.portable import portable
 from evals.tasks import Task, load_suite
 
 if TYPE_CHECKING:
@@ -159,7 +160,7 @@ def _check_manifest(
         model_name=model.name,
         model_sha256=model.sha256,
         workers=config.workers,
-        memory_from=str(config.memory_from) if config.memory_from else None,
+        memory_from=portable(config.memory_from, base=config.out) if config.memory_from else None,
         command=config.command,
         started_at=time.time(),
     )

@@ -118,3 +118,29 @@ async def test_tiny_protocol_end_to_end_with_a_scripted_model(
     again = _parser().parse_args([*argv, "--resume"])
     await run_learning_curve(again, "python -m evals.learning_curve --resume", llm=build())
     assert (out / "results.jsonl").read_text() == before
+
+
+def test_rounds_give_each_pass_its_own_tasks(tmp_path: Path) -> None:
+    from evals.bench import plan_protocol
+    from evals.suites._instances import instance, write_instances
+    from evals.tasks import load_suite
+
+    specs = [instance("expenses", "micro", s) for s in range(4)]
+    write_instances(specs, tmp_path)
+    tasks = load_suite("instances", tmp_path)
+    rounds = [tasks[:2], tasks[2:]]
+    (run,) = plan_protocol("continual", suite="instances", tasks=[], rounds=rounds)
+    assert run.iterations == 2 and run.tasks == tasks and run.attempts == 4
+    assert run.tasks_at(1) == tasks[:2] and run.tasks_at(2) == tasks[2:]
+    learn, evaluation = plan_protocol(
+        "transfer",
+        suite="instances",
+        tasks=[],
+        rounds=rounds,
+        transfer_suite="x",
+        transfer_tasks=tasks[:1],
+    )
+    assert learn.tasks_at(2) == tasks[2:] and evaluation.tasks_at(1) == tasks[:1]
+    assert evaluation.rounds is None
+    (fixed,) = plan_protocol("continual", suite="instances", tasks=tasks, iterations=3)
+    assert fixed.tasks_at(3) == tasks and fixed.attempts == 12

@@ -144,3 +144,30 @@ def test_rounds_give_each_pass_its_own_tasks(tmp_path: Path) -> None:
     assert evaluation.rounds is None
     (fixed,) = plan_protocol("continual", suite="instances", tasks=tasks, iterations=3)
     assert fixed.tasks_at(3) == tasks and fixed.attempts == 12
+
+
+async def test_seeds_repeat_the_protocol_on_other_instances_and_pool_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("JOURNEYMAN_MEMORY__PATH", str(tmp_path / "default-memory"))
+    argv = [
+        "--out-root", str(tmp_path), "--name", "rep", "--model", "evals.bench.scripted_curve:build",
+        "--iterations", "1", "--families", "sales-report", "--tiers", "micro",
+        "--transfer-per-tier", "0", "--seeds", "2",
+    ]  # fmt: skip
+    out = await run_learning_curve(
+        _parser().parse_args(argv), "learning_curve --seeds 2", llm=build()
+    )
+    tasks = []
+    for r in (0, 1):
+        results = ResultsStore(out / f"seed-{r}").results()
+        assert {x.protocol for x in results} == {"continual", "no-memory"}
+        tasks.append({x.task for x in results})
+        assert (out / f"seed-{r}" / "report.html").is_file()
+    assert not tasks[0] & tasks[1], "each repeat draws its own instances"
+    pooled = json.loads((out / "report.json").read_text())
+    assert [p["attempts"] for p in pooled["curves"]["continual"]] == [2]
+    _no_machine_paths(out / "seed-0", tmp_path)
+    for name in ("report.json", "report.html"):
+        assert str(tmp_path) not in (out / name).read_text()

@@ -109,9 +109,10 @@ bench-mcp: venv
 bench-sandbox: venv sandbox
 	$(PY) -m evals.perf.sandbox_bench
 
+# ARGS=--resume continues a stopped run; ARGS="--seeds 3" repeats the whole protocol
 learning-curve: setup
 	$(JM) model pull local
-	$(PY) -m evals.learning_curve
+	$(PY) -m evals.learning_curve $(ARGS)
 
 acme-check: setup
 	$(PY) -m evals.oracles.check

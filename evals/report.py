@@ -3,15 +3,17 @@
     paths = write_report("evals/results/run-1")   # -> [report.json, report.html]
 
 The page holds tables per protocol, category, app and task, the learning curve per
-iteration beside the no-memory baseline, memory growth per level, and tokens and cost per
-task. Plots are inline SVG drawn with matplotlib (no scripts, no network).
+iteration (mean partial score with a bootstrap interval over instances, full-success rate,
+calls and tokens per solved task) beside the no-memory baseline, the first and last
+iteration per family, memory growth per level, the items solved tasks used, and tokens
+and cost per task. Plots are inline SVG drawn with matplotlib (no scripts, no network).
+Paths are written relative to the repository (see :func:`evals.report_curve.portable`). A
+folder holding ``seed-*`` run folders (``learning_curve --seeds N``) is reported pooled.
 """
 
 from __future__ import annotations
 
 import html
-import io
-import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable
@@ -20,8 +22,18 @@ from string import Template
 
 from pydantic import BaseModel, Field
 
+from evals import report_plots as plots
 from evals.bench.records import IterationRecord, Manifest, TaskResult
 from evals.bench.store import ResultsStore
+from evals.portable import portable, scrub
+from evals.report_curve import (
+    CurvePoint,
+    FamilyRow,
+    ItemUse,
+    curve_point,
+    family_rows,
+    items_used,
+)
 
 TEMPLATE = Path(__file__).parent / "templates" / "report.html"
 NOTES = ("MEASURED.md", "NOTES.md")
@@ -44,14 +56,6 @@ class Group(BaseModel):
     cost_usd: float = 0.0
     wall_s: float = 0.0
     errors: int = 0
-
-
-class CurvePoint(BaseModel):
-    """One point of a learning curve."""
-
-    iteration: int
-    mean_score: float
-    attempts: int
 
 
 class MemoryPoint(BaseModel):
@@ -90,6 +94,11 @@ class Report(BaseModel):
     by_category: dict[str, dict[str, float]]
     by_app: dict[str, dict[str, float]]
     memory: list[MemoryPoint]
+    levels: list[str] = Field(default_factory=list, description="Memory levels, in order.")
+    families: list[FamilyRow] = Field(default_factory=list)
+    items_used: dict[str, list[ItemUse]] = Field(
+        default_factory=dict, description="Curve -> items in the prompts of solved attempts."
+    )
     tasks: list[TaskRow]
     notes: str = ""
 
@@ -129,12 +138,81 @@ def _group(label: str, rows: list[TaskResult], iteration: int | None) -> Group:
     )
 
 
-def summarize(folder: str | Path) -> Report:
-    """Aggregate a results folder."""
-    store = ResultsStore(Path(folder))
-    if not store.exists():
+def _stores(folder: Path) -> list[ResultsStore]:
+    """The folder's results, or those of its ``seed-*`` folders (pooled)."""
+    store = ResultsStore(folder)
+    if store.exists():
+        return [store]
+    seeds = [ResultsStore(p) for p in sorted(folder.glob("seed-*")) if p.is_dir()]
+    seeds = [s for s in seeds if s.exists()]
+    if not seeds:
         raise FileNotFoundError(f"no benchmark results in {folder} (no results.jsonl)")
-    results = list(store.done().values())
+    return seeds
+
+
+def _titles(stores: list[ResultsStore], ids: set[str]) -> dict[str, str]:
+    """``level: title`` of memory items, from the run folders' stores where they are kept."""
+    from memory import MemoryStore
+
+    titles: dict[str, str] = {}
+    for store in stores:
+        for path in sorted((store.folder / "memory").glob("*")):
+            if not ids - set(titles) or not MemoryStore.exists(path):
+                continue
+            try:
+                with MemoryStore.open(path, readonly=True) as mem:
+                    for item in mem.get_many(sorted(ids - set(titles))):
+                        title = (item.title.strip().splitlines() or [""])[0].lstrip("# ")
+                        titles[item.id] = f"{item.level}: {title[:100]}"
+            except Exception:  # a report must not fail on a damaged or missing store
+                continue
+    return titles
+
+
+def _memory(stores: list[ResultsStore]) -> list[MemoryPoint]:
+    """Active items per level after each iteration (the mean over repeats, when pooled)."""
+    groups: dict[tuple[str, str, int], list[IterationRecord]] = defaultdict(list)
+    for store in stores:
+        for it in store.iterations():
+            if it.memory_levels:
+                groups[(it.protocol, it.phase, it.iteration)].append(it)
+    points = []
+    for (protocol, phase, iteration), its in groups.items():
+        levels = sorted({lv for it in its for lv in it.memory_levels})
+        points.append(
+            MemoryPoint(
+                protocol=protocol,
+                phase=phase,
+                iteration=iteration,
+                levels={
+                    lv: round(sum(it.memory_levels.get(lv, 0) for it in its) / len(its))
+                    for lv in levels
+                },
+                active=round(sum(it.memory_active for it in its) / len(its)),
+            )
+        )
+    return points
+
+
+def _portable_manifest(manifest: Manifest, folder: Path) -> Manifest:
+    runs = {
+        name: run.model_copy(
+            update={
+                "memory_from": portable(run.memory_from, base=folder) if run.memory_from else None,
+                "command": scrub(run.command),
+            }
+        )
+        for name, run in manifest.runs.items()
+    }
+    return Manifest(runs=runs)
+
+
+def summarize(folder: str | Path) -> Report:
+    """Aggregate a results folder (or the ``seed-*`` folders in it, pooled)."""
+    from memory import LEVELS
+
+    stores = _stores(Path(folder))
+    results = [r for store in stores for r in store.done().values()]
     by_col: dict[str, list[TaskResult]] = defaultdict(list)
     by_curve: dict[str, dict[int, list[TaskResult]]] = defaultdict(lambda: defaultdict(list))
     for r in results:
@@ -143,10 +221,7 @@ def summarize(folder: str | Path) -> Report:
     columns = list(by_col)
     groups = [_group(c, rows, rows[0].iteration) for c, rows in by_col.items()]
     curves = {
-        label: [
-            CurvePoint(iteration=i, mean_score=_mean(r.score for r in rows), attempts=len(rows))
-            for i, rows in sorted(points.items())
-        ]
+        label: [curve_point(i, rows) for i, rows in sorted(points.items())]
         for label, points in by_curve.items()
     }
     by_category: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
@@ -155,17 +230,10 @@ def summarize(folder: str | Path) -> Report:
         by_category[r.category][column(r)].append(r.score)
         for app in r.apps or ["(none)"]:
             by_app[app][column(r)].append(r.score)
-    memory = [
-        MemoryPoint(
-            protocol=it.protocol,
-            phase=it.phase,
-            iteration=it.iteration,
-            levels=it.memory_levels,
-            active=it.memory_active,
-        )
-        for it in store.iterations()
-        if it.memory_levels
-    ]
+    memory = _memory(stores)
+    seen = {lv for m in memory for lv in m.levels}
+    levels = [*LEVELS, *sorted(seen - set(LEVELS))]
+    used = {i for r in results if r.full for i in r.items_used}
     tasks = [
         TaskRow(
             task=r.task,
@@ -180,19 +248,23 @@ def summarize(folder: str | Path) -> Report:
         )
         for r in results
     ]
-    notes = [store.folder / n for n in NOTES]
+    root = Path(folder)
+    notes = [p for store in stores for p in (store.folder / n for n in NOTES) if p.exists()]
     return Report(
-        folder=str(store.folder),
+        folder=portable(root),
         generated_at=time.time(),
-        manifest=store.manifest(),
+        manifest=_portable_manifest(stores[0].manifest(), stores[0].folder),
         columns=columns,
         groups=groups,
         curves=curves,
         by_category={k: {c: _mean(v) for c, v in cols.items()} for k, cols in by_category.items()},
         by_app={k: {c: _mean(v) for c, v in cols.items()} for k, cols in by_app.items()},
         memory=memory,
+        levels=levels,
+        families=family_rows(by_curve),
+        items_used=items_used(by_curve, _titles(stores, used)),
         tasks=tasks,
-        notes="\n".join(p.read_text(encoding="utf-8") for p in notes if p.exists()),
+        notes=scrub("\n".join(p.read_text(encoding="utf-8") for p in notes)),
     )
 
 
@@ -239,6 +311,73 @@ def _score_cell(score: float | None, full: bool = False) -> str:
     return f'<td class="{cls}">{score:.2f}</td>'
 
 
+def _ci(p: CurvePoint) -> str:
+    return f"{p.mean_score:.3f} [{p.ci_low:.2f}, {p.ci_high:.2f}]"
+
+
+def _curve_tables(report: Report) -> list[str]:
+    """Per iteration of each curve; first and last iteration per family; items used."""
+    parts = ["<h3>Per iteration</h3>"]
+    rows = []
+    for label, points in sorted(report.curves.items()):
+        for p in points:
+            rows.append(
+                [
+                    _e(label),
+                    str(p.iteration),
+                    str(p.attempts),
+                    _ci(p),
+                    f"{p.full_rate:.2f}",
+                    "–" if p.calls_per_solved is None else f"{p.calls_per_solved:.1f}",
+                    "–" if p.tokens_per_solved is None else f"{p.tokens_per_solved:.0f}",
+                ]
+            )
+    headers = ["curve", "iteration", "instances", "mean score [95% CI]", "full-success rate"]
+    parts.append(
+        _table([*headers, "calls / solved", "tokens / solved"], rows, left=1, cls="iterations")
+    )
+    if report.families:
+        parts.append("<h3>First and last iteration per family</h3>")
+        parts.append(
+            _table(
+                ["curve", "family", "first", "score", "full", "last", "score", "full"],
+                [
+                    [
+                        _e(f.curve),
+                        _e(f.family),
+                        f"i{f.first_iteration}",
+                        f"{f.first_score:.2f}",
+                        f"{f.first_full}/{f.first_attempts}",
+                        f"i{f.last_iteration}",
+                        f"{f.last_score:.2f}",
+                        f"{f.last_full}/{f.last_attempts}",
+                    ]
+                    for f in report.families
+                ],
+                left=2,
+                cls="families",
+            )
+        )
+    parts.append("<h3>Memory items used by solved tasks</h3>")
+    rows = [
+        [
+            _e(curve),
+            f"<code>{_e(u.item)}</code>",
+            _e(u.title),
+            str(u.solved_uses),
+            ", ".join(f"i{i}" for i in u.iterations),
+        ]
+        for curve, uses in sorted(report.items_used.items())
+        for u in uses
+    ]
+    parts.append(
+        _table(["curve", "item", "title", "solved uses", "iterations"], rows, left=3, cls="used")
+        if rows
+        else "<p>No solved task had a memory item in its prompt.</p>"
+    )
+    return parts
+
+
 def render_html(report: Report) -> str:
     """The static page of a report."""
     parts: list[str] = []
@@ -278,16 +417,28 @@ def render_html(report: Report) -> str:
     )
     parts.append("<h2>Learning curve and memory</h2>")
     parts.append('<div class="plots">')
-    parts.append(_figure(_curve_svg(report), "Mean score per iteration (dashed: no memory)"))
+    parts.append(
+        _figure(
+            plots.curve_svg(report),
+            "Mean partial score per iteration, 95% bootstrap interval over instances as a band "
+            "(dashed: no memory)",
+        )
+    )
     evals = {k: v for k, v in report.curves.items() if k.endswith("/eval")}
     if evals:
-        parts.append(_figure(_eval_svg(evals), "Unseen tasks (transfer suite): mean score per run"))
+        parts.append(
+            _figure(plots.eval_svg(evals), "Unseen tasks (transfer suite): mean score per run")
+        )
     if report.memory:
-        parts.append(_figure(_memory_svg(report), "Active memory items per level, per iteration"))
-    parts.append(_figure(_tokens_svg(report), "Tokens per task (mean over attempts)"))
+        parts.append(
+            _figure(plots.memory_svg(report), "Active memory items per level, per iteration")
+        )
+    parts.append(_figure(plots.tokens_svg(report), "Tokens per task (mean over attempts)"))
     parts.append("</div>")
+    parts += _curve_tables(report)
     if report.memory:
-        levels = sorted({lv for m in report.memory for lv in m.levels})
+        levels = report.levels or sorted({lv for m in report.memory for lv in m.levels})
+        parts.append("<h3>Memory by level (active items after each iteration)</h3>")
         parts.append(
             _table(
                 ["run", "iteration", *levels, "active"],
@@ -387,112 +538,3 @@ def render_html(report: Report) -> str:
 
 def _figure(svg: str, caption: str) -> str:
     return f"<figure>{svg}<figcaption>{_e(caption)}</figcaption></figure>"
-
-
-# -- plots -------------------------------------------------------------------------------
-def _svg(fig: object) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.StringIO()
-    fig.savefig(buf, format="svg", bbox_inches="tight")  # type: ignore[attr-defined]
-    plt.close(fig)  # type: ignore[arg-type]
-    text = buf.getvalue()
-    return re.sub(r"<metadata>.*?</metadata>", "", text[text.index("<svg") :], flags=re.S)
-
-
-def _plt() -> object:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    matplotlib.rcParams["svg.fonttype"] = "none"
-    matplotlib.rcParams["svg.hashsalt"] = "journeyman"
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _curve_svg(report: Report) -> str:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 3.6))  # type: ignore[attr-defined]
-    last = max((p.iteration for pts in report.curves.values() for p in pts), default=1)
-    for label, points in sorted(report.curves.items()):
-        if label.endswith("/eval"):
-            continue  # other tasks: drawn apart (_eval_svg)
-        xs = [p.iteration for p in points]
-        ys = [p.mean_score for p in points]
-        if label.startswith("no-memory"):
-            if len(xs) == 1:
-                xs, ys = [1, max(last, 2)], ys * 2
-            ax.plot(xs, ys, linestyle="--", color="0.45", label=label)
-        elif len(xs) == 1:
-            ax.plot(xs, ys, marker="s", linestyle="none", markersize=8, label=label)
-        else:
-            ax.plot(xs, ys, marker="o", label=label)
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("mean score")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_xticks(range(1, max(last, 2) + 1))
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
-    return _svg(fig)
-
-
-def _eval_svg(curves: dict[str, list[CurvePoint]]) -> str:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 2.6))  # type: ignore[attr-defined]
-    labels = sorted(curves)
-    means = [curves[k][-1].mean_score for k in labels]
-    colors = ["0.55" if k.startswith("no-memory") else "C2" for k in labels]
-    ax.barh(range(len(labels)), means, color=colors)
-    for i, m in enumerate(means):
-        ax.text(m + 0.01, i, f"{m:.2f}", va="center", fontsize=8)
-    ax.set_yticks(range(len(labels)))
-    ax.set_yticklabels(labels, fontsize=8)
-    ax.set_xlim(0, 1.08)
-    ax.set_xlabel("mean score")
-    ax.grid(axis="x", alpha=0.3)
-    return _svg(fig)
-
-
-def _memory_svg(report: Report) -> str:
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(6, 3.6))  # type: ignore[attr-defined]
-    levels = sorted({lv for m in report.memory for lv in m.levels})
-    labels = [
-        f"{m.protocol if m.phase == 'run' else m.protocol + '/' + m.phase} i{m.iteration}"
-        for m in report.memory
-    ]
-    bottom = [0] * len(report.memory)
-    for lv in levels:
-        heights = [m.levels.get(lv, 0) for m in report.memory]
-        ax.bar(range(len(labels)), heights, bottom=bottom, label=lv)
-        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    ax.set_xticks(range(len(labels)))
-    ax.set_xticklabels(labels, rotation=30, ha="right", fontsize=8)
-    ax.set_ylabel("active items")
-    ax.legend(fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
-    return _svg(fig)
-
-
-def _tokens_svg(report: Report) -> str:
-    plt = _plt()
-    runs = sorted({t.column.rsplit(" ", 1)[0] for t in report.tasks})
-    tasks = sorted({t.task for t in report.tasks})
-    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.32 * max(len(tasks), 3)))  # type: ignore[attr-defined]
-    height = 0.8 / max(len(runs), 1)
-    for j, run in enumerate(runs):
-        means = []
-        for task in tasks:
-            vals = [
-                t.tokens for t in report.tasks if t.task == task and t.column.startswith(run + " ")
-            ]
-            means.append(sum(vals) / len(vals) if vals else 0)
-        ax.barh([i + j * height for i in range(len(tasks))], means, height=height, label=run)
-    ax.set_yticks([i + 0.4 - height / 2 for i in range(len(tasks))])
-    ax.set_yticklabels([t.split("/", 1)[-1] for t in tasks], fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlabel("tokens")
-    ax.legend(fontsize=8)
-    ax.grid(axis="x", alpha=0.3)
-    return _svg(fig)

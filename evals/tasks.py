@@ -33,6 +33,9 @@ SUITES_DIR = Path(__file__).parent / "suites"
 
 AppName = Literal["trac", "files", "calendar", "mail", "chat"]
 Category = Literal["engineering", "project-management", "hr", "finance", "admin", "data-analysis"]
+Difficulty = Literal["micro", "short", "long"]
+"""``micro``: one to three actions in the workspace or one app; ``short``: three to eight;
+``long``: several apps and more steps."""
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -51,7 +54,7 @@ class TaskSpec(BaseModel):
     title: str
     category: Category
     family: str
-    difficulty: Literal["short", "long"]
+    difficulty: Difficulty
     apps: list[AppName] = Field(default_factory=list)
     seed: Seed = Field(default_factory=Seed)
     limits: Limits = Field(default_factory=Limits)

@@ -36,6 +36,11 @@ class BenchConfig(BaseModel):
     out: Path
     resume: bool = False
     tasks: list[str] | None = Field(default=None, description="Task names of the suite to run.")
+    rounds: list[list[str]] | None = Field(
+        default=None,
+        description="Task names per pass (fresh instances each iteration): pass i runs "
+        "rounds[i-1]; replaces tasks and iterations.",
+    )
     transfer_suite: str | None = None
     transfer_tasks: list[str] | None = None
     memory_from: Path | None = Field(

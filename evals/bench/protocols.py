@@ -27,6 +27,17 @@ class PhasePlan:
     tasks: list[Task]
     iterations: int
     memory: MemoryMode
+    rounds: list[list[Task]] | None = None
+    """Tasks per pass (fresh instances each iteration); None: ``tasks`` every pass."""
+
+    def tasks_at(self, iteration: int) -> list[Task]:
+        """The tasks of pass ``iteration`` (1-based)."""
+        return self.rounds[iteration - 1] if self.rounds else self.tasks
+
+    @property
+    def attempts(self) -> int:
+        """Task attempts over all passes."""
+        return sum(len(self.tasks_at(i)) for i in range(1, self.iterations + 1))
 
     @property
     def learn(self) -> bool:
@@ -43,16 +54,22 @@ def plan_protocol(
     transfer_suite: str | None = None,
     transfer_tasks: list[Task] | None = None,
     learned: bool = False,
+    rounds: list[list[Task]] | None = None,
 ) -> list[PhasePlan]:
-    """The phases of ``protocol``; ``learned=True`` (transfer) skips the learning phase."""
+    """The phases of ``protocol``; ``learned=True`` (transfer) skips the learning phase.
+
+    ``rounds`` gives each pass its own tasks (fresh instances per iteration): the passes
+    over ``suite`` then number ``len(rounds)`` and ``tasks`` is their union."""
+    if rounds:
+        tasks, iterations = [t for r in rounds for t in r], len(rounds)
     if iterations < 1:
         raise ValueError("iterations must be at least 1")
     if protocol == "single":
         return [PhasePlan("run", suite, tasks, 1, "carry")]
     if protocol == "continual":
-        return [PhasePlan("run", suite, tasks, iterations, "carry")]
+        return [PhasePlan("run", suite, tasks, iterations, "carry", rounds)]
     if protocol == "no-memory":
-        phases = [PhasePlan("run", suite, tasks, iterations, "off")]
+        phases = [PhasePlan("run", suite, tasks, iterations, "off", rounds)]
         if transfer_suite and transfer_tasks:
             phases.append(PhasePlan("eval", transfer_suite, transfer_tasks, 1, "off"))
         return phases
@@ -62,5 +79,5 @@ def plan_protocol(
         evaluation = PhasePlan("eval", transfer_suite, transfer_tasks, 1, "frozen")
         if learned:
             return [evaluation]
-        return [PhasePlan("learn", suite, tasks, iterations, "carry"), evaluation]
+        return [PhasePlan("learn", suite, tasks, iterations, "carry", rounds), evaluation]
     raise ValueError(f"unknown protocol {protocol!r}")

@@ -117,6 +117,9 @@ class ProtocolRun(BaseModel):
     protocol: ProtocolName
     suite: str
     tasks: list[str] = Field(description="Task ids in run order.")
+    rounds: list[list[str]] = Field(
+        default_factory=list, description="Task names per pass, when each pass had its own."
+    )
     transfer_suite: str | None = None
     transfer_tasks: list[str] = Field(default_factory=list)
     iterations: int = 1

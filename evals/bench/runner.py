@@ -41,6 +41,7 @@ from evals.bench.records import (
     TaskResult,
 )
 from evals.bench.store import ResultsStore
+from evals.portable import portable
 from evals.tasks import Task, load_suite
 
 if TYPE_CHECKING:
@@ -62,7 +63,11 @@ async def run_bench(
     llm: LLM | None = None,
 ) -> BenchSummary:
     """Run ``config.protocol``; return this protocol's results (old and new)."""
-    tasks = _select(_suite(config.suite, config.suites_root), config.tasks, config.suite)
+    every = _suite(config.suite, config.suites_root)
+    rounds = [_select(every, names, config.suite) for names in config.rounds or []] or None
+    if rounds:
+        config = config.model_copy(update={"iterations": len(rounds)})
+    tasks = [t for r in rounds for t in r] if rounds else _select(every, config.tasks, config.suite)
     transfer: list[Task] = []
     if config.protocol == "transfer" and not config.transfer_suite:
         raise BenchError("the transfer protocol needs --transfer-suite SUITE")
@@ -80,6 +85,7 @@ async def run_bench(
         transfer_suite=config.transfer_suite,
         transfer_tasks=transfer,
         learned=config.memory_from is not None,
+        rounds=rounds,
     )
     results = ResultsStore(config.out)
     async with _model(settings, config, llm) as model:
@@ -87,7 +93,7 @@ async def run_bench(
         results.repair()
         envs = [_environment(config.out, w) for w in range(config.workers)]
         run = BenchRun(settings, config, results, model, envs, on_event, done=results.done())
-        total = sum(len(p.tasks) * p.iterations for p in phases)
+        total = sum(p.attempts for p in phases)
         run.emit(BenchEvent(kind="plan", total=total, text=_describe(config, phases)))
         results.save_manifest(manifest)
         try:
@@ -124,7 +130,12 @@ def _select(tasks: list[Task], names: list[str] | None, suite: str) -> list[Task
 
 
 def _describe(config: BenchConfig, phases: list[PhasePlan]) -> str:
-    parts = [f"{p.phase}: {len(p.tasks)} {p.suite} task(s) x {p.iterations}" for p in phases]
+    parts = [
+        f"{p.phase}: {p.iterations} pass(es) of {len(p.tasks_at(1))} fresh {p.suite} task(s)"
+        if p.rounds
+        else f"{p.phase}: {len(p.tasks)} {p.suite} task(s) x {p.iterations}"
+        for p in phases
+    ]
     return f"{config.protocol} ({'; '.join(parts)}) -> {config.out}"
 
 
@@ -141,6 +152,7 @@ def _check_manifest(
         protocol=config.protocol,
         suite=config.suite,
         tasks=[t.id for t in tasks],
+        rounds=config.rounds or [],
         transfer_suite=config.transfer_suite if transfer else None,
         transfer_tasks=[t.id for t in transfer],
         iterations=1 if config.protocol == "single" else config.iterations,
@@ -148,7 +160,7 @@ def _check_manifest(
         model_name=model.name,
         model_sha256=model.sha256,
         workers=config.workers,
-        memory_from=str(config.memory_from) if config.memory_from else None,
+        memory_from=portable(config.memory_from, base=config.out) if config.memory_from else None,
         command=config.command,
         started_at=time.time(),
     )
@@ -159,7 +171,15 @@ def _check_manifest(
                 f"{results.folder} already holds a {config.protocol} run: "
                 "add --resume to continue it, or choose another --out"
             )
-        same = ("suite", "tasks", "transfer_suite", "transfer_tasks", "iterations", "model")
+        same = (
+            "suite",
+            "tasks",
+            "rounds",
+            "transfer_suite",
+            "transfer_tasks",
+            "iterations",
+            "model",
+        )
         changed = [f for f in same if getattr(old, f) != getattr(entry, f)]
         if changed:
             raise BenchError(
@@ -218,9 +238,13 @@ async def _run_phase(run: BenchRun, phase: PhasePlan) -> None:
                 TaskKey(
                     protocol=run.config.protocol, phase=phase.phase, iteration=iteration, task=t.id
                 )
-                for t in phase.tasks
+                for t in phase.tasks_at(iteration)
             ]
-            todo = [(t, k) for t, k in zip(phase.tasks, keys, strict=True) if k not in run.done]
+            todo = [
+                (t, k)
+                for t, k in zip(phase.tasks_at(iteration), keys, strict=True)
+                if k not in run.done
+            ]
             skipped = len(keys) - len(todo)
             if skipped:
                 run.skipped += skipped

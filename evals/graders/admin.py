@@ -97,3 +97,12 @@ def grade_access_request(ctx: GradeContext) -> None:
             len(numbers) == len(p["requests"])
             and all(mentions_ticket(said, n) for n in numbers.values()),
         )
+
+
+def grade_reply_reference(ctx: GradeContext) -> None:
+    """A mail to the requester naming the system asked for and the reference."""
+    p = ctx.params
+    mails = [text_of(m) for m in mails_to(ctx.mail.inbox(p["requester"]), p["requester"])]
+    ctx.check(f"replied to {p['requester']}", bool(mails))
+    ctx.check("reply names the system", any(p["system"].lower() in m.lower() for m in mails))
+    ctx.check(f"reply gives {p['ref']}", any(p["ref"] in m for m in mails))

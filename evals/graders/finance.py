@@ -129,3 +129,22 @@ def grade_category_report(ctx: GradeContext) -> None:
     top = max(expected, key=lambda k: expected[k])
     mails = mails_to(ctx.mail.inbox("rachel"), "rachel")
     ctx.check("rachel mailed the largest category", any(top in text_of(m) for m in mails))
+
+
+def grade_sales_upload(ctx: GradeContext) -> None:
+    """Share CSV of revenue per key; a colleague mailed the best key."""
+    p = ctx.params
+    expected = datagen.sales_totals(p["seed"], p["rows"], by=p["by"])
+    rows = read_csv(ctx.files.read(p["file"]))
+    got = {r.get(p["by"], ""): r.get("revenue") for r in rows}
+    ctx.check(f"{p['file']} on the share with columns {p['by']},revenue", bool(rows) and bool(got))
+    ctx.check(
+        f"every {p['by']}'s revenue correct to the cent",
+        bool(rows)
+        and set(got) == set(expected)
+        and all(close(got[k], v) for k, v in expected.items()),
+        points=2,
+    )
+    best = max(expected, key=lambda k: expected[k])
+    mails = mails_to(ctx.mail.inbox(p["notify"]), p["notify"])
+    ctx.check(f"{p['notify']} mailed the best {p['by']}", any(best in text_of(m) for m in mails))

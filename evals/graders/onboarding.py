@@ -77,3 +77,9 @@ def grade_onboarding_chat(ctx: GradeContext) -> None:
     )
     _page_checks(ctx)
     _orientation_checks(ctx)
+
+
+def grade_page_and_orientation(ctx: GradeContext) -> None:
+    """The people page and the orientation event on the start date."""
+    _page_checks(ctx)
+    _orientation_checks(ctx)

@@ -82,3 +82,11 @@ def grade_qa_confirm(ctx: GradeContext) -> None:
             ok = t.status != "closed" and t.priority == "critical"
             ctx.check(f"#{n} open and critical", ok, points=2)
         ctx.check(f"#{n} has a comment", any(c.strip() for c in t.comments))
+
+
+def grade_set_field(ctx: GradeContext) -> None:
+    """One field of one ticket changed to the value asked for."""
+    p = ctx.params
+    t = ctx.trac.ticket(p["ticket"])
+    assert t is not None
+    ctx.check(f"#{t.id} {p['field']} is {p['value']}", getattr(t, p["field"]) == p["value"], 2)

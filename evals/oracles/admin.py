@@ -82,3 +82,14 @@ async def solve_access_request(act: Actions) -> None:
         await act.chat_ask(
             "sam", "New access tickets for you: " + ", ".join(f"#{n}" for n in numbers)
         )
+
+
+async def solve_reply_reference(act: Actions) -> None:
+    p = act.params
+    inbox = await act.mail_inbox()
+    request = next(m for m in inbox if p["system"].lower() in m["body"].lower())
+    await act.mail_send(
+        [f"{p['requester']}@acme.test"],
+        f"Re: {request['subject']}",
+        f"Your {p['system']} access request is logged as {p['ref']}.",
+    )

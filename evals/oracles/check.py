@@ -1,7 +1,7 @@
 """Prove tasks solvable and graders able to fail: oracle -> 1.0, null run -> 0.0.
 
 ``python -m evals.oracles.check [SUITE ...] [--task NAME ...] [--dir RUN_DIR]`` runs, for
-every task, the null run (reset, seed, grade) and the oracle (reset, seed, solve with
+every task (and with ``--instances 1,2,3`` every generated family and tier on those seeds), the null run (reset, seed, grade) and the oracle (reset, seed, solve with
 tool calls, grade) in one run folder, prints a line per task, and exits 1 on any miss.
 """
 
@@ -59,17 +59,28 @@ async def check_tasks(tasks: list[Task], env: Environment, work: Path) -> list[C
     return [await check_task(t, env, work) for t in tasks]
 
 
+def _instances(seeds: list[int], root: Path) -> list[Task]:
+    """Every family and tier of the instance generators on ``seeds``, as tasks."""
+    from evals.suites._instances import FAMILIES, SUITE, instance, write_instances
+
+    write_instances([instance(f, t, s) for f in FAMILIES for t in FAMILIES[f] for s in seeds], root)
+    return load_suite(SUITE, root)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry; returns the exit status."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("suites", nargs="*", default=["smoke", "acme", "acme-transfer"])
     parser.add_argument("--task", action="append", help="only these task names")
     parser.add_argument("--dir", type=Path, help="run folder (default: a temporary one)")
+    parser.add_argument("--instances", help="seeds (e.g. 1,2,3): also every generated instance")
     args = parser.parse_args(argv)
     tasks = [t for s in args.suites for t in load_suite(s)]
     if args.task:
         tasks = [t for t in tasks if t.name in args.task]
     with tempfile.TemporaryDirectory(prefix="acme-check-") as tmp:
+        if args.instances:
+            tasks += _instances([int(s) for s in args.instances.split(",")], Path(tmp) / "suites")
         run_dir = args.dir or Path(tmp) / "run"
         env = Environment(run_dir)
         try:

@@ -95,3 +95,15 @@ async def solve_category_report(act: Actions) -> None:
     await act.mail_send(
         ["rachel@acme.test"], "Expenses by category", f"The largest category is {top}."
     )
+
+
+async def solve_sales_upload(act: Actions) -> None:
+    p = act.params
+    totals = _sum(await _rows(act), p["by"], "revenue")
+    await act.files_put(p["file"], _csv(p["by"], "revenue", totals))
+    best = max(totals, key=lambda k: totals[k])
+    await act.mail_send(
+        [f"{p['notify']}@acme.test"],
+        f"Q3 revenue by {p['by']}",
+        f"The table is on the share at {p['file']}. Best {p['by']}: {best} ({totals[best]:.2f}).",
+    )

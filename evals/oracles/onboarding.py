@@ -66,3 +66,9 @@ async def solve_onboarding_chat(act: Actions) -> None:
     assert start, reply
     await _page(act, info, start.group(0))
     await _orientation(act, info, start.group(0))
+
+
+async def solve_page_and_orientation(act: Actions) -> None:
+    info = _fields(await act.files_get(act.params["file"]))
+    await _page(act, info, info["start date"])
+    await _orientation(act, info, info["start date"])

@@ -62,3 +62,8 @@ async def solve_qa_confirm(act: Actions) -> None:
             )
         else:
             await act.trac_update(n, comment=f"QA ({qa}): {reply}", priority="critical")
+
+
+async def solve_set_field(act: Actions) -> None:
+    p = act.params
+    await act.trac_update(p["ticket"], **{p["field"]: p["value"]})

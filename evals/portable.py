@@ -1,0 +1,36 @@
+"""Paths as results may record them: never the folders of the machine they were made on.
+
+A path inside the repository is written relative to it; any other absolute path only by its
+last part. :func:`scrub` does the same to every absolute path in a text (a command line).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+"""The repository root: paths under it are written relative to it."""
+
+
+def portable(path: str | Path, root: Path = REPO, *, base: Path | None = None) -> str:
+    """A path as results may record it: relative to ``base`` (a results folder) or else to
+    the repository when inside it, else only its last part."""
+    p = Path(path).expanduser()
+    if not p.is_absolute():
+        return p.as_posix()
+    if base is not None and p.resolve().is_relative_to(Path(base).resolve()):
+        return p.resolve().relative_to(Path(base).resolve()).as_posix()
+    try:
+        return p.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return p.name
+
+
+_ABSOLUTE = re.compile(r"(?<![\w.~:/-])(/[^\s'\"`<>]+)")
+
+
+def scrub(text: str, root: Path = REPO) -> str:
+    """Free text (a command line, notes) with every absolute path written by
+    :func:`portable`: relative to the repository, or only its last part."""
+    return _ABSOLUTE.sub(lambda m: portable(m.group(1), root), text)

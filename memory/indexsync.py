@@ -10,10 +10,10 @@ from collections.abc import Sequence
 import numpy as np
 from sqlmodel import Session, col, select
 
-from memory.core import INDEX_DIR, StoreCore
+from memory.core import StoreCore
 from memory.errors import MemoryStoreError, ReadOnlyStore
 from memory.exact import ExactIndex
-from memory.index import ChromaIndex, IndexEntry, checksum
+from memory.index import IndexEntry, checksum
 from memory.queries import ACTIVE_ITEMS, CHANGED_SINCE, PURGED_SINCE, PUT_VECTOR
 from memory.records import ItemVector, MemoryItem
 
@@ -58,7 +58,7 @@ class IndexSync(StoreCore):
         if self._index_lock.held or not self._index_lock.try_acquire():
             return
         self.index.close()
-        self.index = ChromaIndex(self.path / INDEX_DIR, writable=True)
+        self.index = self._new_index(writable=True)
         self._check_index()
 
     def _sqlite_active(self) -> dict[str, tuple[str, int]]:

@@ -13,7 +13,7 @@ from sqlmodel import Session, select
 from memory import gate
 from memory.errors import InvalidInput, ItemNotFound, ReadOnlyStore
 from memory.indexsync import get_many
-from memory.queries import count_outcome, mark_retrieved, uncount_outcome
+from memory.queries import PUT_OUTCOME, count_outcome, mark_retrieved, uncount_outcome
 from memory.reads import Reads
 from memory.records import TEXT_FIELDS, TRUSTS, AuditEntry, ItemVersion, MemoryItem, now
 from memory.redact import redact
@@ -252,11 +252,7 @@ class Writes(Reads):
                             "UPDATE items SET last_used = ? WHERE id = ?", (stamp, item_id)
                         )
                         continue
-                    conn.exec_driver_sql(
-                        "INSERT OR REPLACE INTO item_outcomes(episode, item_id, success) "
-                        "VALUES (?, ?, ?)",
-                        (episode_id, item_id, int(success)),
-                    )
+                    conn.exec_driver_sql(PUT_OUTCOME, (episode_id, item_id, int(success)))
                     if row is not None:  # the episode's outcome for this item flips
                         old = "success" if row[0] else "failure"
                         conn.exec_driver_sql(uncount_outcome(old), (item_id,))

@@ -66,7 +66,7 @@ class AdvisoryLock:
                     if raise_on_timeout:
                         raise StoreLocked(
                             f"another process has held the memory store's {self.label} lock "
-                            f"for more than {timeout:.0f} s; try again later"
+                            f"for more than {timeout:g} s; try again later"
                         )
                     return False
                 time.sleep(delay)

@@ -220,9 +220,11 @@ class ChromaIndex:
         """Upsert active items and drop the others, keeping count and checksum current."""
         if not upserts and not deletes:
             return
+        st = self.state
+        if upserts and not st.dim:  # the vectors' dimension travels with them (metadata)
+            st.dim = int(upserts[0].vector.shape[0])
         touched = [e.id for e in upserts] + list(deletes)
         old = self._versions_of(touched)
-        st = self.state
         for item_id, (_level, version) in old.items():
             st.checksum ^= pair_hash(item_id, version)
             st.count -= 1

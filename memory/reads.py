@@ -307,6 +307,8 @@ class Reads(IndexSync):
         st_ = self.index.read_state()
         return {
             "path": str(self.path),
+            "backend": self.backend.name,
+            "location": self.backend.location,
             "schema_version": version,
             "items": sum(n for _l, _s, n in by),
             "active": sum(n for _l, s_, n in by if s_ == "active"),

@@ -322,7 +322,9 @@ class SQLiteBackend:
                 dst.execute("BEGIN IMMEDIATE")
                 # a new epoch and a change counter past the old one: every index
                 # owner sees that the store changed underneath it
-                dst.execute("UPDATE meta SET value = ? WHERE key = 'epoch'", (secrets.token_hex(8),))
+                dst.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'epoch'", (secrets.token_hex(8),)
+                )
                 dst.execute(
                     "UPDATE meta SET value = CAST(max(CAST(value AS INTEGER), ?) + 1 AS TEXT) "
                     "WHERE key = 'seq'",

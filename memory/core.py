@@ -63,9 +63,7 @@ class StoreCore:
         self.db = Database(
             self.backend, path, readonly=readonly, lock_timeout_s=settings.lock_timeout_s
         )
-        self._index_lock = (
-            make_index_lock(path, settings, self.backend) if not readonly else None
-        )
+        self._index_lock = make_index_lock(path, settings, self.backend) if not readonly else None
         self.index = self._new_index(writable=False)
         self._exact: ExactIndex | None = None
         self._closed = False

@@ -248,9 +248,7 @@ class PostgresBackend:
 
     # -- lexical search ---------------------------------------------------------------
     @staticmethod
-    def _filters(
-        status: str, levels: Sequence[str], scope: str | None
-    ) -> tuple[str, list[Any]]:
+    def _filters(status: str, levels: Sequence[str], scope: str | None) -> tuple[str, list[Any]]:
         sql = " AND items.status = ?"
         params: list[Any] = [status]
         if len(levels) < len(LEVELS):
@@ -315,7 +313,9 @@ class PostgresBackend:
             pg.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             for table in _TABLES:
                 cols = [r[1] for r in dst.execute(f"PRAGMA table_info({table})")]
-                sql = f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+                sql = (
+                    f"INSERT INTO {table}({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+                )
                 with pg.cursor(name=f"snap_{table}") as cur:
                     cur.itersize = 2000
                     cur.execute(f"SELECT {', '.join(cols)} FROM {table}")
@@ -391,4 +391,3 @@ def _to_sqlite(value: Any) -> Any:
     if isinstance(value, (list, dict)):
         return json.dumps(value)
     return value
-

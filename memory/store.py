@@ -31,8 +31,8 @@ from memory.backends import make_backend
 from memory.core import INDEX_DIR
 from memory.embeddings import Embedder
 from memory.errors import ItemNotFound
-from memory.pgbackend import mask
 from memory.maintenance import SNAPSHOT_DIR, Maintenance, VerifyReport
+from memory.pgbackend import mask
 from memory.retrieval import estimate_tokens
 from memory.settings import MemorySettings
 from memory.writes import WriteResult
@@ -65,7 +65,11 @@ class MemoryStore(Maintenance):
         folder = Path(path).expanduser()
         if readonly:
             if not cls.exists(folder, settings):
-                where = settings.url and mask(settings.url) if settings.backend == "postgres" else folder
+                where = (
+                    settings.url and mask(settings.url)
+                    if settings.backend == "postgres"
+                    else folder
+                )
                 raise ItemNotFound(f"no memory store at {where} (nothing to open read-only)")
         else:
             folder.mkdir(parents=True, exist_ok=True)

@@ -179,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sizes", default="10000,100000", help="Comma-separated store sizes.")
     ap.add_argument("--seeds", default="7", help="Retrieval sets (7: the committed one).")
     ap.add_argument("--recall-only", action="store_true")
+    ap.add_argument("--skip-recall", action="store_true")
     ap.add_argument("--queries", type=int, default=200, help="Searches timed per size.")
     ap.add_argument("--adds", type=int, default=300, help="Single adds timed (batches: 5x).")
     ap.add_argument("--pg-url", default=None, help="A PostgreSQL server (databases made in it).")
@@ -189,8 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         with servers(args.pg_url, args.index_url) as (pg_url, index_url):
             pair = Pair(root, pg_url, index_url)
             print(f"embedded (SQLite + Chroma folder) vs PostgreSQL + Chroma server {index_url}")
-            print("\n1. retrieval quality")
-            recall_part(pair, [int(s) for s in args.seeds.split(",")])
+            if not args.skip_recall:
+                print("\n1. retrieval quality")
+                recall_part(pair, [int(s) for s in args.seeds.split(",")])
             if args.recall_only:
                 return 0
             print("\n2. add rate")

@@ -79,8 +79,15 @@ def hang(path: str, name: str) -> None:
 
     with MemoryStore.open(path, settings=_settings()) as store:
         for i in range(5):
-            print(store.add(level="procedural", scope=f"app/{name}", title=f"{name} kept {i}",
-                            content=f"committed item {i}").id, flush=True)  # fmt: skip
+            print(
+                store.add(
+                    level="procedural",
+                    scope=f"app/{name}",
+                    title=f"{name} kept {i}",
+                    content=f"committed item {i}",
+                ).id,
+                flush=True,
+            )
         real = store._put_item_vectors
 
         def stall(s, rows):  # type: ignore[no-untyped-def]
@@ -90,10 +97,17 @@ def hang(path: str, name: str) -> None:
             time.sleep(3600)
 
         store._put_item_vectors = stall  # type: ignore[method-assign]
-        store.add_many([
-            {"level": "procedural", "scope": f"app/{name}", "title": f"{name} lost {j}",
-             "content": f"uncommitted item {j}"} for j in range(3)
-        ])  # fmt: skip
+        store.add_many(
+            [
+                {
+                    "level": "procedural",
+                    "scope": f"app/{name}",
+                    "title": f"{name} lost {j}",
+                    "content": f"uncommitted item {j}",
+                }
+                for j in range(3)
+            ]
+        )
 
 
 if __name__ == "__main__":

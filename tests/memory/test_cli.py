@@ -120,7 +120,9 @@ def test_commands_on_a_postgres_store(
     stats = json.loads(_ok("stats", "--memory", mem, "--json"))
     assert stats["backend"] == "postgres" and stats["active"] == 1
     assert stats["index"]["in_sync"]
-    assert json.loads(_ok("search", "resolve a ticket", "--memory", mem, "--json"))[0]["id"] == first
+    assert (
+        json.loads(_ok("search", "resolve a ticket", "--memory", mem, "--json"))[0]["id"] == first
+    )
     _ok("snapshot", "s1", "--memory", mem)
     _ok("retire", first, "--memory", mem)
     assert "restored s1" in _ok("restore", "s1", "--memory", mem)

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from chroma_server import ChromaServer, free_port
+
 from memory import (
     InvalidInput,
     MemorySettings,
@@ -65,15 +65,27 @@ def test_two_writer_processes_lose_nothing(pg_store_settings: Settings, tmp_path
     path = tmp_path / "mem"
     with MemoryStore.open(path, settings=settings) as store:
         shared = [
-            store.add(level="strategic", scope="global", title=f"Shared {i}", content=f"lesson {i}").id
+            store.add(
+                level="strategic", scope="global", title=f"Shared {i}", content=f"lesson {i}"
+            ).id
             for i in range(3)
         ]
     procs = [
         subprocess.Popen(
-            [sys.executable, str(WORKER), "mixed", str(tmp_path / name), name, str(OPS),
-             ",".join(shared)],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(settings),
-        )  # fmt: skip
+            [
+                sys.executable,
+                str(WORKER),
+                "mixed",
+                str(tmp_path / name),
+                name,
+                str(OPS),
+                ",".join(shared),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(settings),
+        )
         for name in ("a", "b")
     ]
     outs = [p.communicate(timeout=600) for p in procs]
@@ -108,8 +120,11 @@ def test_sigkill_mid_transaction_loses_nothing_committed(
     for rnd in range(2):  # killed at random moments
         proc = subprocess.Popen(
             [sys.executable, str(WORKER), "crash", str(tmp_path / "m"), f"w{rnd}"],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(settings),
-        )  # fmt: skip
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(settings),
+        )
         assert proc.stdout is not None
         first = proc.stdout.readline()
         assert first, proc.stderr.read() if proc.stderr else ""
@@ -126,8 +141,11 @@ def test_sigkill_mid_transaction_loses_nothing_committed(
     # killed for certain inside a transaction that has written its rows and holds the lock
     proc = subprocess.Popen(
         [sys.executable, str(WORKER), "hang", str(tmp_path / "m"), "h"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(settings),
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=_env(settings),
+    )
     assert proc.stdout is not None
     lines = []
     while (line := proc.stdout.readline().strip()) != "inside":
@@ -204,7 +222,9 @@ def test_unreachable_servers_and_bad_urls_are_one_line(
     assert "cannot reach the PostgreSQL memory store" in msg and "secret" not in msg
     missing_db = pg_cluster.url.rsplit("/", 1)[0] + "/no_such_db"
     with pytest.raises(StoreUnreachable) as exc:
-        MemoryStore.open(tmp_path / "b", settings=MemorySettings(backend="postgres", url=missing_db))
+        MemoryStore.open(
+            tmp_path / "b", settings=MemorySettings(backend="postgres", url=missing_db)
+        )
     assert "no_such_db" in one_line(exc)
     for bad in (
         MemorySettings(backend="postgres"),

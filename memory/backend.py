@@ -83,6 +83,10 @@ class StorageBackend(Protocol):
     location: str
     #: what to do about a damaged database, for messages
     recover_hint: str
+    #: whether ``lexical_search`` itself leaves out terms found in more than
+    #: max(1000, 3%) of the items (else the store drops them first, see
+    #: ``Reads._selective_terms``)
+    drops_common_terms: bool
 
     def engine_schema(self) -> list[str]:
         """The engine's own DDL made with schema version 1 (its full-text index)."""
@@ -136,8 +140,9 @@ class StorageBackend(Protocol):
         """SQL giving (item id, score) of the items matching ``match``; lower is better."""
         ...
 
-    def lexical_count(self, term: str, *, cap: int) -> Sql:
-        """SQL counting the items a single term matches, stopping past ``cap``."""
+    def lexical_counts(self, terms: Sequence[str], *, cap: int) -> Sql:
+        """SQL giving one row: for each term, the items it matches, counting stops past
+        ``cap``."""
         ...
 
     def lexical_unindexed(self, match: str, *, level: str, limit: int) -> Sql:
@@ -166,6 +171,7 @@ class SQLiteBackend:
     """SQLite in WAL mode with FTS5; one file ``memory.db`` in the store folder."""
 
     name = "sqlite"
+    drops_common_terms = False
     recover_hint = "or recover with `sqlite3 memory.db .recover`"
 
     def __init__(self, folder: Path) -> None:
@@ -281,12 +287,13 @@ class SQLiteBackend:
         params.append(limit)
         return sql, tuple(params)
 
-    def lexical_count(self, term: str, *, cap: int) -> Sql:
-        """Count a term's matches, stopping at ``cap + 1``."""
-        return (
-            "SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
-            (f'"{term}"', cap + 1),
-        )
+    def lexical_counts(self, terms: Sequence[str], *, cap: int) -> Sql:
+        """Count each term's matches, stopping at ``cap + 1``."""
+        one = "(SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?))"
+        params: list[Any] = []
+        for term in terms:
+            params += [f'"{term}"', cap + 1]
+        return "SELECT " + ", ".join([one] * len(terms)), tuple(params)
 
     def lexical_unindexed(self, match: str, *, level: str, limit: int) -> Sql:
         """FTS5 over items the vector index does not hold (candidates, quarantined)."""

@@ -127,6 +127,6 @@ class StoreCore:
                 yield session
             self._sync_index()
 
-    def _sync_index(self) -> None:
+    def _sync_index(self) -> tuple[int, str] | None:
         """Apply the changes the index has not seen (memory/indexsync.py)."""
         raise NotImplementedError

@@ -126,6 +126,7 @@ class PostgresBackend:
     """A store whose truth is a PostgreSQL database (see the module docstring)."""
 
     name = "postgres"
+    drops_common_terms = True
     recover_hint = "or repair the database with PostgreSQL's own tools"
 
     def __init__(self, url: str | None) -> None:
@@ -164,10 +165,15 @@ class PostgresBackend:
         opts = f"-c lock_timeout={busy_ms}"
         if readonly:
             opts += " -c default_transaction_read_only=on"
+        # reads run in autocommit: under READ COMMITTED every statement takes its own
+        # snapshot anyway, and BEGIN and COMMIT were two round trips of every read (most
+        # of a search's time on a busy machine); writes get READ COMMITTED transactions
+        # (write_options)
         engine = create_engine(
             url,
             pool_size=4,
             max_overflow=8,
+            isolation_level="AUTOCOMMIT",
             connect_args={"connect_timeout": 5, "options": opts},
         )
 
@@ -183,8 +189,9 @@ class PostgresBackend:
         return engine
 
     def write_options(self) -> dict[str, Any]:
-        """Nothing: writes are serialised by the advisory writer lock."""
-        return {}
+        """A READ COMMITTED transaction (serialised with other writers by the advisory
+        writer lock)."""
+        return {"isolation_level": "READ COMMITTED"}
 
     def make_lock(self, name: str) -> Lock:
         """An advisory lock on its own connection (freed if this process dies)."""
@@ -263,29 +270,41 @@ class PostgresBackend:
         self, match: str, *, status: str, levels: Sequence[str], scope: str | None, limit: int
     ) -> Sql:
         """Sum over the query's terms of BM25's IDF times the term's weighted ts_rank
-        (negated: lower is better, as FTS5's scores)."""
+        (negated: lower is better, as FTS5's scores).
+
+        One statement, one round trip: it also leaves out the terms found in more than
+        max(1000, 3%) of the items, as the store does for SQLite (``drops_common_terms``),
+        counting each term's matches only up to that cap.
+        """
         terms = _terms(match)
         values = ", ".join("(?)" for _ in terms)
         where, params = self._filters(status, levels, scope)
+        keep_all = "true" if len(terms) <= 1 else "n.total <= 1000"
         sql = (
-            f"WITH q AS (SELECT to_tsquery('english', w) AS tq FROM (VALUES {values}) AS v(w)), "
-            "n AS (SELECT coalesce(max(pk), 0) AS total FROM items), "
-            "w AS (SELECT q.tq, ln(1 + (n.total - d.df + 0.5) / (d.df + 0.5)) AS idf "
-            "FROM q CROSS JOIN n CROSS JOIN LATERAL "
-            "(SELECT count(*) AS df FROM items WHERE items.fts @@ q.tq) d) "
+            "WITH n AS (SELECT coalesce(max(pk), 0) AS total FROM items), "
+            f"q AS (SELECT to_tsquery('english', w) AS tq FROM (VALUES {values}) AS v(w)), "
+            "d AS MATERIALIZED (SELECT q.tq, (SELECT count(*) FROM (SELECT 1 FROM items "
+            "WHERE items.fts @@ q.tq LIMIT (SELECT greatest(1000, coalesce(max(pk), 0) * 3 / 100)"
+            " + 1 FROM items)) c) AS df FROM q), "
+            "w AS MATERIALIZED (SELECT d.tq, ln(1 + (n.total - d.df + 0.5) / (d.df + 0.5)) AS idf "
+            f"FROM d CROSS JOIN n WHERE {keep_all} "
+            "OR d.df <= greatest(1000, n.total * 3 / 100)) "
             f"SELECT items.id, -sum(w.idf * ts_rank({_WEIGHTS}, items.fts, w.tq, {_NORM})) AS s "
             f"FROM w JOIN items ON items.fts @@ w.tq WHERE true{where} "
             "GROUP BY items.id ORDER BY s LIMIT ?"
         )
         return sql, (*terms, *params, limit)
 
-    def lexical_count(self, term: str, *, cap: int) -> Sql:
-        """Count a term's matches, stopping at ``cap + 1``."""
-        return (
-            "SELECT count(*) FROM (SELECT 1 FROM items "
-            "WHERE fts @@ to_tsquery('english', ?) LIMIT ?) t",
-            (term, cap + 1),
+    def lexical_counts(self, terms: Sequence[str], *, cap: int) -> Sql:
+        """Count each term's matches, stopping at ``cap + 1``."""
+        one = (
+            "(SELECT count(*) FROM (SELECT 1 FROM items "
+            "WHERE fts @@ to_tsquery('english', ?) LIMIT ?) t)"
         )
+        params: list[Any] = []
+        for term in terms:
+            params += [term, cap + 1]
+        return "SELECT " + ", ".join([one] * len(terms)), tuple(params)
 
     def lexical_unindexed(self, match: str, *, level: str, limit: int) -> Sql:
         """Candidate and quarantined items of a level matching any term, best first."""
@@ -339,7 +358,7 @@ class PostgresBackend:
             raise MemoryStoreError("the store's engine is not open")
         with closing(sqlite3.connect(f"file:{src}?mode=ro", uri=True)) as lite:
             present = {r[0] for r in lite.execute("SELECT name FROM sqlite_master")}
-            with self._engine.begin() as conn:
+            with self._engine.execution_options(**self.write_options()).begin() as conn:
                 conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(timeout * 1000)}")
                 store_id = conn.exec_driver_sql(
                     "SELECT value FROM meta WHERE key = 'store_id'"

@@ -16,7 +16,8 @@ the whole team); a server that cannot be reached is one :class:`StoreUnreachable
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -50,6 +51,7 @@ class ServerIndex(ChromaIndex):
         self._store_id = store_id
         self._prefix: str | None = None
         self._seen = False
+        self._state: Any = None  # the state collection, once made
         self.folder = Path(url)  # for messages only: nothing is written locally
         self.writable = writable
         self._client: Any = None
@@ -101,12 +103,36 @@ class ServerIndex(ChromaIndex):
         except Exception as exc:
             raise self._down(exc) from exc
 
+    def _versions_of(self, ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+        """The four levels' lookups at once: each is an HTTP round trip (a write's index
+        update waited on them one after another)."""
+        found: dict[str, tuple[str, int]] = {}
+        if not ids:
+            return found
+        cols = [(lv, c) for lv in LEVELS if (c := self._col(lv)) is not None]
+
+        def get(pair: tuple[str, Any]) -> Any:
+            try:
+                return pair[1].get(ids=list(ids), include=["metadatas"])
+            except Exception as exc:
+                raise self._down(exc) from exc
+
+        with ThreadPoolExecutor(max_workers=len(cols) or 1) as pool:
+            pages = list(pool.map(get, cols))
+        for (level, _c), page in zip(cols, pages, strict=True):
+            for item_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
+                found[item_id] = (level, int((meta or {}).get("version", 0)))
+        return found
+
     def _state_col(self, *, create: bool) -> Any:
+        if create and self._state is not None:
+            return self._state
         client = self._connect()
         name = f"{self.prefix}-state"
         try:
             if create:
-                return client.get_or_create_collection(name, embedding_function=None)
+                self._state = client.get_or_create_collection(name, embedding_function=None)
+                return self._state
             return client.get_collection(name, embedding_function=None)
         except StoreUnreachable:
             raise
@@ -125,7 +151,7 @@ class ServerIndex(ChromaIndex):
     def close(self) -> None:
         """Forget the client (an HTTP client holds nothing to release)."""
         self._cols.clear()
-        self._client = None
+        self._client = self._state = None
 
     # -- state --------------------------------------------------------------------------
     def read_state(self) -> IndexState:

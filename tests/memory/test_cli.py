@@ -134,3 +134,19 @@ def test_commands_on_a_postgres_store(
     res = invoke(["stats", "--memory", mem])
     assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
     assert "cannot reach the PostgreSQL memory store" in res.output
+
+
+def test_doctor_checks_a_postgres_store(pg_store_settings: Any, tmp_path: Path) -> None:
+    from agent.cli._doctor import check_memory
+    from agent.config import Settings
+
+    mem = pg_store_settings().model_copy(update={"path": tmp_path / "team"})
+    check = check_memory(Settings(memory=mem))
+    assert check.ok and "no store yet" in check.detail
+    with MemoryStore.open(mem.path, settings=mem) as store:
+        store.add(level="tool", scope="tool/x", title="Tip", content="Use it.")
+    check = check_memory(Settings(memory=mem))
+    assert check.ok and "1 items, 1 indexed, consistent" in check.detail
+    down = mem.model_copy(update={"url": mem.url.rsplit(":", 1)[0] + ":1/x"})  # type: ignore[union-attr]
+    check = check_memory(Settings(memory=down))
+    assert not check.ok and "cannot reach" in check.detail

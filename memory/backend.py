@@ -83,10 +83,6 @@ class StorageBackend(Protocol):
     location: str
     #: what to do about a damaged database, for messages
     recover_hint: str
-    #: whether ``lexical_search`` itself leaves out terms found in more than
-    #: max(1000, 3%) of the items (else the store drops them first, see
-    #: ``Reads._selective_terms``)
-    drops_common_terms: bool
 
     def engine_schema(self) -> list[str]:
         """The engine's own DDL made with schema version 1 (its full-text index)."""
@@ -116,6 +112,10 @@ class StorageBackend(Protocol):
 
     def write_options(self) -> dict[str, Any]:
         """Execution options of a write transaction (taking the write lock up front)."""
+        ...
+
+    def refresh_statistics(self) -> None:
+        """Bring the query planner's statistics up to date (after a bulk load)."""
         ...
 
     def is_corruption(self, exc: BaseException) -> bool:
@@ -171,7 +171,6 @@ class SQLiteBackend:
     """SQLite in WAL mode with FTS5; one file ``memory.db`` in the store folder."""
 
     name = "sqlite"
-    drops_common_terms = False
     recover_hint = "or recover with `sqlite3 memory.db .recover`"
 
     def __init__(self, folder: Path) -> None:
@@ -241,6 +240,9 @@ class SQLiteBackend:
     def write_options(self) -> dict[str, Any]:
         """``BEGIN IMMEDIATE``: the write lock is taken before the first read."""
         return {"sqlite_begin": "IMMEDIATE"}
+
+    def refresh_statistics(self) -> None:
+        """Nothing: every SQLite query here has one sensible plan (FTS5 or an index)."""
 
     def is_corruption(self, exc: BaseException) -> bool:
         """SQLite's messages for a damaged or foreign file."""

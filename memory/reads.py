@@ -151,10 +151,7 @@ class Reads(IndexSync):
                     if self.owns_index:
                         raise
             if mode != "vector":
-                terms = fts_terms(query)
-                if not self.backend.drops_common_terms:  # else its SQL does, same rule
-                    terms = self._selective_terms(s, terms)
-                match = match_expr(terms)
+                match = match_expr(self._selective_terms(s, fts_terms(query)))
                 if match:
                     sql, params = self.backend.lexical_search(
                         match, status=status, levels=levels, scope=scope, limit=pool

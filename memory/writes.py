@@ -20,6 +20,9 @@ from memory.redact import redact
 from memory.retrieval import fts_query
 from memory.validate import check_choice, check_scope, new_item
 
+#: Items in one add_many after which the database's planner statistics are refreshed.
+_BULK = 500
+
 
 @dataclass
 class WriteResult:
@@ -122,6 +125,8 @@ class Writes(Reads):
                 raise InvalidInput(f"item id already exists: {next(iter(existing))}")
             seq = self.db.bump_seq(s)
             self._insert(s, items, vectors, actor=actor, reason=reason, seq=seq)
+        if len(items) >= _BULK:
+            self.backend.refresh_statistics()
         return items
 
     def _change(

@@ -34,6 +34,7 @@ from memory import (
     STATUSES,
     ItemNotFound,
     MemoryItem,
+    MemorySettings,
     MemoryStore,
 )
 
@@ -55,10 +56,19 @@ def store_path(environ: Mapping[str, str] | None = None) -> Path:
     return Path(env.get(STORE_ENV) or SAMPLE_STORE).expanduser()
 
 
-def open_store(path: Path | str) -> MemoryStore:
-    """Open a store read-only, with a message that says what to do when there is none."""
+def memory_settings() -> MemorySettings:
+    """The agent's memory settings (``JOURNEYMAN_MEMORY__*`` and the config file): the
+    backend, and for a PostgreSQL store its database and index server."""
+    from agent.config import load_settings
+
+    return load_settings().memory
+
+
+def open_store(path: Path | str, settings: MemorySettings | None = None) -> MemoryStore:
+    """Open a store read-only (with the agent's memory settings unless given), with a
+    message that says what to do when there is none."""
     try:
-        return MemoryStore.open(path, readonly=True)
+        return MemoryStore.open(path, settings=settings or memory_settings(), readonly=True)
     except ItemNotFound as exc:
         raise FileNotFoundError(
             f"{exc}. Build the sample store with `python -m evals.sample_store`, or set "

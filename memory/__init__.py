@@ -19,6 +19,7 @@ from memory.errors import (
     SchemaTooNew,
     StoreCorrupt,
     StoreLocked,
+    StoreUnreachable,
 )
 from memory.records import LEVELS, STATUSES, TRUSTS, Episode, ItemVersion, MemoryItem
 from memory.retrieval import Hit, estimate_tokens, render_hits
@@ -46,6 +47,7 @@ __all__ = [
     "SchemaTooNew",
     "StoreCorrupt",
     "StoreLocked",
+    "StoreUnreachable",
     "VerifyReport",
     "WriteResult",
     "build_embedder",

@@ -12,6 +12,7 @@ schema copy) without touching the store.
 from __future__ import annotations
 
 import contextlib
+import secrets
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,16 +20,59 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
-from memory.errors import StoreCorrupt
+from memory._lock import FileLock
+from memory.errors import MemoryStoreError, StoreCorrupt
 from memory.records import LEVELS
 
 #: The SQLite file inside a store folder.
 DB_FILE = "memory.db"
 #: BM25 column weights of (title, when_to_use, content, tags, scope).
 _BM25_WEIGHTS = "8.0, 4.0, 1.0, 2.0, 1.0"
+_FTS_COLUMNS = "title, when_to_use, content, tags, scope"
+#: FTS5 over the items' text fields, kept in step by triggers (made with schema version 1).
+SQLITE_FULL_TEXT = [
+    f"""CREATE VIRTUAL TABLE IF NOT EXISTS items_fts USING fts5(
+        {_FTS_COLUMNS}, content='items', content_rowid='pk', tokenize='porter unicode61')""",
+    f"""CREATE TRIGGER IF NOT EXISTS items_fts_ai AFTER INSERT ON items BEGIN
+        INSERT INTO items_fts(rowid, {_FTS_COLUMNS})
+        VALUES (new.pk, new.title, new.when_to_use, new.content, new.tags, new.scope);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS items_fts_ad AFTER DELETE ON items BEGIN
+        INSERT INTO items_fts(items_fts, rowid, {_FTS_COLUMNS})
+        VALUES ('delete', old.pk, old.title, old.when_to_use, old.content, old.tags, old.scope);
+    END""",
+    f"""CREATE TRIGGER IF NOT EXISTS items_fts_au
+        AFTER UPDATE OF {_FTS_COLUMNS} ON items BEGIN
+        INSERT INTO items_fts(items_fts, rowid, {_FTS_COLUMNS})
+        VALUES ('delete', old.pk, old.title, old.when_to_use, old.content, old.tags, old.scope);
+        INSERT INTO items_fts(rowid, {_FTS_COLUMNS})
+        VALUES (new.pk, new.title, new.when_to_use, new.content, new.tags, new.scope);
+    END""",
+]
 _CORRUPTION = ("malformed", "not a database", "file is encrypted", "disk image", "corrupt")
 
 Sql = tuple[str, tuple[Any, ...]]
+
+
+class Lock(Protocol):
+    """A cross-process exclusive lock, re-entrant within a process (memory/_lock.py)."""
+
+    @property
+    def held(self) -> bool:
+        """True while this process holds it."""
+        ...
+
+    def try_acquire(self) -> bool:
+        """Take it without waiting."""
+        ...
+
+    def hold(self, *, timeout: float) -> contextlib.AbstractContextManager[None]:
+        """Held for a ``with`` block; :class:`StoreLocked` after ``timeout`` seconds."""
+        ...
+
+    def close(self) -> None:
+        """Release fully."""
+        ...
 
 
 class StorageBackend(Protocol):
@@ -37,6 +81,22 @@ class StorageBackend(Protocol):
     name: str
     #: where the database lives, for messages
     location: str
+    #: what to do about a damaged database, for messages
+    recover_hint: str
+
+    def engine_schema(self) -> list[str]:
+        """The engine's own DDL made with schema version 1 (its full-text index)."""
+        ...
+
+    def make_lock(self, name: str) -> Lock:
+        """The store-wide lock ``name`` (``write``: one writer at a time; ``index``: the
+        process that writes the vector index)."""
+        ...
+
+    def explain(self, exc: BaseException) -> MemoryStoreError | None:
+        """The user-facing error for a database error that is not a bug (an unreachable
+        server), or None."""
+        ...
 
     def exists(self) -> bool:
         """True when the database holds a store (or at least a file to open)."""
@@ -52,6 +112,10 @@ class StorageBackend(Protocol):
 
     def write_options(self) -> dict[str, Any]:
         """Execution options of a write transaction (taking the write lock up front)."""
+        ...
+
+    def refresh_statistics(self) -> None:
+        """Bring the query planner's statistics up to date (after a bulk load)."""
         ...
 
     def is_corruption(self, exc: BaseException) -> bool:
@@ -76,8 +140,9 @@ class StorageBackend(Protocol):
         """SQL giving (item id, score) of the items matching ``match``; lower is better."""
         ...
 
-    def lexical_count(self, term: str, *, cap: int) -> Sql:
-        """SQL counting the items a single term matches, stopping past ``cap``."""
+    def lexical_counts(self, terms: Sequence[str], *, cap: int) -> Sql:
+        """SQL giving one row: for each term, the items it matches, counting stops past
+        ``cap``."""
         ...
 
     def lexical_unindexed(self, match: str, *, level: str, limit: int) -> Sql:
@@ -106,10 +171,24 @@ class SQLiteBackend:
     """SQLite in WAL mode with FTS5; one file ``memory.db`` in the store folder."""
 
     name = "sqlite"
+    recover_hint = "or recover with `sqlite3 memory.db .recover`"
 
     def __init__(self, folder: Path) -> None:
+        self.folder = folder
         self.db_path = folder / DB_FILE
         self.location = str(self.db_path)
+
+    def engine_schema(self) -> list[str]:
+        """FTS5 over the items' text fields, kept in step by triggers."""
+        return list(SQLITE_FULL_TEXT)
+
+    def make_lock(self, name: str) -> Lock:
+        """A file lock ``NAME.lock`` in the store folder."""
+        return FileLock(self.folder / f"{name}.lock")
+
+    def explain(self, exc: BaseException) -> MemoryStoreError | None:
+        """Nothing beyond corruption: a local file is always reachable."""
+        return None
 
     def exists(self) -> bool:
         """True when the folder has a database file."""
@@ -162,6 +241,9 @@ class SQLiteBackend:
         """``BEGIN IMMEDIATE``: the write lock is taken before the first read."""
         return {"sqlite_begin": "IMMEDIATE"}
 
+    def refresh_statistics(self) -> None:
+        """Nothing: every SQLite query here has one sensible plan (FTS5 or an index)."""
+
     def is_corruption(self, exc: BaseException) -> bool:
         """SQLite's messages for a damaged or foreign file."""
         msg = str(exc).lower()
@@ -207,12 +289,13 @@ class SQLiteBackend:
         params.append(limit)
         return sql, tuple(params)
 
-    def lexical_count(self, term: str, *, cap: int) -> Sql:
-        """Count a term's matches, stopping at ``cap + 1``."""
-        return (
-            "SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?)",
-            (f'"{term}"', cap + 1),
-        )
+    def lexical_counts(self, terms: Sequence[str], *, cap: int) -> Sql:
+        """Count each term's matches, stopping at ``cap + 1``."""
+        one = "(SELECT count(*) FROM (SELECT rowid FROM items_fts WHERE items_fts MATCH ? LIMIT ?))"
+        params: list[Any] = []
+        for term in terms:
+            params += [f'"{term}"', cap + 1]
+        return "SELECT " + ", ".join([one] * len(terms)), tuple(params)
 
     def lexical_unindexed(self, match: str, *, level: str, limit: int) -> Sql:
         """FTS5 over items the vector index does not hold (candidates, quarantined)."""
@@ -248,7 +331,9 @@ class SQLiteBackend:
                 dst.execute("BEGIN IMMEDIATE")
                 # a new epoch and a change counter past the old one: every index
                 # owner sees that the store changed underneath it
-                dst.execute("UPDATE meta SET value = lower(hex(randomblob(8))) WHERE key = 'epoch'")
+                dst.execute(
+                    "UPDATE meta SET value = ? WHERE key = 'epoch'", (secrets.token_hex(8),)
+                )
                 dst.execute(
                     "UPDATE meta SET value = CAST(max(CAST(value AS INTEGER), ?) + 1 AS TEXT) "
                     "WHERE key = 'seq'",

@@ -15,17 +15,18 @@ from pathlib import Path
 import numpy as np
 from sqlmodel import Session
 
-from memory._lock import FileLock
-from memory.backend import DB_FILE, SQLiteBackend, StorageBackend
+from memory.backend import DB_FILE, StorageBackend
+from memory.backends import INDEX_DIR, make_backend, make_index, make_index_lock
 from memory.db import Database
 from memory.embeddings import FIELDS_SUFFIX, Embedder, build_embedder, embed_fields, minilm_model_id
 from memory.errors import MemoryStoreError, ReadOnlyStore
 from memory.exact import ExactIndex
 from memory.index import ChromaIndex
+from memory.queries import STORE_ID
 from memory.records import MemoryItem
 from memory.settings import MemorySettings
 
-INDEX_DIR = "index"
+__all__ = ["INDEX_DIR", "StoreCore", "model_id_of"]
 
 
 def model_id_of(settings: MemorySettings, embedder: Embedder | None = None) -> str:
@@ -57,16 +58,25 @@ class StoreCore:
         self._embedder = embedder
         self.model_id = model_id_of(settings, embedder)
         self._last_query: tuple[str, np.ndarray] | None = None  # recall asks twice
-        self.backend: StorageBackend = backend or SQLiteBackend(path)
+        self.backend: StorageBackend = backend or make_backend(path, settings)
         self.db_path = path / DB_FILE  # the SQLite backend's file (kept for callers)
         self.db = Database(
             self.backend, path, readonly=readonly, lock_timeout_s=settings.lock_timeout_s
         )
-        self._index_lock = FileLock(path / "index.lock") if not readonly else None
-        self.index = ChromaIndex(path / INDEX_DIR, writable=False)
+        self._index_lock = make_index_lock(path, settings, self.backend) if not readonly else None
+        self.index = self._new_index(writable=False)
         self._exact: ExactIndex | None = None
         self._closed = False
         self.repairs: list[str] = []  # what open() repaired, for the user to see
+
+    def _new_index(self, *, writable: bool) -> ChromaIndex:
+        """The vector index the settings name (a local folder or a Chroma server)."""
+        return make_index(self.path, self.settings, self.backend, self._store_id, writable=writable)
+
+    def _store_id(self) -> str:
+        """The store's id (names its collections on a shared Chroma server)."""
+        with self.db.read() as s:
+            return str(s.connection().exec_driver_sql(STORE_ID).scalar_one_or_none() or "local")
 
     def close(self) -> None:
         """Release locks and connections (idempotent)."""
@@ -117,6 +127,6 @@ class StoreCore:
                 yield session
             self._sync_index()
 
-    def _sync_index(self) -> None:
+    def _sync_index(self) -> tuple[int, str] | None:
         """Apply the changes the index has not seen (memory/indexsync.py)."""
         raise NotImplementedError

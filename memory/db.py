@@ -1,8 +1,9 @@
 """The store's database layer: engine, transactions, the writer lock, schema and meta.
 
 Concurrency: every write is a transaction that takes the database's write lock up front
-(SQLite: ``BEGIN IMMEDIATE``), under the cross-process file lock ``write.lock`` so the
-gate's read-decide-write is atomic across processes. Read-only stores take no lock.
+(SQLite: ``BEGIN IMMEDIATE``), under the backend's cross-process writer lock (SQLite: the
+file lock ``write.lock``; PostgreSQL: an advisory lock) so the gate's read-decide-write is
+atomic across processes. Read-only stores take no lock.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from memory._lock import FileLock
 from memory.backend import StorageBackend
 from memory.errors import InvalidInput, ReadOnlyStore, SchemaTooNew, StoreCorrupt
 from memory.records import AuditEntry
@@ -36,7 +36,7 @@ class Database:
         busy_ms = int(max(lock_timeout_s, 1.0) * 1000)
         self.engine = backend.make_engine(readonly=readonly, busy_ms=busy_ms)
         self._write_engine = self.engine.execution_options(**backend.write_options())
-        self._lock = FileLock(folder / "write.lock") if not readonly else None
+        self._lock = backend.make_lock("write") if not readonly else None
 
     def close(self) -> None:
         """Dispose of the connections and release the lock."""
@@ -48,7 +48,7 @@ class Database:
         """The user-facing error for a damaged database."""
         return StoreCorrupt(
             f"{self.backend.location} is damaged ({exc}); restore a snapshot with "
-            "`journeyman memory restore NAME`, or recover with `sqlite3 memory.db .recover`"
+            f"`journeyman memory restore NAME`, {self.backend.recover_hint}"
         )
 
     @contextlib.contextmanager
@@ -64,6 +64,9 @@ class Database:
         try:
             yield
         except (OperationalError, SADatabaseError) as exc:
+            explained = self.backend.explain(exc)
+            if explained is not None:
+                raise explained from exc
             if self.backend.is_corruption(exc):
                 raise self.corrupt(exc) from exc
             raise
@@ -120,7 +123,7 @@ class Database:
                     )
             else:
                 with self.locked(), Session(self._write_engine) as s, s.begin():
-                    before, after = migrate(s.connection())
+                    before, after = migrate(s.connection(), self.backend.engine_schema())
                     if before != after:
                         s.add(
                             AuditEntry(
@@ -133,4 +136,4 @@ class Database:
                 if res != "ok":
                     raise self.corrupt(RuntimeError(res))
         except (OperationalError, SADatabaseError) as exc:
-            raise self.corrupt(exc) from exc
+            raise self.backend.explain(exc) or self.corrupt(exc) from exc

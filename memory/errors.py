@@ -56,3 +56,10 @@ class StoreCorrupt(MemoryStoreError):
 
 class EmbeddingError(MemoryStoreError):
     """The embedding model could not be loaded (bad hash, missing file) or the endpoint failed."""
+
+
+class StoreUnreachable(MemoryStoreError):
+    """The store's database server or index server cannot be reached (down, wrong URL,
+    refused login); nothing was written."""
+
+    exit_code = 2

@@ -100,13 +100,14 @@ class ChromaIndex:
         if col is not None:
             return col
         client = self._connect()
-        name = f"mem_{level}"
+        name = self.collection_name(level)
         if self.writable:  # the owner creates collections up front: no failing lookups
             col = client.get_or_create_collection(
                 name,
                 embedding_function=None,
                 configuration={"hnsw": _HNSW},
-                metadata={"embedding_model": self.state.model or "unset"},
+                # the vectors' model and dimension travel with them (checked on open)
+                metadata={"embedding_model": self.state.model or "unset", "dim": self.state.dim},
             )
         else:
             try:
@@ -115,6 +116,10 @@ class ChromaIndex:
                 return None
         self._cols[level] = col
         return col
+
+    def collection_name(self, level: str) -> str:
+        """The Chroma collection of one level."""
+        return f"mem_{level}"
 
     def close(self) -> None:
         """Release the client (Chroma persists as it goes).
@@ -215,9 +220,11 @@ class ChromaIndex:
         """Upsert active items and drop the others, keeping count and checksum current."""
         if not upserts and not deletes:
             return
+        st = self.state
+        if upserts and not st.dim:  # the vectors' dimension travels with them (metadata)
+            st.dim = int(upserts[0].vector.shape[0])
         touched = [e.id for e in upserts] + list(deletes)
         old = self._versions_of(touched)
-        st = self.state
         for item_id, (_level, version) in old.items():
             st.checksum ^= pair_hash(item_id, version)
             st.count -= 1
@@ -249,7 +256,7 @@ class ChromaIndex:
         client = self._connect()
         for level in LEVELS:
             try:
-                client.delete_collection(f"mem_{level}")
+                client.delete_collection(self.collection_name(level))
             except Exception:  # absent: nothing to drop
                 pass
         self._cols.clear()

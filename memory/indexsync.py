@@ -10,10 +10,10 @@ from collections.abc import Sequence
 import numpy as np
 from sqlmodel import Session, col, select
 
-from memory.core import INDEX_DIR, StoreCore
+from memory.core import StoreCore
 from memory.errors import MemoryStoreError, ReadOnlyStore
 from memory.exact import ExactIndex
-from memory.index import ChromaIndex, IndexEntry, checksum
+from memory.index import IndexEntry, checksum
 from memory.queries import ACTIVE_ITEMS, CHANGED_SINCE, PURGED_SINCE, PUT_VECTOR
 from memory.records import ItemVector, MemoryItem
 
@@ -58,7 +58,7 @@ class IndexSync(StoreCore):
         if self._index_lock.held or not self._index_lock.try_acquire():
             return
         self.index.close()
-        self.index = ChromaIndex(self.path / INDEX_DIR, writable=True)
+        self.index = self._new_index(writable=True)
         self._check_index()
 
     def _sqlite_active(self) -> dict[str, tuple[str, int]]:
@@ -88,23 +88,28 @@ class IndexSync(StoreCore):
         if st.count != len(active) or st.checksum != total or self.index.count() != len(active):
             self._repair_index(active)
 
-    def _sync_index(self) -> None:
-        """Apply every change since the index's last applied change counter (owner only)."""
+    def _sync_index(self) -> tuple[int, str] | None:
+        """Apply every change since the index's last applied change counter (owner only).
+
+        Returns the change counter and epoch it read when nothing was left to apply (a
+        search reuses them instead of reading them again: on a database server that is a
+        round trip), else None.
+        """
         if not self.owns_index:
-            return
+            return None
         st = self.index.state
         with self._read() as s:
             seq, epoch = self.db.meta(s)
             if epoch != st.epoch:
                 rows = None
             elif seq <= st.applied_seq:
-                return
+                return seq, epoch
             else:
                 rows = s.exec(select(MemoryItem).where(col(MemoryItem.seq) > st.applied_seq)).all()
                 purged = purged_since(s, st.applied_seq)
         if rows is None:  # restored underneath us
             self.reindex(reason="store restored")
-            return
+            return None
         active = [r for r in rows if r.status == "active"]
         deletes = [r.id for r in rows if r.status != "active"] + purged
         vectors = self._vectors_for(active)
@@ -113,6 +118,7 @@ class IndexSync(StoreCore):
         )
         self.index.state.applied_seq = seq
         self.index.write_state()
+        return None
 
     def _vectors_for(
         self, items: Sequence[MemoryItem], *, persist: bool = True
@@ -191,12 +197,14 @@ class IndexSync(StoreCore):
             self.repairs.append(f"index rebuilt ({reason}): {len(items)} items")
             return len(items)
 
-    def _maybe_sync(self) -> None:
+    def _maybe_sync(self) -> tuple[int, str] | None:
+        """Bring the index up to date when this process owns it (or can take it over);
+        the change counter and epoch when it read them and found nothing to apply."""
         if self.readonly:
-            return
+            return None
         if not self.owns_index:
             self._claim_index()  # the previous owner may have gone
-        self._sync_index()
+        return self._sync_index()
 
     def _nearest(
         self,
@@ -206,23 +214,31 @@ class IndexSync(StoreCore):
         n: int,
         persist: bool = True,
         session: Session | None = None,
+        meta: tuple[int, str] | None = None,
     ) -> list[tuple[str, float]]:
         """Most similar active items: exact in memory up to ``exact_search_max_items``
         active items (see memory/exact.py for why), else Chroma's HNSW."""
         limit = self.settings.exact_search_max_items
         if limit:
-            exact = self._refresh_exact(persist=persist, session=session)
+            exact = self._refresh_exact(persist=persist, session=session, meta=meta)
             if len(exact) <= limit:
                 return exact.query(vec, levels=levels, n=n)
             self._exact = None  # too big to hold: free it
         return self.index.query(vec, levels=levels, n=n)
 
-    def _refresh_exact(self, *, persist: bool, session: Session | None = None) -> ExactIndex:
+    def _refresh_exact(
+        self,
+        *,
+        persist: bool,
+        session: Session | None = None,
+        meta: tuple[int, str] | None = None,
+    ) -> ExactIndex:
         """Bring the in-memory vectors up to the store's change counter (reading in
-        ``session`` when given: its snapshot, no transaction of its own)."""
+        ``session`` when given: its snapshot, no transaction of its own; ``meta``: the
+        counter and epoch just read, which are then not read again)."""
         with contextlib.ExitStack() as stack:
             s = session if session is not None else stack.enter_context(self._read())
-            seq, epoch = self.db.meta(s)
+            seq, epoch = meta if meta is not None else self.db.meta(s)
             ex = self._exact
             if ex is not None and ex.epoch == epoch and ex.seq == seq:
                 return ex

@@ -19,12 +19,24 @@ BY_UTILITY = f"{utility_sql()} DESC"
 #: Ids purged since a change counter (the index and the exact vectors drop them).
 PURGED_SINCE = "SELECT item_id FROM audit_log WHERE action = 'purge' AND seq > ?"
 
+#: The store's id (PostgreSQL stores; names its collections on a shared Chroma server).
+STORE_ID = "SELECT value FROM meta WHERE key = 'store_id'"
+
 #: Ids with level and version of the active items (what the vector index must hold).
 ACTIVE_ITEMS = "SELECT id, level, version FROM items WHERE status = 'active'"
 
-#: One item vector, replacing the old one: (item_id, model, text_hash, vector).
+#: One item vector, replacing the old one: (item_id, model, text_hash, vector). An upsert
+#: both SQLite and PostgreSQL speak.
 PUT_VECTOR = (
-    "INSERT OR REPLACE INTO item_vectors(item_id, model, text_hash, vector) VALUES (?, ?, ?, ?)"
+    "INSERT INTO item_vectors(item_id, model, text_hash, vector) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT(item_id) DO UPDATE SET model = excluded.model, "
+    "text_hash = excluded.text_hash, vector = excluded.vector"
+)
+
+#: An episode's outcome for an item, replacing an earlier one: (episode, item_id, success).
+PUT_OUTCOME = (
+    "INSERT INTO item_outcomes(episode, item_id, success) VALUES (?, ?, ?) "
+    "ON CONFLICT(episode, item_id) DO UPDATE SET success = excluded.success"
 )
 
 #: Items (with their stored vector, if any) changed since a change counter.
@@ -79,4 +91,5 @@ def count_outcome(column: str) -> str:
 def uncount_outcome(column: str) -> str:
     """Take back one success or failure of an item (parameter: the id)."""
     assert column in ("success", "failure")
-    return f"UPDATE items SET {column} = max({column} - 1, 0) WHERE id = ?"
+    # CASE, not the two-argument max(): PostgreSQL spells that greatest()
+    return f"UPDATE items SET {column} = CASE WHEN {column} > 0 THEN {column} - 1 ELSE 0 END WHERE id = ?"

@@ -129,7 +129,7 @@ class Reads(IndexSync):
         check_choice(status, STATUSES, "status")
         if trust:
             check_choice(trust, TRUSTS, "trust")
-        self._maybe_sync()
+        meta = self._maybe_sync()
         pool = max(self.settings.candidate_pool, 4 * k) * (4 if scope else 1)
         vec_rank: list[str] = []
         vec_score: dict[str, float] = {}
@@ -143,7 +143,8 @@ class Reads(IndexSync):
         with self._read() as s:
             if qv is not None:
                 try:
-                    for item_id, sim in self._nearest(qv, levels=levels, n=pool, session=s):
+                    near = self._nearest(qv, levels=levels, n=pool, session=s, meta=meta)
+                    for item_id, sim in near:
                         vec_rank.append(item_id)
                         vec_score[item_id] = sim
                 except Exception:  # an unreadable index degrades to BM25, never fails a search
@@ -221,12 +222,11 @@ class Reads(IndexSync):
         if total <= 1000:  # no term can occur in more than the cap
             return terms
         cap = max(1000, total * 3 // 100)
-        kept = []
-        for term in terms:
-            sql, params = self.backend.lexical_count(term, cap=cap)
-            if conn.exec_driver_sql(sql, params).scalar_one() <= cap:
-                kept.append(term)
-        return kept
+        # every term's count in one statement (a round trip each cost a database server
+        # more than the counting)
+        sql, params = self.backend.lexical_counts(terms, cap=cap)
+        counts = conn.exec_driver_sql(sql, params).one()
+        return [term for term, n in zip(terms, counts, strict=True) if n <= cap]
 
     def strategic(
         self, budget_tokens: int | None = None, scopes: Sequence[str] | None = None
@@ -307,6 +307,8 @@ class Reads(IndexSync):
         st_ = self.index.read_state()
         return {
             "path": str(self.path),
+            "backend": self.backend.name,
+            "location": self.backend.location,
             "schema_version": version,
             "items": sum(n for _l, _s, n in by),
             "active": sum(n for _l, s_, n in by if s_ == "active"),

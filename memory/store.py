@@ -26,11 +26,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from memory.backend import DB_FILE, SQLiteBackend
+from memory.backend import DB_FILE
+from memory.backends import make_backend
 from memory.core import INDEX_DIR
 from memory.embeddings import Embedder
 from memory.errors import ItemNotFound
 from memory.maintenance import SNAPSHOT_DIR, Maintenance, VerifyReport
+from memory.pgbackend import mask
 from memory.retrieval import estimate_tokens
 from memory.settings import MemorySettings
 from memory.writes import WriteResult
@@ -40,9 +42,10 @@ class MemoryStore(Maintenance):
     """The hierarchical experience memory. Open with :meth:`open`; use as a context manager."""
 
     @classmethod
-    def exists(cls, path: str | Path) -> bool:
-        """True when folder ``path`` holds a memory store."""
-        return SQLiteBackend(Path(path).expanduser()).exists()
+    def exists(cls, path: str | Path, settings: MemorySettings | None = None) -> bool:
+        """True when folder ``path`` (or, for a PostgreSQL store, the database the
+        settings name) holds a memory store."""
+        return make_backend(Path(path).expanduser(), settings or MemorySettings()).exists()
 
     @classmethod
     def open(
@@ -61,8 +64,13 @@ class MemoryStore(Maintenance):
         settings = settings or MemorySettings()
         folder = Path(path).expanduser()
         if readonly:
-            if not cls.exists(folder):
-                raise ItemNotFound(f"no memory store at {folder} (nothing to open read-only)")
+            if not cls.exists(folder, settings):
+                where = (
+                    settings.url and mask(settings.url)
+                    if settings.backend == "postgres"
+                    else folder
+                )
+                raise ItemNotFound(f"no memory store at {where} (nothing to open read-only)")
         else:
             folder.mkdir(parents=True, exist_ok=True)
         store = cls(folder, settings=settings, readonly=readonly, embedder=embedder)

@@ -13,12 +13,15 @@ from sqlmodel import Session, select
 from memory import gate
 from memory.errors import InvalidInput, ItemNotFound, ReadOnlyStore
 from memory.indexsync import get_many
-from memory.queries import count_outcome, mark_retrieved, uncount_outcome
+from memory.queries import PUT_OUTCOME, count_outcome, mark_retrieved, uncount_outcome
 from memory.reads import Reads
 from memory.records import TEXT_FIELDS, TRUSTS, AuditEntry, ItemVersion, MemoryItem, now
 from memory.redact import redact
 from memory.retrieval import fts_query
 from memory.validate import check_choice, check_scope, new_item
+
+#: Items in one add_many after which the database's planner statistics are refreshed.
+_BULK = 500
 
 
 @dataclass
@@ -122,6 +125,8 @@ class Writes(Reads):
                 raise InvalidInput(f"item id already exists: {next(iter(existing))}")
             seq = self.db.bump_seq(s)
             self._insert(s, items, vectors, actor=actor, reason=reason, seq=seq)
+        if len(items) >= _BULK:
+            self.backend.refresh_statistics()
         return items
 
     def _change(
@@ -252,11 +257,7 @@ class Writes(Reads):
                             "UPDATE items SET last_used = ? WHERE id = ?", (stamp, item_id)
                         )
                         continue
-                    conn.exec_driver_sql(
-                        "INSERT OR REPLACE INTO item_outcomes(episode, item_id, success) "
-                        "VALUES (?, ?, ?)",
-                        (episode_id, item_id, int(success)),
-                    )
+                    conn.exec_driver_sql(PUT_OUTCOME, (episode_id, item_id, int(success)))
                     if row is not None:  # the episode's outcome for this item flips
                         old = "success" if row[0] else "failure"
                         conn.exec_driver_sql(uncount_outcome(old), (item_id,))

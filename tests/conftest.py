@@ -18,6 +18,7 @@ _ROOT = str(Path(__file__).resolve().parent.parent)
 if _ROOT not in sys.path:
     sys.path.insert(0, _ROOT)
 
+from chroma_server import ChromaServer  # noqa: E402
 from fake_openai import FakeOpenAI  # noqa: E402
 from pg_cluster import PgCluster  # noqa: E402
 
@@ -35,3 +36,11 @@ def pg_cluster() -> Iterator[PgCluster]:
     Tests take a database of their own with ``pg_cluster.create_database(name)``."""
     with PgCluster() as pg:
         yield pg
+
+
+@pytest.fixture(scope="session")
+def chroma_server() -> Iterator[ChromaServer]:
+    """A real ``chroma run`` server for the session (tests/chroma_server.py), stopped at the
+    end. Stores on it keep apart by their store id (collections ``jm-<id>-<level>``)."""
+    with ChromaServer() as chroma:
+        yield chroma

@@ -181,6 +181,8 @@ def check_memory(settings: Settings) -> Check:
     from memory import MemoryStore
 
     path = settings.memory.path.expanduser()
+    if settings.memory.backend == "postgres":
+        return _check_shared_memory(settings)
     if not path.exists():
         return Check("memory", True, f"no store yet at {path} (made on first use)")
     try:
@@ -194,6 +196,29 @@ def check_memory(settings: Settings) -> Check:
                      "journeyman memory verify --repair")  # fmt: skip
     return Check(
         "memory", True, f"{path}: {report.items} items, {report.indexed} indexed, consistent"
+    )
+
+
+def _check_shared_memory(settings: Settings) -> Check:
+    """A PostgreSQL store (docs/DEPLOY.md): reachable, and consistent with its index."""
+    from memory import MemoryStore
+    from memory.pgbackend import mask
+
+    mem = settings.memory
+    where = mask(mem.url or "")
+    fix = "check memory.url and memory.index_url and that both servers run (docs/DEPLOY.md)"
+    try:
+        if not MemoryStore.exists(mem.path.expanduser(), mem):
+            return Check("memory", True, f"no store yet in {where} (made on first use)")
+        with MemoryStore.open(mem.path.expanduser(), settings=mem, readonly=True) as store:
+            report = store.verify(repair=False)
+    except Exception as exc:
+        return Check("memory", False, _first_line(exc), fix)
+    if not report.ok:
+        return Check("memory", False, "; ".join(report.problems)[:200],
+                     "journeyman memory verify --repair")  # fmt: skip
+    return Check(
+        "memory", True, f"{where}: {report.items} items, {report.indexed} indexed, consistent"
     )
 
 

@@ -84,7 +84,8 @@ def stats(memory: Path | None = MemoryOpt, as_json: bool = JsonOpt) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"memory at {data['path']}")
+    where = data["location"] if data["backend"] == "postgres" else data["path"]
+    table = Table(title=f"memory at {where}")
     table.add_column("level")
     for status in ("active", "candidate", "quarantined", "retired"):
         table.add_column(status, justify="right")

@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 from pathlib import Path
 
 from memory import MemorySettings, MemoryStore
 
+#: JSON of extra settings (a PostgreSQL store's backend, url and index_url), if any.
+SETTINGS_ENV = "JM_TEST_STORE_SETTINGS"
+
+
+def _settings() -> MemorySettings:
+    extra = json.loads(os.environ.get(SETTINGS_ENV) or "{}")
+    return MemorySettings(lock_timeout_s=60, **extra)
+
 
 def mixed(path: str, name: str, ops: str, shared: str) -> None:
     """Alternate adds, edits of own items and counter updates on shared items."""
     shared_ids = shared.split(",")
-    with MemoryStore.open(path, settings=MemorySettings(lock_timeout_s=60)) as store:
+    with MemoryStore.open(path, settings=_settings()) as store:
         print("ready", flush=True)
         mine: list[str] = []
         for i in range(int(ops)):
@@ -33,7 +43,7 @@ def mixed(path: str, name: str, ops: str, shared: str) -> None:
 
 def crash(path: str, name: str) -> None:
     """Add items forever, printing each id once its transaction has committed."""
-    with MemoryStore.open(path, settings=MemorySettings(lock_timeout_s=60)) as store:
+    with MemoryStore.open(path, settings=_settings()) as store:
         i = 0
         while True:
             if i % 5 == 4:
@@ -62,6 +72,44 @@ def crash(path: str, name: str) -> None:
             i += 1
 
 
+def hang(path: str, name: str) -> None:
+    """Commit five adds (printing their ids), then stop inside a sixth add's transaction,
+    after its rows are written, printing ``inside``: the test kills the process there."""
+    import time
+
+    with MemoryStore.open(path, settings=_settings()) as store:
+        for i in range(5):
+            print(
+                store.add(
+                    level="procedural",
+                    scope=f"app/{name}",
+                    title=f"{name} kept {i}",
+                    content=f"committed item {i}",
+                ).id,
+                flush=True,
+            )
+        real = store._put_item_vectors
+
+        def stall(s, rows):  # type: ignore[no-untyped-def]
+            real(s, rows)
+            s.flush()
+            print("inside", flush=True)
+            time.sleep(3600)
+
+        store._put_item_vectors = stall  # type: ignore[method-assign]
+        store.add_many(
+            [
+                {
+                    "level": "procedural",
+                    "scope": f"app/{name}",
+                    "title": f"{name} lost {j}",
+                    "content": f"uncommitted item {j}",
+                }
+                for j in range(3)
+            ]
+        )
+
+
 if __name__ == "__main__":
     sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    {"mixed": mixed, "crash": crash}[sys.argv[1]](*sys.argv[2:])  # type: ignore[operator]
+    {"mixed": mixed, "crash": crash, "hang": hang}[sys.argv[1]](*sys.argv[2:])  # type: ignore[operator]

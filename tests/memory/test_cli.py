@@ -98,3 +98,55 @@ def test_bad_input_is_one_line_exit_2(tmp_path: Path) -> None:
         assert "error:" in res.output and len(res.output.strip().splitlines()) == 1
     res = invoke(["stats", "--memory", str(tmp_path / "none")])
     assert res.exit_code == 2
+
+
+def test_commands_on_a_postgres_store(
+    pg_store_settings: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """The same commands against PostgreSQL + a Chroma server, configured as a team would
+    (JOURNEYMAN_MEMORY__BACKEND, __URL, __INDEX_URL); the folder keeps only snapshots."""
+    settings = pg_store_settings()
+    monkeypatch.setenv("JOURNEYMAN_MEMORY__BACKEND", "postgres")
+    monkeypatch.setenv("JOURNEYMAN_MEMORY__URL", settings.url)
+    monkeypatch.setenv("JOURNEYMAN_MEMORY__INDEX_URL", settings.index_url)
+    mem = str(tmp_path / "team")
+    with MemoryStore.open(mem, settings=settings) as store:
+        first = store.add(
+            level="procedural",
+            scope="app/trac/tickets",
+            title="Close a Trac ticket",
+            content="Expand Modify Ticket, resolve as fixed, submit.",
+        ).id
+    stats = json.loads(_ok("stats", "--memory", mem, "--json"))
+    assert stats["backend"] == "postgres" and stats["active"] == 1
+    assert stats["index"]["in_sync"]
+    assert (
+        json.loads(_ok("search", "resolve a ticket", "--memory", mem, "--json"))[0]["id"] == first
+    )
+    _ok("snapshot", "s1", "--memory", mem)
+    _ok("retire", first, "--memory", mem)
+    assert "restored s1" in _ok("restore", "s1", "--memory", mem)
+    assert json.loads(_ok("show", first, "--memory", mem, "--json"))["status"] == "active"
+    assert "ok" in _ok("verify", "--memory", mem)
+    assert "index rebuilt" in _ok("reindex", "--memory", mem)
+    # the server gone: one line, exit 2
+    monkeypatch.setenv("JOURNEYMAN_MEMORY__URL", settings.url.rsplit(":", 1)[0] + ":1/x")
+    res = invoke(["stats", "--memory", mem])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
+    assert "cannot reach the PostgreSQL memory store" in res.output
+
+
+def test_doctor_checks_a_postgres_store(pg_store_settings: Any, tmp_path: Path) -> None:
+    from agent.cli._doctor import check_memory
+    from agent.config import Settings
+
+    mem = pg_store_settings().model_copy(update={"path": tmp_path / "team"})
+    check = check_memory(Settings(memory=mem))
+    assert check.ok and "no store yet" in check.detail
+    with MemoryStore.open(mem.path, settings=mem) as store:
+        store.add(level="tool", scope="tool/x", title="Tip", content="Use it.")
+    check = check_memory(Settings(memory=mem))
+    assert check.ok and "1 items, 1 indexed, consistent" in check.detail
+    down = mem.model_copy(update={"url": mem.url.rsplit(":", 1)[0] + ":1/x"})  # type: ignore[union-attr]
+    check = check_memory(Settings(memory=down))
+    assert not check.ok and "cannot reach" in check.detail

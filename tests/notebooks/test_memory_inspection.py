@@ -254,3 +254,41 @@ def test_growth_cell_with_a_results_folder(
         ["continual", "run", "3", "2", "0.75", "0", "3", "6", "1", "0", "10", "4"],
     ]
     assert len(images(growth)) == 1
+
+
+def test_the_notebook_on_a_postgres_store(
+    sample_store: Path,
+    kernel_env: pytest.MonkeyPatch,
+    pg_cluster: Any,
+    chroma_server: Any,
+    tmp_path: Path,
+) -> None:
+    """The sample store moved into PostgreSQL (snapshot import and restore), its index on a
+    Chroma server; the notebook reads it through the agent's JOURNEYMAN_MEMORY__* settings."""
+    from memory import MemorySettings
+
+    settings = MemorySettings(
+        backend="postgres",
+        url=pg_cluster.create_database("notebook_store"),
+        index_url=chroma_server.url,
+    )
+    folder = tmp_path / "team"
+    with MemoryStore.open(folder, settings=settings) as store:
+        store.import_snapshot(sample_store, "sample")
+        store.restore("sample")
+        stats = store.stats()
+    env = {"BACKEND": "postgres", "URL": settings.url, "INDEX_URL": settings.index_url}
+    try:
+        for key, value in env.items():
+            kernel_env.setenv(f"JOURNEYMAN_MEMORY__{key}", str(value))
+        nb = execute(kernel_env, folder)
+    finally:
+        for key in env:
+            kernel_env.delenv(f"JOURNEYMAN_MEMORY__{key}", raising=False)
+    out = next(t for t in displayed(cell(nb, "counts")) if "per level and status" in t)
+    rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
+    for level, counts in stats["levels"].items():
+        expected = [str(counts[s]) for s in ("candidate", "active", "quarantined", "retired")]
+        assert rows[level] == [*expected, str(sum(counts.values()))]
+    assert text(cell(nb, "tree")).startswith(f"memory: {stats['active']} active items")
+    assert "Count the lines of a text file (3 versions)" in text(cell(nb, "history"))

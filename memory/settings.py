@@ -15,6 +15,13 @@ class MemorySettings(BaseModel):
         default=Path("~/.local/share/journeyman/memory"),
         description="Folder of the default memory store (SQLite file plus Chroma index).",
     )
+    # where the truth lives: "sqlite" (memory.db in ``path``) or "postgres" (``url``, a
+    # postgresql://user[:password]@host:port/dbname URL); ``path`` still holds snapshots
+    backend: Literal["sqlite", "postgres"] = "sqlite"
+    url: str | None = None
+    # the vector index of a PostgreSQL store: a Chroma server (http://host:port, started
+    # with `chroma run --path DIR --port P`); None keeps a local Chroma folder in ``path``
+    index_url: str | None = None
     embedder: str = Field(
         default="minilm-onnx",
         description="'minilm-onnx' (offline, default) or 'openai' (an embeddings endpoint).",

@@ -20,6 +20,7 @@ if _ROOT not in sys.path:
 
 from fake_openai import FakeOpenAI  # noqa: E402
 from pg_cluster import PgCluster  # noqa: E402
+from ray_cluster import RayCluster  # noqa: E402
 
 
 @pytest.fixture
@@ -35,3 +36,12 @@ def pg_cluster() -> Iterator[PgCluster]:
     Tests take a database of their own with ``pg_cluster.create_database(name)``."""
     with PgCluster() as pg:
         yield pg
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    """A real Ray head with two worker slots for the session (tests/ray_cluster.py), stopped
+    at the end; a process it left behind fails the session's last test."""
+    with RayCluster(num_cpus=2) as head:
+        yield head
+    assert not head.leftovers, f"the Ray head left processes behind: {head.leftovers}"

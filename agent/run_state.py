@@ -101,11 +101,21 @@ async def open_run_state(
         finally:
             journal.close()
         return
-    from agent.pg_runs import PostgresJournal, open_saver
+    import psycopg
+
+    from agent.pg_runs import PostgresJournal, open_saver, unavailable
 
     pg_journal = PostgresJournal(url, thread_id)
     try:
         async with open_saver(url, serializer()) as pg_saver:
-            yield pg_saver, pg_journal
+            try:
+                yield pg_saver, pg_journal
+            except psycopg.OperationalError as exc:  # the database went away mid-run
+                raise unavailable(
+                    url,
+                    exc,
+                    during=f"the run stopped at its last checkpoint: `journeyman resume "
+                    f"{thread_id}` continues it once the database answers",
+                ) from None
     finally:
         pg_journal.close()

@@ -58,7 +58,7 @@ class RayCluster:
 
     def __init__(self, num_cpus: int = 2) -> None:
         self.num_cpus = num_cpus
-        self.port, *self._ports = _free_ports(8)
+        self.port, *self._ports = _free_ports(4)
         self.address = f"127.0.0.1:{self.port}"
         self._tmp = Path(tempfile.mkdtemp(prefix="jm-ray-"))
         self._proc: subprocess.Popen[str] | None = None
@@ -74,6 +74,8 @@ class RayCluster:
             "PYTHONPATH": str(ROOT),
             "RAY_USAGE_STATS_ENABLED": "0",
             "RAY_AUTH_MODE": "disabled",
+            # its Python agents start slowly on two busy cores; the raylet's 30 s is short
+            "RAY_agent_register_timeout_ms": "180000",
         }
         ports = [
             f"--{name}={port}"
@@ -83,10 +85,6 @@ class RayCluster:
                     "node-manager-port",
                     "object-manager-port",
                     "ray-client-server-port",
-                    "dashboard-agent-listen-port",
-                    "dashboard-agent-grpc-port",
-                    "metrics-export-port",
-                    "runtime-env-agent-port",
                 ),
                 strict=True,
             )

@@ -168,16 +168,18 @@ async def ray_workers(run: BenchRun) -> AsyncIterator[RunTasks]:
         raise BenchError(
             "--ray needs Ray: install journeyman's `ray` extra (pip install 'journeyman[ray]')"
         ) from None
-    config = run.config
-    assert config.ray is not None
-    connected = await asyncio.to_thread(connect, config.ray)
+    address = run.config.ray
+    assert address is not None
+    # workers run in other folders (and on other machines): every path they get is absolute
+    config = run.config.model_copy(update={"out": Path(run.config.out).resolve()})
+    connected = connect(address)  # in the main thread: Ray installs its signal handlers there
     actors: list[Any] = []
     in_flight: list[Any] = []
     try:
         cpus = float(ray.cluster_resources().get("CPU", 0))
         if cpus < config.workers * CPUS_PER_WORKER:
             raise BenchError(
-                f"the Ray cluster at {config.ray} has {cpus:g} CPU(s), too few for "
+                f"the Ray cluster at {address} has {cpus:g} CPU(s), too few for "
                 f"--workers {config.workers}: add nodes or ask for fewer workers"
             )
         remote = ray.remote(num_cpus=CPUS_PER_WORKER)(BenchWorker)
@@ -213,7 +215,7 @@ async def _run_on_pool(
     in_flight: list[Any],
 ) -> None:
     """Hand ``todo`` to the pool; record each result as it comes back; return when all did."""
-    folder = str(store.path) if store is not None else None
+    folder = str(Path(store.path).resolve()) if store is not None else None
 
     def submit(actor: Any, item: tuple[Task, TaskKey]) -> Any:
         task, key = item

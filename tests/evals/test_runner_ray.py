@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from ray_cluster import RayCluster
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,8 +101,9 @@ def test_smoke_on_ray_killed_and_resumed_equals_local(
         timeout=400,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
-    assert f"on Ray ({ray_cluster.address}, 2 worker(s))" in done.stderr
-    assert f"{killed_at} finished task(s) skipped" in done.stderr
+    said = " ".join(done.stderr.split())  # rich wraps long lines
+    assert f"on Ray ({ray_cluster.address}, 2 worker(s))" in said
+    assert f"{killed_at} finished task(s) skipped" in said
     _out, err = unbroken.communicate(timeout=400)
     assert unbroken.returncode == 0, err[-3000:]
 
@@ -146,3 +148,46 @@ def test_unreachable_ray_is_one_line_and_writes_nothing(tmp_path: Path) -> None:
     assert len(lines) == 1, done.stderr[-3000:]
     assert lines[0].startswith(f"journeyman: error: Ray is not reachable at 127.0.0.1:{port}")
     assert not (out / "manifest.json").exists() and not (out / "results.jsonl").exists()
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_ray_stops_the_workers_apps_and_resumes(
+    tmp_path: Path, ray_cluster: RayCluster
+) -> None:
+    env = _env(tmp_path)
+    local, on_ray = tmp_path / "local", tmp_path / "ray"
+    unbroken = subprocess.Popen(
+        _bench(local), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    ray_run = [*_bench(on_ray), "--ray", ray_cluster.address, "--workers", "2"]
+    proc = subprocess.Popen(
+        ray_run, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, start_new_session=True, preexec_fn=_default_sigint,
+    )  # fmt: skip
+    deadline = time.monotonic() + 300
+    while not _rows(on_ray):
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "no result from Ray in 300 s"
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGINT)
+    _out, err = proc.communicate(timeout=240)
+    assert proc.returncode == 130, err[-3000:]
+    assert "--resume" in err
+    assert _apps_stopped(on_ray)  # the workers stopped their apps before the driver left
+    kept = len(_rows(on_ray))
+
+    done = subprocess.run(
+        [*ray_run, "--resume"], cwd=tmp_path, env=env, capture_output=True, text=True,
+        timeout=400,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"{kept} finished task(s) skipped" in " ".join(done.stderr.split())
+    _out, err = unbroken.communicate(timeout=400)
+    assert unbroken.returncode == 0, err[-3000:]
+    assert _results(on_ray) == _results(local)
+    assert _apps_stopped(on_ray)

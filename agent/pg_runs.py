@@ -58,12 +58,14 @@ def mask(url: str) -> str:
 
 
 def unavailable(url: str, exc: BaseException, *, during: str = "") -> RunStoreUnavailable:
-    """The one-line error for a database that failed (``during``: what was lost, if anything)."""
+    """The one-line error for a database that cannot be reached, or (``during``: what the
+    run did about it) one that went away while a run used it."""
     text = " ".join(str(exc).split())[:300] or type(exc).__name__
-    tail = f"; {during}" if during else ""
-    return RunStoreUnavailable(
-        f"PostgreSQL is not reachable at {mask(url)} (memory.url): {text}{tail}"
-    )
+    if during:
+        return RunStoreUnavailable(
+            f"lost the connection to PostgreSQL at {mask(url)} (memory.url): {text}; {during}"
+        )
+    return RunStoreUnavailable(f"PostgreSQL is not reachable at {mask(url)} (memory.url): {text}")
 
 
 @contextlib.contextmanager
@@ -181,7 +183,10 @@ class PostgresJournal:
             )
         except psycopg.Error as exc:
             raise unavailable(
-                self.url, exc, during="the run stopped before this action; resume it later"
+                self.url,
+                exc,
+                during=f"the run stopped before its next action: `journeyman resume "
+                f"{self.thread_id}` continues it once the database answers",
             ) from None
 
     def close(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -106,11 +107,14 @@ async def open_run_state(
     from agent.pg_runs import PostgresJournal, open_saver, unavailable
 
     pg_journal = PostgresJournal(url, thread_id)
+    # psycopg logs a warning (printed on stderr) as it drops a pipeline whose connection is
+    # lost: that loss is reported below, as the one line the CLI prints
+    quiet = _Quiet(logging.getLogger("psycopg"))
     try:
         async with open_saver(url, serializer()) as pg_saver:
             try:
                 yield pg_saver, pg_journal
-            except psycopg.OperationalError as exc:  # the database went away mid-run
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:  # gone mid-run
                 raise unavailable(
                     url,
                     exc,
@@ -119,3 +123,19 @@ async def open_run_state(
                 ) from None
     finally:
         pg_journal.close()
+        quiet.close()
+
+
+class _Quiet(logging.Filter):
+    """Drops psycopg's "error ignored" warnings while attached to its logger."""
+
+    def __init__(self, logger: logging.Logger) -> None:
+        super().__init__()
+        self.logger = logger
+        logger.addFilter(self)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("error ignored")
+
+    def close(self) -> None:
+        self.logger.removeFilter(self)

@@ -171,7 +171,9 @@ async def ray_workers(run: BenchRun) -> AsyncIterator[RunTasks]:
     address = run.config.ray
     assert address is not None
     # workers run in other folders (and on other machines): every path they get is absolute
-    config = run.config.model_copy(update={"out": Path(run.config.out).resolve()})
+    # (abspath is string work plus getcwd: nothing that blocks on a disk)
+    out = Path(os.path.abspath(run.config.out))  # noqa: ASYNC240
+    config = run.config.model_copy(update={"out": out})
     connected = connect(address)  # in the main thread: Ray installs its signal handlers there
     actors: list[Any] = []
     in_flight: list[Any] = []
@@ -215,7 +217,7 @@ async def _run_on_pool(
     in_flight: list[Any],
 ) -> None:
     """Hand ``todo`` to the pool; record each result as it comes back; return when all did."""
-    folder = str(Path(store.path).resolve()) if store is not None else None
+    folder = os.path.abspath(store.path) if store is not None else None  # noqa: ASYNC240
 
     def submit(actor: Any, item: tuple[Task, TaskKey]) -> Any:
         task, key = item

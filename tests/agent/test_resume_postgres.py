@@ -146,3 +146,59 @@ def test_unreachable_database_is_one_line_and_runs_nothing(tmp_path: Path) -> No
     lines = resumed.stderr.strip().splitlines()
     assert len(lines) == 1, resumed.stderr[-3000:]
     assert lines[0].startswith(f"journeyman: error: PostgreSQL is not reachable at {url} ")
+
+
+def test_connection_lost_mid_run_is_one_line_and_resume_finishes(
+    tmp_path: Path, pg_cluster: PgCluster
+) -> None:
+    import psycopg
+
+    url = pg_cluster.create_database("runs_cut_off")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    env = _env(tmp_path, url)
+    proc = subprocess.Popen(
+        _cli("run", "Log the markers", "--workspace", str(ws), "--json"),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    thread = json.loads(proc.stdout.readline())["thread_id"]
+    log = ws / "log.txt"
+    deadline = time.monotonic() + 180
+    while not (log.is_file() and len(log.read_text().split()) >= 2):
+        assert proc.poll() is None, proc.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "the run wrote no markers"
+        time.sleep(0.05)
+    # the server ends every session of the run's database (as a restart or failover would)
+    with psycopg.connect(pg_cluster.url, autocommit=True) as admin:
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+            ("runs_cut_off",),
+        )
+    _out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2, err[-3000:]
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("journeyman: error: "), err[-3000:]
+    assert f"journeyman resume {thread}" in lines[0]
+    before = log.read_text().split()
+    assert len(before) < 8, before  # it stopped before the end
+
+    done = subprocess.run(
+        _cli("resume", thread, "--json"),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    events = [json.loads(line) for line in done.stdout.splitlines()]
+    assert events[-1]["event"] == "done" and events[-1]["data"]["outcome"] == "achieved"
+    markers = log.read_text().split()
+    assert len(markers) == len(set(markers)), markers  # no action ran twice
+    assert markers[: len(before)] == before
+    assert set(markers) <= EXPECTED and len(EXPECTED - set(markers)) <= 1, markers

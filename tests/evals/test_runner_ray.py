@@ -15,11 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_openai import FakeOpenAI
 from ray_cluster import RayCluster
 
 ROOT = Path(__file__).resolve().parents[2]
 MODEL = "evals.bench.scripted:build"
 TASKS = "close-duplicate,create-milestone"
+TITLES = {
+    "smoke/close-duplicate": "Close duplicate ticket #5",
+    "smoke/create-milestone": "Create milestone v2.5",
+}
 
 
 def _env(tmp_path: Path) -> dict[str, str]:
@@ -191,3 +196,39 @@ def test_ctrl_c_on_ray_stops_the_workers_apps_and_resumes(
     assert unbroken.returncode == 0, err[-3000:]
     assert _results(on_ray) == _results(local)
     assert _apps_stopped(on_ray)
+
+
+def test_each_ray_worker_talks_to_its_own_endpoint(tmp_path: Path, ray_cluster: RayCluster) -> None:
+    """--endpoints: worker i sends its model calls to endpoint i (two OpenAI-compatible
+    servers here; they answer nonsense, so the attempts end early, which is enough)."""
+    out = tmp_path / "out"
+    with FakeOpenAI() as first, FakeOpenAI() as second:
+        env = _env(tmp_path) | {
+            "JOURNEYMAN_PROFILES": json.dumps(
+                {
+                    "remote": {
+                        "model": "fake-model",
+                        "base_url": "http://unused",
+                        "api_key_env": None,
+                    }
+                }
+            )
+        }
+        done = subprocess.run(
+            [
+                sys.executable, "-m", "agent", "bench", "run", "smoke", "--model", "remote",
+                "--protocol", "no-memory", "--tasks", TASKS, "--out", str(out), "--quiet",
+                "--ray", ray_cluster.address, "--workers", "2",
+                "--endpoints", f"{first.base_url},{second.base_url}",
+            ],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=400,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        rows = _rows(out)
+        assert sorted(r["worker"] for r in rows) == [0, 1]  # one task each
+        for row in rows:
+            mine, other = (first, second) if row["worker"] == 0 else (second, first)
+            title = TITLES[row["task"]]
+            assert mine.requests and all(title in json.dumps(b) for b in mine.requests)
+            assert not any(title in json.dumps(b) for b in other.requests)
+    assert _apps_stopped(out)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import socket
@@ -98,7 +99,7 @@ class BenchWorker:
         opened = None
         try:
             if self.model.llm is None:
-                self.model = _with_llm(self.model, await self._build_llm())
+                self.model = dataclasses.replace(self.model, llm=await self._build_llm())
             opened = _open_store(self.settings, store) if store else None
             return await run_attempt(
                 self.settings,
@@ -145,10 +146,6 @@ class BenchWorker:
 
             base_url = await self._stack.enter_async_context(amanaged_model(self.settings, name))
         return build_llm(self.settings, name, base_url=base_url)
-
-
-def _with_llm(model: BenchModel, llm: LLM) -> BenchModel:
-    return BenchModel(llm, model.spec, model.profile, model.name, model.sha256, model.hook)
 
 
 def _open_store(settings: Settings, folder: str) -> MemoryStore:
@@ -289,6 +286,8 @@ def connect(address: str) -> bool:
         return False
     if address != "auto":
         _check_reachable(address)
+    # Ray's C++ client logs each failed try on stderr; the failure is reported in one line
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
     try:
         ray.init(
             address=address,

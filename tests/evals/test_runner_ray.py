@@ -198,6 +198,7 @@ def test_ctrl_c_on_ray_stops_the_workers_apps_and_resumes(
     assert _apps_stopped(on_ray)
 
 
+@pytest.mark.slow  # ~35 s more on the session's cluster; the default run keeps the kill test
 def test_each_ray_worker_talks_to_its_own_endpoint(tmp_path: Path, ray_cluster: RayCluster) -> None:
     """--endpoints: worker i sends its model calls to endpoint i (two OpenAI-compatible
     servers here; they answer nonsense, so the attempts end early, which is enough)."""

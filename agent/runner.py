@@ -9,7 +9,6 @@ result = await resume_task(agent, result.thread_id)   # after a crash
 from __future__ import annotations
 
 import inspect
-import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -22,13 +21,7 @@ from pydantic import BaseModel, Field
 from agent.build import Agent
 from agent.context import RunContext
 from agent.llm.base import Usage
-from agent.run_state import (
-    RUN_INFO,
-    RunNotFound,
-    check_resumable,
-    open_run_state,
-    save_run_info,
-)
+from agent.run_state import check_resumable, open_run_state, save_run_info
 from agent.state import AgentState, Outcome, SubtaskState, records_to_json
 
 Durability = Literal["sync", "async", "exit"]
@@ -121,16 +114,6 @@ async def resume_task(
     run_dir.mkdir(parents=True, exist_ok=True)  # on another machine: a folder for artifacts
     _emit(on_event, "resume", thread_id, {"run_dir": str(run_dir)})
     return await _drive(agent, thread_id, None, approve, on_event, durability, elapsed=None)
-
-
-def run_info(runs_dir: Path, thread_id: str) -> dict[str, Any]:
-    """What a run was started with (task, workspace, memory, profile, learn), from its folder
-    (:func:`agent.run_state.load_run_info` also reads the runs database)."""
-    path = runs_dir.expanduser() / thread_id / RUN_INFO
-    if not path.is_file():
-        raise RunNotFound(f"no run {thread_id!r} in {runs_dir}")
-    info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return info
 
 
 async def _drive(

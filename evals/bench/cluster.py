@@ -286,8 +286,6 @@ def connect(address: str) -> bool:
         return False
     if address != "auto":
         _check_reachable(address)
-    # Ray's C++ client logs each failed try on stderr; the failure is reported in one line
-    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "error")
     try:
         ray.init(
             address=address,

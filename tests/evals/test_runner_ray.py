@@ -233,3 +233,22 @@ def test_each_ray_worker_talks_to_its_own_endpoint(tmp_path: Path, ray_cluster: 
             assert mine.requests and all(title in json.dumps(b) for b in mine.requests)
             assert not any(title in json.dumps(b) for b in other.requests)
     assert _apps_stopped(out)
+
+
+def test_more_workers_than_the_cluster_holds_is_one_line(
+    tmp_path: Path, ray_cluster: RayCluster
+) -> None:
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [*_bench(out), "--ray", ray_cluster.address, "--workers", "3"],
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2, done.stderr[-3000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr[-3000:]
+    assert "has 2 CPU(s), too few for --workers 3" in lines[0]
+    assert not (out / "manifest.json").exists() and not (out / "results.jsonl").exists()

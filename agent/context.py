@@ -13,7 +13,7 @@ from agent.llm.base import LLM, ToolSpec
 
 if TYPE_CHECKING:
     from agent.config import ModelProfile, Settings
-    from agent.journal import ActionJournal
+    from agent.journal import Journal
     from tools import ToolContext, ToolRegistry
 
 
@@ -27,7 +27,7 @@ class RunContext:
     memory: Any  # memory.MemoryStore | None (typed loosely: memory is optional at runtime)
     settings: Settings
     profile: ModelProfile
-    journal: ActionJournal
+    journal: Journal
     learn: bool = True
     elapsed_before: float = 0.0
     clock_start: float = field(default_factory=time.monotonic)

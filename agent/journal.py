@@ -12,7 +12,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+
+class Journal(Protocol):
+    """What the executor needs of a journal (this file, or agent/pg_runs.py's table)."""
+
+    def result(self, key: str) -> dict[str, Any] | None:
+        """The recorded result of an action, if it finished."""
+        ...
+
+    def started(self, key: str) -> bool:
+        """Whether the action was started."""
+        ...
+
+    def start(self, key: str, tool: str, arguments: dict[str, Any]) -> None:
+        """Record that an action is about to run."""
+        ...
+
+    def finish(self, key: str, result: dict[str, Any]) -> None:
+        """Record an action's result."""
+        ...
 
 
 class ActionJournal:

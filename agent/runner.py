@@ -1,4 +1,5 @@
-"""Run a task with a wired agent: durable (SQLite checkpoints), resumable, streamed as events.
+"""Run a task with a wired agent: durable (checkpoints, agent/run_state.py), resumable,
+streamed as events.
 
 agent = build_agent(settings, workspace="ws")
 result = await run_task(agent, "Aggregate sales.csv by region into totals.csv")
@@ -8,7 +9,6 @@ result = await resume_task(agent, result.thread_id)   # after a crash
 from __future__ import annotations
 
 import inspect
-import json
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -20,23 +20,13 @@ from pydantic import BaseModel, Field
 
 from agent.build import Agent
 from agent.context import RunContext
-from agent.errors import JourneymanError
-from agent.journal import ActionJournal
 from agent.llm.base import Usage
+from agent.run_state import check_resumable, open_run_state, save_run_info
 from agent.state import AgentState, Outcome, SubtaskState, records_to_json
 
 Durability = Literal["sync", "async", "exit"]
 Approver = Callable[[dict[str, Any]], bool | Awaitable[bool]]
 EventSink = Callable[["Event"], None]
-CHECKPOINTS = "checkpoints.sqlite"
-JOURNAL = "actions.jsonl"
-RUN_INFO = "run.json"
-
-
-class RunNotFound(JourneymanError):
-    """No run with this thread id in the runs folder."""
-
-    exit_code = 2
 
 
 class Event(BaseModel):
@@ -93,11 +83,12 @@ async def run_task(
         "task": task,
         "workspace": str(agent.workspace),
         "memory": str(agent.memory_path) if agent.memory_path else None,
+        "memory_backend": agent.settings.memory.backend,
         "profile": agent.profile_name,
         "learn": agent.learn if learn is None else learn,
         "created": time.time(),
     }
-    (run_dir / RUN_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
+    save_run_info(agent.settings, run_dir, info)
     state: AgentState = {
         "task": task,
         "episode_id": thread_id,
@@ -119,19 +110,10 @@ async def resume_task(
 ) -> RunResult:
     """Continue a run from its last checkpoint; recorded tool actions are not run again."""
     run_dir = agent.runs_dir / thread_id
-    if not (run_dir / CHECKPOINTS).is_file():
-        raise RunNotFound(f"no run {thread_id!r} in {agent.runs_dir}")
+    check_resumable(agent.settings, run_dir, thread_id)
+    run_dir.mkdir(parents=True, exist_ok=True)  # on another machine: a folder for artifacts
     _emit(on_event, "resume", thread_id, {"run_dir": str(run_dir)})
     return await _drive(agent, thread_id, None, approve, on_event, durability, elapsed=None)
-
-
-def run_info(runs_dir: Path, thread_id: str) -> dict[str, Any]:
-    """What a run was started with (task, workspace, memory, profile, learn)."""
-    path = runs_dir.expanduser() / thread_id / RUN_INFO
-    if not path.is_file():
-        raise RunNotFound(f"no run {thread_id!r} in {runs_dir}")
-    info: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return info
 
 
 async def _drive(
@@ -146,15 +128,13 @@ async def _drive(
 ) -> RunResult:
     from langgraph.types import Command
 
-    from agent.checkpoint import open_checkpointer
     from agent.graph import build_graph
 
     run_dir = agent.runs_dir / thread_id
     config: dict[str, Any] = {"configurable": {"thread_id": thread_id}, "recursion_limit": 10_000}
-    journal = ActionJournal(run_dir / JOURNAL)
     tools = agent.tools or await agent.tool_context().__aenter__()
     try:
-        with open_checkpointer(run_dir / CHECKPOINTS) as saver:
+        async with open_run_state(agent.settings, run_dir, thread_id) as (saver, journal):
             graph = build_graph(checkpointer=saver)
             if elapsed is None:
                 snapshot = await graph.aget_state(config)
@@ -194,7 +174,6 @@ async def _drive(
                 inp = Command(resume=answers)
             values: AgentState = snapshot.values
     finally:
-        journal.close()
         if tools is not agent.tools:
             await tools.aclose()
     result = _result(thread_id, values, run_dir, interrupted=bool(snapshot.next))

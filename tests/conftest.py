@@ -21,6 +21,7 @@ if _ROOT not in sys.path:
 from chroma_server import ChromaServer  # noqa: E402
 from fake_openai import FakeOpenAI  # noqa: E402
 from pg_cluster import PgCluster  # noqa: E402
+from ray_cluster import RayCluster  # noqa: E402
 
 
 @pytest.fixture
@@ -44,3 +45,12 @@ def chroma_server() -> Iterator[ChromaServer]:
     end. Stores on it keep apart by their store id (collections ``jm-<id>-<level>``)."""
     with ChromaServer() as chroma:
         yield chroma
+
+
+@pytest.fixture(scope="session")
+def ray_cluster() -> Iterator[RayCluster]:
+    """A real Ray head with two worker slots for the session (tests/ray_cluster.py), stopped
+    at the end; a process it left behind fails the session's last test."""
+    with RayCluster(num_cpus=2) as head:
+        yield head
+    assert not head.leftovers, f"the Ray head left processes behind: {head.leftovers}"

@@ -65,6 +65,21 @@ def run(
     quiet: Annotated[
         bool, typer.Option(help="One line per task instead of a progress bar.")
     ] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Run the attempts on a Ray cluster: 'auto' (the one this machine joined) or "
+            "the head's HOST:PORT; --workers actors, one Acme environment each.",
+        ),
+    ] = None,
+    endpoints: Annotated[
+        str | None,
+        typer.Option(
+            help="With --ray: model endpoints (base URLs a,b,...), worker i uses the i-th in "
+            "turn (default: the profile's; a local profile starts one server per worker)."
+        ),
+    ] = None,
 ) -> None:
     """Run a suite under a learning protocol; results are appended as tasks finish."""
     from agent.config import load_settings
@@ -72,6 +87,8 @@ def run(
 
     if protocol not in PROTOCOLS:
         raise typer.BadParameter(f"choose one of {', '.join(PROTOCOLS)}", param_hint="--protocol")
+    if endpoints and not ray:
+        raise typer.BadParameter("model endpoints are for --ray runs", param_hint="--endpoints")
     if model and ":" in model:
         from agent.build import LLM_HOOK_ENV
 
@@ -93,6 +110,8 @@ def run(
         max_steps=max_steps,
         time_limit_s=time_limit,
         command=shlex.join(["journeyman", *sys.argv[1:]]),
+        ray=ray,
+        endpoints=_names(endpoints),
     )
     summary = _run(load_settings(), config, quiet=quiet)
     _print_summary(summary)

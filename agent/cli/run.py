@@ -108,25 +108,48 @@ async def _watch(agent: Agent, json_mode: bool, start: Any) -> RunResult:
 
 def resume(
     thread: Annotated[str, typer.Argument(help="Thread id of the run (its folder name).")],
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace",
+            "-w",
+            help="The run's workspace here, e.g. a copy from the machine that started it "
+            "(default: the folder it was started in).",
+        ),
+    ] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Continue a killed or interrupted run from its last checkpoint."""
     settings = _settings()
-    result = asyncio.run(_resume(settings, thread, json_))
+    result = asyncio.run(_resume(settings, thread, json_, workspace))
     raise typer.Exit(0 if result.achieved else 1)
 
 
-async def _resume(settings: Settings, thread: str, json_mode: bool) -> RunResult:
+async def _resume(
+    settings: Settings, thread: str, json_mode: bool, workspace: Path | None = None
+) -> RunResult:
     from agent.build import open_agent
     from agent.cli._approve import terminal_approver
-    from agent.runner import resume_task, run_info
+    from agent.errors import ConfigError
+    from agent.run_state import load_run_info
+    from agent.runner import resume_task
 
-    info = run_info(settings.runs_dir, thread)
+    info = load_run_info(settings, thread)
+    folder = workspace or Path(info["workspace"])
+    if not folder.is_dir():
+        raise ConfigError(
+            f"the run's workspace {folder} is not on this machine: pass --workspace with a "
+            "copy of it"
+        )
+    memory: Path | bool | None = False
+    if info.get("memory"):  # a shared (PostgreSQL) store is the configured one, not a folder
+        postgres = info.get("memory_backend") == "postgres"
+        memory = None if postgres else Path(info["memory"])
     async with open_agent(
         settings,
         profile=info.get("profile"),
-        workspace=Path(info["workspace"]),
-        memory=Path(info["memory"]) if info.get("memory") else False,
+        workspace=folder,
+        memory=memory,
         learn=bool(info.get("learn", True)),
     ) as agent:
         return await _watch(

@@ -52,6 +52,17 @@ class BenchConfig(BaseModel):
     time_limit_s: float | None = Field(default=None, gt=0, description="Overrides tasks' limit.")
     suites_root: Path = SUITES_DIR
     command: str = ""
+    ray: str | None = Field(
+        default=None,
+        description="Run the attempts on a Ray cluster: 'auto' (the one this machine joined) "
+        "or the head's ADDRESS (host:port); None runs them in this process.",
+    )
+    endpoints: list[str] | None = Field(
+        default=None,
+        description="With ray: model endpoints (OpenAI-compatible base URLs), worker i uses "
+        "endpoint i modulo their number; None: the profile's own (a local profile starts "
+        "one server per worker).",
+    )
 
 
 class BenchEvent(BaseModel):
@@ -86,11 +97,14 @@ class BenchSummary(BaseModel):
 
 @dataclass
 class BenchModel:
-    llm: LLM
+    """The run's model and what names it in the results and the manifest."""
+
+    llm: LLM | None  # None on a Ray driver: each worker builds its own (see evals/bench/ray.py)
     spec: str
     profile: str
     name: str
     sha256: str | None
+    hook: str | None = None  # ``module:function`` of ``$JOURNEYMAN_LLM``, if that built it
 
 
 @dataclass

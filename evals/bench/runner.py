@@ -7,21 +7,21 @@ Results are appended to ``<out>/results.jsonl`` as each task ends. ``resume=True
 (protocol, phase, iteration, task) attempts already there; a store carried across tasks is
 first put back to the snapshot taken right after the last recorded task, so that a killed
 run continues exactly where an unbroken one would be. Each worker has its own Acme run
-folder (own ports and data), so ``workers > 1`` runs tasks side by side.
+folder (own ports and data), so ``workers > 1`` runs tasks side by side; with
+``config.ray`` the attempts run as tasks of Ray actors on a cluster (evals/bench/cluster.py),
+while this process keeps the order of phases and iterations and writes every result.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import time
-import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evals.acme.manager import APP_NETWORK
+from evals.bench.attempt import environment, run_attempt, stop_environments
 from evals.bench.config import (
     BenchConfig,
     BenchError,
@@ -38,7 +38,6 @@ from evals.bench.records import (
     Manifest,
     ProtocolRun,
     TaskKey,
-    TaskResult,
 )
 from evals.bench.store import ResultsStore
 from evals.portable import portable
@@ -47,11 +46,11 @@ from evals.tasks import Task, load_suite
 if TYPE_CHECKING:
     from agent.config import Settings
     from agent.llm.base import LLM
-    from evals.acme.manager import Environment
     from memory import MemoryStore
 
-HARD_LIMIT_SLACK_S = 60.0
-"""The agent stops itself at the task's time limit; this much later it is cancelled."""
+Todo = list[tuple[Task, TaskKey]]
+RunTasks = Callable[[BenchRun, PhasePlan, "MemoryStore | None", Todo], Awaitable[None]]
+"""Runs one iteration's attempts (in any order, side by side) and records each result."""
 
 
 # -- entry point -------------------------------------------------------------------------
@@ -91,16 +90,13 @@ async def run_bench(
     async with _model(settings, config, llm) as model:
         manifest = _check_manifest(results, config, tasks, transfer, model)
         results.repair()
-        envs = [_environment(config.out, w) for w in range(config.workers)]
-        run = BenchRun(settings, config, results, model, envs, on_event, done=results.done())
+        run = BenchRun(settings, config, results, model, [], on_event, done=results.done())
         total = sum(p.attempts for p in phases)
-        run.emit(BenchEvent(kind="plan", total=total, text=_describe(config, phases)))
-        results.save_manifest(manifest)
-        try:
+        async with _workers(run) as run_tasks:
+            run.emit(BenchEvent(kind="plan", total=total, text=_describe(config, phases)))
+            results.save_manifest(manifest)
             for phase in phases:
-                await _run_phase(run, phase)
-        finally:
-            await asyncio.to_thread(_down, envs)
+                await _run_phase(run, phase, run_tasks)
     mine = [r for r in results.results() if r.protocol == config.protocol]
     return BenchSummary(
         out=results.folder, protocol=config.protocol, ran=run.ran, skipped=run.skipped, results=mine
@@ -136,7 +132,25 @@ def _describe(config: BenchConfig, phases: list[PhasePlan]) -> str:
         else f"{p.phase}: {len(p.tasks)} {p.suite} task(s) x {p.iterations}"
         for p in phases
     ]
-    return f"{config.protocol} ({'; '.join(parts)}) -> {config.out}"
+    where = f" on Ray ({config.ray}, {config.workers} worker(s))" if config.ray else ""
+    return f"{config.protocol} ({'; '.join(parts)}){where} -> {config.out}"
+
+
+@contextlib.asynccontextmanager
+async def _workers(run: BenchRun) -> AsyncIterator[RunTasks]:
+    """Where attempts run: Ray actors on a cluster, or this process with one Acme
+    environment per worker; either way stopped (apps down) at the end."""
+    if run.config.ray:
+        from evals.bench.cluster import ray_workers
+
+        async with ray_workers(run) as run_tasks:
+            yield run_tasks
+        return
+    run.envs = [environment(run.config.out, w) for w in range(run.config.workers)]
+    try:
+        yield _run_tasks
+    finally:
+        await asyncio.to_thread(stop_environments, run.envs)
 
 
 def _check_manifest(
@@ -197,7 +211,8 @@ async def _model(
     settings: Settings, config: BenchConfig, llm: LLM | None
 ) -> AsyncIterator[BenchModel]:
     """The model for the whole run: given, from ``$JOURNEYMAN_LLM``, or the profile's (a
-    local profile's server is started once here and stopped at the end)."""
+    local profile's server is started once here and stopped at the end). On Ray only a
+    given model travels to the workers; otherwise each worker builds its own."""
     import os
 
     from agent.build import LLM_HOOK_ENV, llm_from_hook
@@ -217,10 +232,14 @@ async def _model(
     hooked = llm_from_hook(settings)
     if hooked is not None:
         spec = os.environ.get(LLM_HOOK_ENV, "")
-        yield BenchModel(hooked, spec, name, str(getattr(hooked, "name", spec)), None)
+        label = str(getattr(hooked, "name", spec))
+        yield BenchModel(None if config.ray else hooked, spec, name, label, None, hook=spec)
         return
     from agent.llm import build_llm
 
+    if config.ray:  # each worker builds it (a local profile: one server per worker)
+        yield BenchModel(None, name, name, prof.model, sha)
+        return
     if not prof.local:
         yield BenchModel(build_llm(settings, name), name, name, prof.model, None)
         return
@@ -231,7 +250,7 @@ async def _model(
 
 
 # -- phases and iterations ---------------------------------------------------------------
-async def _run_phase(run: BenchRun, phase: PhasePlan) -> None:
+async def _run_phase(run: BenchRun, phase: PhasePlan, run_tasks: RunTasks) -> None:
     async with phase_memory(run, phase) as store:
         for iteration in range(1, phase.iterations + 1):
             keys = [
@@ -249,7 +268,7 @@ async def _run_phase(run: BenchRun, phase: PhasePlan) -> None:
             if skipped:
                 run.skipped += skipped
                 run.emit(BenchEvent(kind="skip", total=skipped, text=f"iteration {iteration}"))
-            await _run_tasks(run, phase, store, todo)
+            await run_tasks(run, phase, store, todo)  # the barrier between iterations
             _finish_iteration(run, phase, store, iteration, keys)
 
 
@@ -296,7 +315,7 @@ async def _run_tasks(
     run: BenchRun,
     phase: PhasePlan,
     store: MemoryStore | None,
-    todo: list[tuple[Task, TaskKey]],
+    todo: Todo,
 ) -> None:
     """Run ``todo`` on the workers, each task on the first free worker, in order."""
     queue: asyncio.Queue[tuple[Task, TaskKey]] = asyncio.Queue()
@@ -307,7 +326,17 @@ async def _run_tasks(
         while not queue.empty():
             task, key = queue.get_nowait()
             run.emit(BenchEvent(kind="task_start", key=key, worker=w))
-            result = await _run_one(run, phase, store, task, key, w)
+            result = await run_attempt(
+                run.settings,
+                run.config,
+                run.model,
+                run.envs[w],
+                memory_mode=phase.memory,
+                store=store,
+                task=task,
+                key=key,
+                worker=w,
+            )
             record(run, phase, store, result)
             run.emit(BenchEvent(kind="task_done", key=key, result=result, worker=w))
 
@@ -319,130 +348,6 @@ async def _run_tasks(
         for t in workers:
             t.cancel()
         await asyncio.gather(*workers, return_exceptions=True)
-
-
-# -- one task ----------------------------------------------------------------------------
-def _environment(out: Path, worker: int) -> Environment:
-    from evals.acme.manager import Environment
-
-    return Environment(Path(out) / "envs" / f"w{worker}")
-
-
-def _down(envs: list[Environment]) -> None:
-    for env in envs:
-        if env.state_file.exists():
-            with contextlib.suppress(Exception):
-                env.down()
-
-
-def _task_settings(run: BenchRun, task: Task) -> Settings:
-    cfg = run.config
-    time_s = float(cfg.time_limit_s or task.spec.limits.time_s)
-    limits = run.settings.limits.model_copy(
-        update={"max_steps": cfg.max_steps or task.spec.limits.max_steps, "max_wall_s": time_s}
-    )
-    update: dict[str, object] = {"limits": limits, "runs_dir": Path(cfg.out) / "runs"}
-    if task.spec.apps:  # the task's shell steps reach its apps (curl to WebDAV, SMTP ...)
-        update["tools"] = run.settings.tools.model_copy(update={"sandbox_network": APP_NETWORK})
-    return run.settings.model_copy(update=update)
-
-
-async def _run_one(
-    run: BenchRun,
-    phase: PhasePlan,
-    store: MemoryStore | None,
-    task: Task,
-    key: TaskKey,
-    worker: int,
-) -> TaskResult:
-    """Reset the task's apps, run the agent in a fresh workspace, grade what it left."""
-    from agent.build import build_agent
-    from agent.errors import AuthenticationFailed, ModelNotFound, ProviderUnavailable
-    from agent.llm import UsageMeter
-    from agent.runner import Event, RunResult, run_task
-    from evals.grading import grade
-
-    env = run.envs[worker]
-    settings = _task_settings(run, task)
-    workspace = Path(run.config.out) / "work" / key.label()
-    shutil.rmtree(workspace, ignore_errors=True)
-    started = time.time()
-    t0 = time.monotonic()
-    prompt = await asyncio.to_thread(task.prepare, env, workspace)
-    result = TaskResult(
-        protocol=key.protocol,
-        phase=key.phase,
-        iteration=key.iteration,
-        task=task.id,
-        suite=task.suite,
-        name=task.name,
-        category=task.spec.category,
-        family=task.spec.family,
-        difficulty=task.spec.difficulty,
-        apps=list(task.spec.apps),
-        model=run.model.spec,
-        memory_mode=phase.memory,
-        outcome="error",
-        worker=worker,
-        started_at=started,
-    )
-    meter = UsageMeter()  # usage also of a run cut off by the time limit
-    t_agent = time.monotonic()
-    steps = 0
-
-    def count(event: Event) -> None:
-        nonlocal steps
-        steps += event.event == "step"
-
-    agent = build_agent(
-        settings,
-        llm=meter.wrap(run.model.llm),
-        memory=store if store is not None else False,
-        workspace=workspace,
-        profile=run.model.profile,
-        learn=phase.learn,
-    )
-    thread = f"{key.label()}-{uuid.uuid4().hex[:6]}"
-    ran: RunResult | None = None
-    try:
-        async with agent:
-            ran = await asyncio.wait_for(
-                run_task(agent, prompt, thread_id=thread, on_event=count),
-                timeout=settings.limits.max_wall_s + HARD_LIMIT_SLACK_S,
-            )
-    except TimeoutError:
-        result.outcome, result.stop_reason = "timeout", "time limit of the task"
-    except (AuthenticationFailed, ModelNotFound, ProviderUnavailable):
-        raise  # the model is unusable: stop the run; --resume retries this task
-    except Exception as exc:  # a crash of the agent on this task is a result, not the end
-        result.error = f"{type(exc).__name__}: {exc}"[:2000]
-    usage = meter.total
-    result.steps = steps
-    result.agent_s = round(time.monotonic() - t_agent, 3)
-    if ran is not None:
-        result.outcome, result.stop_reason = str(ran.outcome), ran.stop_reason
-        result.steps = ran.steps
-        result.agent_s = round(ran.elapsed_s, 3)
-        result.items_used = list(ran.items_used)
-        result.items_written = list(ran.items_written)
-    result.llm_calls = usage.calls
-    result.input_tokens = usage.input_tokens
-    result.output_tokens = usage.output_tokens
-    result.cached_tokens = usage.cached_tokens
-    result.cost_usd = round(usage.cost_usd, 6)
-    result.thread_id = thread
-    try:
-        graded = await asyncio.to_thread(grade, task, env, workspace)
-        result.score, result.full = graded.score, graded.full
-        result.passed_points, result.total_points = graded.passed_points, graded.total_points
-        result.checkpoints = graded.checkpoints
-    except Exception as exc:
-        result.error = (result.error or "") + f" grading failed: {type(exc).__name__}: {exc}"
-    if store is not None:
-        result.memory_active_after = int(store.stats()["active"])
-    result.wall_s = round(time.monotonic() - t0, 3)
-    result.finished_at = time.time()
-    return result
 
 
 __all__ = [

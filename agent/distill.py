@@ -18,7 +18,7 @@ from agent.errors import StructuredOutputError
 from agent.limits import exceeded
 from agent.llm.base import Message, Usage
 from agent.models import Distillation, MemoryEdit
-from agent.reflector import echoes_untrusted, remember, source_trust
+from agent.learn import echoes_untrusted, remember, source_trust
 from agent.state import AgentState, Outcome, SubtaskState, records_to_json
 from memory import gate
 

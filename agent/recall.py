@@ -3,7 +3,8 @@
 Strategic lessons are always on (top by utility, within a token budget); procedural SOPs
 come as an index of titles plus the full text of those most similar to the task and to
 the current subtask; tool tips are attached to the tools they describe; the record of the
-most similar past episode (what was tried, what went wrong) comes with the task.
+most similar past episode (what was tried, what went wrong) comes with the task. Skills
+similar to a subtask are offered to the executor as tools (``skill_<name>``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from agent.context import RunContext
+from agent.skills import parse_skill
 from agent.state import AgentState, ContextItem
 from memory.retrieval import estimate_tokens
 
@@ -21,6 +23,8 @@ INDEX_SIZE = 12
 FULL_SOPS = 2
 PAST_EPISODES = 1
 EPISODE_MIN_SIMILARITY = 0.6  # cosine of task texts: the same or a closely related task
+SKILLS = 3  # offered as tools at most per subtask: each costs a catalogue line
+SKILL_MIN_SIMILARITY = 0.3  # cosine of goal and skill (unrelated tasks score < 0.1)
 
 
 def _item(hit_or_item: Any, level: str | None = None, tool: str | None = None) -> ContextItem:
@@ -84,6 +88,39 @@ def recall_for_subtask(
     hits = store.search(goal, level="procedural", k=FULL_SOPS + len(known))
     fresh = [_item(h, "procedural") for h in hits if str(h.item.id) not in known]
     return _within(fresh[:FULL_SOPS], budgets.procedural_budget_tokens)
+
+
+def recall_skills(store: Any, goal: str) -> list[ContextItem]:
+    """Skills similar to the subtask, offered to the executor as tools: the active ones
+    close to the goal, and one candidate (unverified) that matches its words."""
+    hits = [
+        h
+        for h in store.search(goal, level="skill", k=SKILLS)
+        if (h.vector_score or 0.0) >= SKILL_MIN_SIMILARITY
+    ]
+    hits += store.search(goal, level="skill", k=1, status="candidate")
+    out: dict[str, ContextItem] = {}
+    for h in hits:
+        skill = parse_skill(h.item.content)
+        if skill is not None and skill.tool_name not in out:
+            out[skill.tool_name] = ContextItem(
+                id=str(h.item.id),
+                level="skill",
+                title=h.item.title,
+                text=h.item.content,
+                tool=skill.tool_name,
+            )
+    return list(out.values())[:SKILLS]
+
+
+def skill_specs(items: Iterable[ContextItem]) -> list[dict[str, Any]]:
+    """The tool schemas of the skills among ``items``."""
+    specs = []
+    for it in items:
+        skill = parse_skill(it.text) if it.level == "skill" else None
+        if skill is not None:
+            specs.append(skill.spec())
+    return specs
 
 
 def tips_by_tool(items: Iterable[ContextItem]) -> dict[str, list[str]]:

@@ -107,6 +107,7 @@ class ReflectionStep(_Record):
     rule: str | None = Field(
         default=None, description="The evidence rule that overruled a verdict of success."
     )
+    learned: str = Field(default="", description="What the learner made of the attempt.")
 
 
 Record = Annotated[ModelStep | ToolStep | NoteStep | ReflectionStep, Field(discriminator="kind")]

@@ -1,0 +1,289 @@
+"""Skills induced by code from verified attempts, replayed, offered as tools and used.
+
+Only the model is scripted: the tools, the memory store (SQLite + Chroma) and the
+workspace are real.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from _agent_helpers import answer, call, file_registry, plan, verdict
+
+from agent.build import build_agent
+from agent.config import Settings
+from agent.learn import replay
+from agent.llm import FunctionLLM, ScriptedLLM
+from agent.models import Distillation, Plan, Reflection
+from agent.runner import Event, RunResult, run_task
+from agent.skills import Skill, SkillStep, induce, parse_skill
+from agent.state import NoteStep, ToolStep
+from memory import MemoryStore
+from tools import ToolSettings
+
+TICKETS = "team,hours\nalpha,3\nbeta,5\nalpha,4\ngamma,1\n"
+SCRIPT = (
+    "import csv\n"
+    "t = {}\n"
+    "for r in csv.DictReader(open('tickets.csv')):\n"
+    "    t[r['team']] = t.get(r['team'], 0) + int(r['hours'])\n"
+    "w = csv.writer(open('team_hours.csv', 'w', newline=''))\n"
+    "w.writerow(['team', 'hours'])\n"
+    "w.writerows(sorted(t.items()))\n"
+)
+TASK = "Add up the hours per team in tickets.csv and write team_hours.csv with the columns team,hours."
+
+
+def _first_run_script() -> ScriptedLLM:
+    """A 3-step attempt: read the input, compute with a script, read the output back."""
+    return ScriptedLLM(
+        [
+            plan(TASK),
+            call("file_read", path="tickets.csv"),
+            call("python_run", code=SCRIPT),
+            call("file_read", path="team_hours.csv"),
+            answer("team_hours.csv written"),
+            verdict(True),
+        ]
+    )
+
+
+async def _run(agent: Any, task: str) -> tuple[RunResult, list[ToolStep]]:
+    """Run a task; the result and the tool steps of its trajectory, in order."""
+    steps: list[ToolStep] = []
+
+    def on_event(e: Event) -> None:
+        if e.event == "observation":
+            steps.append(ToolStep.model_validate(e.data))
+
+    return await run_task(agent, task, on_event=on_event), steps
+
+
+def _store(settings: Settings) -> MemoryStore:
+    return MemoryStore.open(settings.memory.path, settings=settings.memory)
+
+
+def _skills(store: MemoryStore, status: str | None = None) -> list:
+    return store.list_items(level="skill", status=status)
+
+
+async def test_skill_induced_from_a_file_attempt_and_replayed(
+    settings: Settings, workspace: Path
+) -> None:
+    (workspace / "tickets.csv").write_text(TICKETS)
+    store = _store(settings)
+    agent = build_agent(
+        settings, llm=_first_run_script(), memory=store, workspace=workspace,
+        registry=file_registry_with_python(),
+    )  # fmt: skip
+    result = await run_task(agent, TASK)
+    assert result.achieved
+    [item] = _skills(store)
+    assert item.status == "active" and item.id in result.items_written
+    skill = parse_skill(item.content)
+    assert skill is not None
+    assert sorted(p.kind for p in skill.params) == [
+        "column", "column", "input_file", "output_file"
+    ]  # fmt: skip
+    examples = {p.name: p.example for p in skill.params}
+    assert examples["input_file"] == "tickets.csv"
+    assert examples["output_file"] == "team_hours.csv"
+    assert {examples["column"], examples["column_2"]} == {"team", "hours"}
+    # the reads whose output nothing used are left out; the script is templated
+    assert [s.tool for s in skill.steps] == ["python_run"]
+    code = skill.steps[0].arguments["code"]
+    assert "{{input_file}}" in code and "tickets.csv" not in code
+    history = store.history(item.id)
+    assert "replayed on a fresh copy of the start state" in history[0].reason
+    store.close()
+
+
+def file_registry_with_python():
+    """Files, shell and python_run: what a CSV task uses."""
+    from tools.python_env import PYTHON_TOOLS
+    from tools.registry import ToolRegistry
+
+    return ToolRegistry([*file_registry(), *PYTHON_TOOLS])
+
+
+async def test_skill_is_called_in_a_later_differently_worded_task(
+    settings: Settings, workspace: Path
+) -> None:
+    (workspace / "tickets.csv").write_text(TICKETS)
+    store = _store(settings)
+    registry = file_registry_with_python()
+    agent = build_agent(
+        settings, llm=_first_run_script(), memory=store, workspace=workspace, registry=registry
+    )
+    assert (await run_task(agent, TASK)).achieved
+    [item] = _skills(store)
+    skill = parse_skill(item.content)
+    assert skill is not None
+
+    (workspace / "expenses.csv").write_text("owner,euros\nmia,10\nleo,7\nmia,2\n")
+    second = "From expenses.csv, total the euros of each owner into owner_euros.csv (columns owner,euros)."
+    names = {p.kind: p.name for p in skill.params}
+    args = {
+        names["input_file"]: "expenses.csv",
+        names["output_file"]: "owner_euros.csv",
+    }
+    cols = {p.example: p.name for p in skill.params if p.kind.startswith("column")}
+    args[cols["team"]] = "owner"
+    args[cols["hours"]] = "euros"
+    llm = ScriptedLLM(
+        [
+            plan(second),
+            call(skill.tool_name, **args),
+            answer("owner_euros.csv written"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(settings, llm=llm, memory=store, workspace=workspace, registry=registry)
+    result, steps = await _run(agent, second)
+    assert result.achieved
+    # the catalogue the executor saw offered the skill with its typed signature
+    executor_call = next(c for c in llm.calls if c.tools)
+    offered = {t.name: t for t in executor_call.tools}
+    assert skill.tool_name in offered
+    assert set(offered[skill.tool_name].parameters["required"]) == set(args)
+    # what ran: the skill call, and its effect in the workspace
+    assert [s.tool for s in steps] == [skill.tool_name]
+    assert "Skill steps: 1. python_run ok" in steps[0].output
+    assert (workspace / "owner_euros.csv").read_text().splitlines() == [
+        "owner,euros",
+        "leo,7",
+        "mia,12",
+    ]
+    history = [v.reason for v in store.history(item.id)]
+    assert any(r.startswith("used: every step succeeded") for r in history)
+    store.close()
+
+
+def test_typed_by_hand_yields_no_skill() -> None:
+    records = [
+        ToolStep(call_id="1", tool="file_read", arguments={"path": "tickets.csv"}, output=TICKETS),
+        ToolStep(
+            call_id="2",
+            tool="file_write",
+            arguments={"path": "team_hours.csv", "content": "team,hours\nalpha,7\nbeta,5\ngamma,1\n"},
+            output="wrote team_hours.csv",
+        ),
+    ]
+    got = induce(
+        TASK, TASK, records, read_only=lambda n: n == "file_read", group=lambda n: "files",
+        start_files={"tickets.csv"},
+    )  # fmt: skip
+    assert isinstance(got, str) and "typed by hand" in got and "'7'" in got
+
+
+def test_value_from_an_observation_keeps_the_step_that_produced_it() -> None:
+    """A column name the task does not say, read from the file's header: the read stays in
+    the skill and the value is taken from the same place of its output at run time."""
+    header = "region;total_eur\nnorth;4\n"
+    code = "import pandas as pd\npd.read_csv('sales_q1.csv', sep=';')['total_eur'].sum()"
+    records = [
+        ToolStep(call_id="1", tool="file_read", arguments={"path": "sales_q1.csv"}, output=header),
+        ToolStep(call_id="2", tool="python_run", arguments={"code": code}, output="4"),
+    ]
+    task = "Print the sum of the money column of sales_q1.csv."
+    skill = induce(
+        task, task, records, read_only=lambda n: n == "file_read",
+        group=lambda n: "files" if n.startswith("file") else "python", start_files={"sales_q1.csv"},
+    )  # fmt: skip
+    assert isinstance(skill, Skill)
+    assert [s.tool for s in skill.steps] == ["file_read", "python_run"]
+    [derived] = skill.derived
+    assert derived.example == "total_eur" and derived.step == 0
+    assert "{{" + derived.name + "}}" in skill.steps[1].arguments["code"]
+
+
+def test_note_on_inputs_counts_as_given() -> None:
+    """Column names shown by the framework's input note become parameters (kind column)."""
+    note = NoteStep(text="The input files:\nlog.csv:\ncolumns (,-separated): who, mins", purpose="info")
+    records = [
+        note,
+        ToolStep(
+            call_id="1",
+            tool="python_run",
+            arguments={"code": "import csv\nrows = list(csv.DictReader(open('log.csv')))\nopen('out.txt','w').write(str(sum(int(r['mins']) for r in rows)))"},
+            output="",
+        ),
+    ]
+    task = "Write the total of the minutes in log.csv to out.txt."
+    skill = induce(
+        task, task, records, read_only=lambda n: False, group=lambda n: "python",
+        start_files={"log.csv"},
+    )  # fmt: skip
+    assert isinstance(skill, Skill)
+    assert {(p.kind, p.example) for p in skill.params} == {
+        ("input_file", "log.csv"),
+        ("output_file", "out.txt"),
+        ("column", "mins"),
+    }
+
+
+def _calls_skill_once(tool_name: str, arguments: dict[str, Any], goal: str) -> FunctionLLM:
+    """A model that calls one skill, then answers; its verdicts are failures."""
+
+    def reply(messages: list[Any], tools: Any, output: Any) -> Any:
+        if output is Plan:
+            return plan(goal)
+        if output is Reflection:
+            return verdict(False, analysis="not done")
+        if output is Distillation:
+            return {"lessons": []}
+        if not any(m.role == "tool" for m in messages):
+            return call(tool_name, **arguments)
+        return answer("stopped")
+
+    return FunctionLLM(reply)
+
+
+POISON = ["../outside.txt", "/tmp/jm-skill-poison.txt"]
+
+
+def _poisoned(path: str) -> Skill:
+    return Skill(
+        name="save_meeting_notes",
+        when_to_use="Save the notes of a meeting into a file.",
+        steps=[SkillStep(tool="file_write", arguments={"path": path, "content": "x"})],
+    )
+
+
+@pytest.mark.parametrize("poison", POISON)
+async def test_poisoned_skill_body_is_refused_at_use(
+    settings: Settings, workspace: Path, poison: str
+) -> None:
+    """A skill body is data: a step that writes outside the workspace is refused by the
+    file tool exactly as a model's call would be, and the skill stops there."""
+    store = _store(settings)
+    bad = _poisoned(poison)
+    store.propose(
+        level="skill", scope="files", title=bad.name, content=bad.model_dump_json(),
+        when_to_use=bad.when_to_use, actor="test",
+    )  # fmt: skip
+    goal = "Save the notes of the meeting into a file."
+    llm = _calls_skill_once(bad.tool_name, {}, goal)
+    agent = build_agent(
+        settings, llm=llm, memory=store, workspace=workspace, registry=file_registry()
+    )
+    _result, steps = await _run(agent, goal)
+    step = steps[0]
+    assert step.tool == bad.tool_name and step.error
+    assert "Stopped: step 1 (file_write) failed" in step.output
+    assert not (workspace.parent / "outside.txt").exists()
+    assert not Path("/tmp/jm-skill-poison.txt").exists()
+    store.close()
+
+
+@pytest.mark.parametrize("poison", POISON)
+async def test_poisoned_skill_body_is_refused_at_replay(tmp_path: Path, poison: str) -> None:
+    start = tmp_path / "start"
+    start.mkdir()
+    ctx = SimpleNamespace(registry=file_registry(), tools=SimpleNamespace(settings=ToolSettings()))
+    ok, note = await replay(ctx, _poisoned(poison), start, {})  # type: ignore[arg-type]
+    assert not ok and "replay failed: step 1 (file_write) failed" in note
+    assert not (tmp_path / "outside.txt").exists()

@@ -19,7 +19,7 @@ from agent import prompts
 from agent.context import RunContext
 from agent.errors import ContextOverflow
 from agent.evidence import outputs_of
-from agent.inputs import input_shapes
+from agent.inputs import header_names, input_files, input_shapes
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall
 from agent.progress import loop_note
@@ -177,7 +177,11 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             # counting the other recalled items would only make it fetch more
             known = {i.id for i in state.get("recalled", []) if i.level in ("procedural", "index")}
             items = recall_for_subtask(ctx.memory, sub.goal, known, budgets=ctx.settings.memory)
-            items += recall_skills(ctx.memory, sub.goal)
+            workspace = getattr(ctx.tools, "workspace", None)
+            inputs = input_files(sub.goal, workspace)
+            items += recall_skills(
+                ctx.memory, sub.goal, inputs=inputs, columns=header_names(workspace, inputs)
+            )
             if state.get("learn", True) and (sub.id, sub.attempts) not in ctx.starts:
                 start = snapshot(getattr(ctx.tools, "workspace", None))
                 if start is not None:  # the start state a new skill is replayed against

@@ -386,6 +386,24 @@ def induce(
     )
 
 
+def abstract(text: str, *, inputs: Iterable[str], columns: Iterable[str]) -> str:
+    """The text with its specifics replaced by their kind (``<input_file>``, ``<output_file>``,
+    ``<column>``): how a task and a skill's ``when_to_use`` are compared, so that two tasks
+    of one kind match whatever their files and columns are called."""
+    known = set(inputs)
+    text = FILE.sub(lambda m: "<input_file>" if m.group(1) in known else "<output_file>", text)
+    for c in sorted(set(columns), key=len, reverse=True):
+        if c.strip():
+            text = re.sub(r"(?<![\w<])" + re.escape(c) + r"(?![\w>])", "<column>", text)
+    return text
+
+
+def abstract_use(skill: Skill) -> str:
+    """A skill's ``when_to_use`` with its placeholders as plain kinds (``<column_2>`` ->
+    ``<column>``), comparable with :func:`abstract` of a task."""
+    return re.sub(r"<([a-z]+(?:_file)?)(?:_\d+)?>", r"<\1>", skill.when_to_use)
+
+
 # ---------------------------------------------------------------- running
 
 

@@ -24,17 +24,17 @@ from agent.state import NoteStep, ToolStep
 from memory import MemoryStore
 from tools import ToolSettings
 
-TICKETS = "team,hours\nalpha,3\nbeta,5\nalpha,4\ngamma,1\n"
+BOOKINGS = "room,minutes\nalpha,30\nbeta,45\nalpha,25\ngamma,60\n"
 SCRIPT = (
     "import csv\n"
     "t = {}\n"
-    "for r in csv.DictReader(open('tickets.csv')):\n"
-    "    t[r['team']] = t.get(r['team'], 0) + int(r['hours'])\n"
-    "w = csv.writer(open('team_hours.csv', 'w', newline=''))\n"
-    "w.writerow(['team', 'hours'])\n"
+    "for r in csv.DictReader(open('bookings.csv')):\n"
+    "    t[r['room']] = t.get(r['room'], 0) + int(r['minutes'])\n"
+    "w = csv.writer(open('room_minutes.csv', 'w', newline=''))\n"
+    "w.writerow(['room', 'minutes'])\n"
     "w.writerows(sorted(t.items()))\n"
 )
-TASK = "Add up the hours per team in tickets.csv and write team_hours.csv with the columns team,hours."
+TASK = "Total the minutes per room in bookings.csv and write room_minutes.csv with the columns room,minutes."
 
 
 def _first_run_script() -> ScriptedLLM:
@@ -42,10 +42,10 @@ def _first_run_script() -> ScriptedLLM:
     return ScriptedLLM(
         [
             plan(TASK),
-            call("file_read", path="tickets.csv"),
+            call("file_read", path="bookings.csv"),
             call("python_run", code=SCRIPT),
-            call("file_read", path="team_hours.csv"),
-            answer("team_hours.csv written"),
+            call("file_read", path="room_minutes.csv"),
+            answer("room_minutes.csv written"),
             verdict(True),
         ]
     )
@@ -73,7 +73,7 @@ def _skills(store: MemoryStore, status: str | None = None) -> list:
 async def test_skill_induced_from_a_file_attempt_and_replayed(
     settings: Settings, workspace: Path
 ) -> None:
-    (workspace / "tickets.csv").write_text(TICKETS)
+    (workspace / "bookings.csv").write_text(BOOKINGS)
     store = _store(settings)
     agent = build_agent(
         settings, llm=_first_run_script(), memory=store, workspace=workspace,
@@ -89,13 +89,13 @@ async def test_skill_induced_from_a_file_attempt_and_replayed(
         "column", "column", "input_file", "output_file"
     ]  # fmt: skip
     examples = {p.name: p.example for p in skill.params}
-    assert examples["input_file"] == "tickets.csv"
-    assert examples["output_file"] == "team_hours.csv"
-    assert {examples["column"], examples["column_2"]} == {"team", "hours"}
+    assert examples["input_file"] == "bookings.csv"
+    assert examples["output_file"] == "room_minutes.csv"
+    assert {examples["column"], examples["column_2"]} == {"room", "minutes"}
     # the reads whose output nothing used are left out; the script is templated
     assert [s.tool for s in skill.steps] == ["python_run"]
     code = skill.steps[0].arguments["code"]
-    assert "{{input_file}}" in code and "tickets.csv" not in code
+    assert "{{input_file}}" in code and "bookings.csv" not in code
     history = store.history(item.id)
     assert "replayed on a fresh copy of the start state" in history[0].reason
     store.close()
@@ -112,7 +112,7 @@ def file_registry_with_python():
 async def test_skill_is_called_in_a_later_differently_worded_task(
     settings: Settings, workspace: Path
 ) -> None:
-    (workspace / "tickets.csv").write_text(TICKETS)
+    (workspace / "bookings.csv").write_text(BOOKINGS)
     store = _store(settings)
     registry = file_registry_with_python()
     agent = build_agent(
@@ -131,8 +131,8 @@ async def test_skill_is_called_in_a_later_differently_worded_task(
         names["output_file"]: "owner_euros.csv",
     }
     cols = {p.example: p.name for p in skill.params if p.kind.startswith("column")}
-    args[cols["team"]] = "owner"
-    args[cols["hours"]] = "euros"
+    args[cols["room"]] = "owner"
+    args[cols["minutes"]] = "euros"
     llm = ScriptedLLM(
         [
             plan(second),
@@ -164,19 +164,19 @@ async def test_skill_is_called_in_a_later_differently_worded_task(
 
 def test_typed_by_hand_yields_no_skill() -> None:
     records = [
-        ToolStep(call_id="1", tool="file_read", arguments={"path": "tickets.csv"}, output=TICKETS),
+        ToolStep(call_id="1", tool="file_read", arguments={"path": "bookings.csv"}, output=BOOKINGS),
         ToolStep(
             call_id="2",
             tool="file_write",
-            arguments={"path": "team_hours.csv", "content": "team,hours\nalpha,7\nbeta,5\ngamma,1\n"},
-            output="wrote team_hours.csv",
+            arguments={"path": "room_minutes.csv", "content": "room,minutes\nalpha,55\nbeta,45\ngamma,60\n"},
+            output="wrote room_minutes.csv",
         ),
     ]
     got = induce(
         TASK, TASK, records, read_only=lambda n: n == "file_read", group=lambda n: "files",
-        start_files={"tickets.csv"},
+        start_files={"bookings.csv"},
     )  # fmt: skip
-    assert isinstance(got, str) and "typed by hand" in got and "'7'" in got
+    assert isinstance(got, str) and "typed by hand" in got and "'55'" in got
 
 
 def test_value_from_an_observation_keeps_the_step_that_produced_it() -> None:

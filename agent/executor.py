@@ -362,7 +362,13 @@ async def _run_skill(state: AgentState, ctx: RunContext, call: ToolCall) -> dict
     run = await run_through(ctx, skill, dict(call.arguments))
     if ctx.memory is not None and state.get("learn", True) and run.steps:
         record_use(ctx.memory, item_id, run)
-    return {"output": run.observation(), "error": "a step of the skill failed" if run.error else None}
+    inner = [
+        ToolStep(call_id=f"{call.id}.{n}", tool=s.tool, arguments=s.arguments, output=s.output,
+                 error=s.error)
+        for n, s in enumerate(run.steps)
+    ]  # fmt: skip
+    error = "a step of the skill failed" if run.error else None
+    return {"output": run.observation(), "error": error, "inner": inner}
 
 
 def _needs_approval(state: AgentState, ctx: RunContext, name: str) -> bool:

@@ -331,7 +331,7 @@ def error_fix_tips(records: list[Record], group: Callable[[str], str]) -> list[d
                 continue
             between = [s for s in steps[i + 1 : j] if not s.error]
             reads = [s for s in between if s.tool in _READS or group(s.tool) == "browser"]
-            kind = _error_kind(bad.error)
+            kind = _error_kind(f"{bad.error}\n{bad.output}")
             if reads:
                 fix = f"read first ({', '.join(dict.fromkeys(s.tool for s in reads))}) and use the names it shows"
                 web = any(group(s.tool) == "browser" for s in reads)
@@ -346,13 +346,16 @@ def error_fix_tips(records: list[Record], group: Callable[[str], str]) -> list[d
             if title in seen:
                 break
             seen.add(title)
-            first = bad.error.strip().splitlines()[0][:200]
+            first = _ERROR_KIND.search(f"{bad.error}\n{bad.output}")
+            line = next(
+                (x for x in f"{bad.output}\n{bad.error}".splitlines() if first and first.group(1) in x),
+                bad.error.strip().splitlines()[0] if bad.error.strip() else kind,
+            )[:200]
             tips.append(
                 {
                     "tool": bad.tool,
                     "title": title,
-                    "content": f"{bad.tool} failed with {first!r}; it worked after it was told to "
-                    f"{fix}.",
+                    "content": f"{bad.tool} failed with {line.strip()!r}; what worked next: {fix}.",
                     "trust": "untrusted" if web else "trusted",
                 }
             )

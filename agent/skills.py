@@ -387,10 +387,11 @@ def induce(
 
 
 def abstract(text: str, *, inputs: Iterable[str], columns: Iterable[str]) -> str:
-    """The text with its specifics replaced by their kind (``<input_file>``, ``<output_file>``,
-    ``<column>``): how a task and a skill's ``when_to_use`` are compared, so that two tasks
+    """The text with its specifics replaced by their kind (``<url>``, ``<input_file>``,
+    ``<output_file>``, ``<column>``): how a task and a skill's ``when_to_use`` are compared, so that two tasks
     of one kind match whatever their files and columns are called."""
     known = set(inputs)
+    text = _URL.sub("<url>", text)
     text = FILE.sub(lambda m: "<input_file>" if m.group(1) in known else "<output_file>", text)
     for c in sorted(set(columns), key=len, reverse=True):
         if c.strip():

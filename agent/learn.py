@@ -33,6 +33,7 @@ SNAPSHOT_MAX_BYTES = 20_000_000
 SNAPSHOT_MAX_FILES = 2_000
 USE_FAILURES_TO_RETIRE = 2
 ECHO_REASON = "repeats untrusted tool output; needs review"
+VENV = ".jm-venv"  # the agent's Python environment in a workspace: not part of its state
 
 
 # ---------------------------------------------------------------- trust
@@ -134,11 +135,15 @@ def snapshot(workspace: Path | None) -> Path | None:
     """A copy of the workspace as an attempt starts (None when too big to copy)."""
     if workspace is None or not workspace.is_dir():
         return None
-    files = [p for p in workspace.rglob("*") if p.is_file() and not p.is_symlink()]
+    files = [
+        p
+        for p in workspace.rglob("*")
+        if p.is_file() and not p.is_symlink() and VENV not in p.relative_to(workspace).parts
+    ]
     if len(files) > SNAPSHOT_MAX_FILES or sum(p.stat().st_size for p in files) > SNAPSHOT_MAX_BYTES:
         return None
     dest = Path(tempfile.mkdtemp(prefix="jm-start-")) / "ws"
-    shutil.copytree(workspace, dest, symlinks=True)
+    shutil.copytree(workspace, dest, symlinks=True, ignore=shutil.ignore_patterns(VENV))
     return dest
 
 
@@ -180,10 +185,17 @@ async def replay(
     every expected output file comes out byte-equal."""
     from tools import ToolContext
 
+    from tools.python_env import env_dir
+
     room = Path(tempfile.mkdtemp(prefix="jm-replay-")) / "ws"
+    settings = ctx.tools.settings
+    live = getattr(ctx.tools, "workspace", None)
+    if live is not None and env_dir(ctx.tools).is_dir():
+        # the agent's own Python environment, not a new one (it may hold installed packages)
+        settings = settings.model_copy(update={"python_env_dir": env_dir(ctx.tools)})
     try:
-        shutil.copytree(start, room, symlinks=True)
-        async with ToolContext(room, ctx.tools.settings) as tools:
+        shutil.copytree(start, room, symlinks=True, ignore=shutil.ignore_patterns(VENV))
+        async with ToolContext(room, settings) as tools:
             run = await run_through(ctx, skill, skill.example_args(), tools)
         if not run.ok:
             return False, f"replay failed: {run.error}"

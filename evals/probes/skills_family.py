@@ -146,9 +146,10 @@ async def main(argv: list[str] | None = None) -> None:
     async with serving as url:
         llm = hooked or build_llm(settings, a.profile, base_url=url)
         with MemoryStore.open(tmp / "memory", settings=settings.memory) as store:
-            # interleaved (with, without) per instance: a run cut short keeps its pairs
-            for t in tasks:
-                for arm in a.arms:
+            # arm by arm: with memory first (the instances after the first success are the
+            # point), then without
+            for arm in a.arms:
+                for t in tasks:
                     ws = tmp / f"{arm}-{t.name}"
                     ws.mkdir()
                     row = await _one(settings, llm, t, ws, store if arm == "memory" else None)

@@ -6,6 +6,7 @@ workspace are real.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -287,3 +288,48 @@ async def test_poisoned_skill_body_is_refused_at_replay(tmp_path: Path, poison: 
     ok, note = await replay(ctx, _poisoned(poison), start, {})  # type: ignore[arg-type]
     assert not ok and "replay failed: step 1 (file_write) failed" in note
     assert not (tmp_path / "outside.txt").exists()
+
+
+def test_skills_in_the_memory_cli(tmp_path: Path) -> None:
+    """`memory list --level skill`, `show` (signature and steps), `history` (replay and
+    uses), and export/import carry skills."""
+    from typer.testing import CliRunner
+
+    from agent.cli import app
+
+    records = [
+        NoteStep(text="bookings.csv:\ncolumns (,-separated): room, minutes", purpose="info"),
+        ToolStep(call_id="1", tool="python_run", arguments={"code": SCRIPT}, output=""),
+    ]
+    skill = induce(
+        TASK, TASK, records, read_only=lambda n: False, group=lambda n: "python",
+        start_files={"bookings.csv"},
+    )  # fmt: skip
+    assert isinstance(skill, Skill)
+    path = tmp_path / "mem"
+    with MemoryStore.open(path) as store:
+        res = store.propose(
+            level="skill", scope="files/csv", title=skill.name, content=skill.model_dump_json(),
+            when_to_use=skill.when_to_use, actor="learner", reason="replayed: room_minutes.csv equal",
+        )  # fmt: skip
+        assert res.item is not None
+        store.note(res.item.id, actor="executor", reason="used: every step succeeded")
+        item_id = res.item.id
+    run = CliRunner()
+    listed = run.invoke(app, ["memory", "list", "--level", "skill", "--memory", str(path)])
+    assert listed.exit_code == 0 and item_id in listed.output
+    shown = run.invoke(app, ["memory", "show", item_id, "--memory", str(path)])
+    assert shown.exit_code == 0
+    assert skill.tool_name in shown.output and "1. python_run" in shown.output
+    assert "input_file (input_file), e.g. 'bookings.csv'" in shown.output
+    hist = run.invoke(app, ["memory", "history", item_id, "--memory", str(path), "--json"])
+    reasons = [v["reason"] for v in json.loads(hist.output)]
+    assert any("replayed" in r for r in reasons) and any(r.startswith("used") for r in reasons)
+    out = tmp_path / "items.jsonl"
+    assert run.invoke(app, ["memory", "export", str(out), "--memory", str(path)]).exit_code == 0
+    other = tmp_path / "other"
+    imported = run.invoke(app, ["memory", "import", str(out), "--memory", str(other)])
+    assert imported.exit_code == 0, imported.output
+    with MemoryStore.open(other) as store:
+        [copy] = store.list_items(level="skill")
+        assert parse_skill(copy.content) == skill

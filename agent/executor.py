@@ -20,11 +20,10 @@ from agent.context import RunContext
 from agent.errors import ContextOverflow
 from agent.evidence import outputs_of
 from agent.inputs import header_names, input_files, input_shapes
-from agent.limits import exceeded
-from agent.llm.base import Message, ToolCall
-from agent.progress import loop_note
 from agent.learn import record_use, run_through, skill_of, snapshot
-from agent.llm.base import ToolSpec
+from agent.limits import exceeded
+from agent.llm.base import Message, ToolCall, ToolSpec
+from agent.progress import loop_note
 from agent.recall import (
     credited_ids,
     recall_for_subtask,

@@ -184,7 +184,6 @@ async def replay(
     """Run ``skill`` with its example arguments on a fresh copy of ``start``; it passes when
     every expected output file comes out byte-equal."""
     from tools import ToolContext
-
     from tools.python_env import env_dir
 
     room = Path(tempfile.mkdtemp(prefix="jm-replay-")) / "ws"
@@ -206,6 +205,13 @@ async def replay(
         return True, f"replayed on a fresh copy of the start state: {', '.join(expected)} equal"
     finally:
         shutil.rmtree(room.parent, ignore_errors=True)
+
+
+def _files(start: Path | None) -> set[str]:
+    """The files of a start-state copy (relative paths)."""
+    if start is None:
+        return set()
+    return {str(p.relative_to(start)) for p in start.rglob("*") if p.is_file()}
 
 
 def _headers(start: Path | None, names: set[str]) -> str:
@@ -243,9 +249,7 @@ async def learn_skill(
     def group(name: str) -> str:
         return registry.get(name).group if name in registry else ""
 
-    start_files = (
-        {str(p.relative_to(start)) for p in start.rglob("*") if p.is_file()} if start else set()
-    )
+    start_files = _files(start)
     skill = induce(
         sub.goal,
         state["task"],
@@ -360,7 +364,11 @@ def error_fix_tips(records: list[Record], group: Callable[[str], str]) -> list[d
             seen.add(title)
             first = _ERROR_KIND.search(f"{bad.error}\n{bad.output}")
             line = next(
-                (x for x in f"{bad.output}\n{bad.error}".splitlines() if first and first.group(1) in x),
+                (
+                    x
+                    for x in f"{bad.output}\n{bad.error}".splitlines()
+                    if first and first.group(1) in x
+                ),
                 bad.error.strip().splitlines()[0] if bad.error.strip() else kind,
             )[:200]
             tips.append(

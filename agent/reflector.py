@@ -10,9 +10,8 @@ from a verified attempt, tips from an error and its fix).
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from langgraph.runtime import Runtime
 
@@ -20,8 +19,8 @@ from agent import prompts
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import FILE, BrokenRule, broken_rule, outputs_of
-from agent.limits import exceeded
 from agent.learn import learn_from_attempt, remember, source_trust
+from agent.limits import exceeded
 from agent.llm.base import Message, Usage
 from agent.models import Reflection
 from agent.progress import LOOP_END

@@ -251,7 +251,9 @@ def _template_code(text: str, binder: _Binder, outputs: list[tuple[int, str]]) -
     def one(m: re.Match[str]) -> str:
         quote = m.group(0)[0]
         inner = m.group(1) if m.group(1) is not None else m.group(2)
-        if inner and not any(lit == inner or _bounded(lit).search(inner) for lit in binder.literals):
+        if inner and not any(
+            lit == inner or _bounded(lit).search(inner) for lit in binder.literals
+        ):
             seen = _seen_token(inner, outputs)
             if seen is not None and len(inner) >= 2 and not _NUMBER.fullmatch(inner):
                 return quote + binder.derive(inner, *seen) + quote
@@ -286,7 +288,9 @@ def _element(step_id: Any, outputs: list[tuple[int, str]]) -> ElementTarget | No
     return None
 
 
-_NAME_STOP = frozenset("the a an in of to with and from into as by for on at it its this that".split())
+_NAME_STOP = frozenset(
+    "the a an in of to with and from into as by for on at it its this that".split()
+)
 
 
 def _skill_name(goal: str, binder: _Binder) -> str:
@@ -332,7 +336,7 @@ def induce(
     sources = f"{task}\n{goal}\n{given}"
     outputs: list[tuple[int, str]] = []
     body: list[SkillStep] = []
-    for i, s in enumerate(steps):
+    for s in steps:
         code_args = CODE_ARGS.get(s.tool, ())
         args: dict[str, Any] = {}
         target = None
@@ -362,9 +366,7 @@ def induce(
                     args[key] = templ
             else:
                 args[key] = value
-        body.append(
-            SkillStep(tool=s.tool, arguments=args, code=bool(code_args), target=target)
-        )
+        body.append(SkillStep(tool=s.tool, arguments=args, code=bool(code_args), target=target))
         outputs.append((len(body) - 1, s.output))
         sources += "\n" + s.output
     # a read whose output no later step uses is left out (the browser's pages stay: they
@@ -430,7 +432,9 @@ class SkillRun(BaseModel):
 
     def observation(self, limit: int = 1500) -> str:
         """What the model reads: the steps done, then the last output or the failure."""
-        done = [f"{i}. {s.tool} {'failed' if s.error else 'ok'}" for i, s in enumerate(self.steps, 1)]
+        done = [
+            f"{i}. {s.tool} {'failed' if s.error else 'ok'}" for i, s in enumerate(self.steps, 1)
+        ]
         head = "Skill steps: " + "; ".join(done)
         if self.error is not None:
             return f"{head}\nStopped: {self.error}\nContinue by hand from here."
@@ -472,7 +476,9 @@ def bind(skill: Skill, arguments: dict[str, Any]) -> dict[str, str] | str:
     return {p.name: str(arguments[p.name]).strip() for p in skill.params}
 
 
-async def run_skill(skill: Skill, arguments: dict[str, Any], call: Call, tools: Iterable[str]) -> SkillRun:
+async def run_skill(
+    skill: Skill, arguments: dict[str, Any], call: Call, tools: Iterable[str]
+) -> SkillRun:
     """Run the steps one by one through ``call`` (the registry's), stopping at the first
     failure. A step naming a tool outside ``tools`` (or another skill) is refused."""
     run = SkillRun()
@@ -490,7 +496,9 @@ async def run_skill(skill: Skill, arguments: dict[str, Any], call: Call, tools: 
             if d.step < i and d.name not in values:
                 toks = _tokens(outputs[d.step][1]) if d.step < len(outputs) else []
                 if d.token >= len(toks):
-                    run.error = f"step {i + 1}: the output of step {d.step + 1} is shorter than expected"
+                    run.error = (
+                        f"step {i + 1}: the output of step {d.step + 1} is shorter than expected"
+                    )
                     return run
                 values[d.name] = toks[d.token]
         args = fill(step.arguments, values, code=step.code)

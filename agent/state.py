@@ -118,7 +118,9 @@ def flatten(records: list[Record]) -> list[Record]:
     out: list[Record] = []
     for r in records:
         if isinstance(r, ToolStep) and r.inner:
-            out += [s.model_copy(update={"subtask": r.subtask, "attempt": r.attempt}) for s in r.inner]
+            out += [
+                s.model_copy(update={"subtask": r.subtask, "attempt": r.attempt}) for s in r.inner
+            ]
         else:
             out.append(r)
     return out

@@ -132,9 +132,7 @@ def tree(memory: Path | None = MemoryOpt, as_json: bool = JsonOpt) -> None:
 @app.command("list")
 def list_(
     memory: Path | None = MemoryOpt,
-    level: str | None = typer.Option(
-        None, help="strategic, procedural, tool, episodic or skill."
-    ),
+    level: str | None = typer.Option(None, help="strategic, procedural, tool, episodic or skill."),
     status: str | None = typer.Option(None, help="candidate, active, quarantined or retired."),
     scope: str | None = typer.Option(None, help="Scope prefix, e.g. app/trac."),
     trust: str | None = typer.Option(None, help="trusted or untrusted."),

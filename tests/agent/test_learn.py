@@ -41,9 +41,9 @@ async def test_replay_that_does_not_reproduce_the_output_keeps_no_skill(
     result = await run_task(
         agent,
         "Write the current time in nanoseconds into stamp.txt.",
-        on_event=lambda e: learned.append(e.data.get("learned", ""))
-        if e.event == "reflection"
-        else None,
+        on_event=lambda e: (
+            learned.append(e.data.get("learned", "")) if e.event == "reflection" else None
+        ),
     )
     assert result.achieved
     assert store.list_items(level="skill") == []
@@ -58,22 +58,24 @@ async def test_failing_step_hands_control_back(settings: Settings, workspace: Pa
     first = ScriptedLLM(
         [plan(TASK), call("python_run", code=SCRIPT), answer("written"), verdict(True)]
     )
-    assert (
-        await run_task_with(settings, first, store, workspace, registry, TASK)
-    ).achieved
+    assert (await run_task_with(settings, first, store, workspace, registry, TASK)).achieved
     [item] = store.list_items(level="skill")
     skill = Skill.model_validate_json(item.content)
     names = {p.example: p.name for p in skill.params}
 
     (workspace / "visits.csv").write_text("ward,patients\nA,3\nB,4\nA,1\n")
-    task = "Total the patients per ward in visits.csv into ward_patients.csv (columns ward,patients)."
+    task = (
+        "Total the patients per ward in visits.csv into ward_patients.csv (columns ward,patients)."
+    )
     wrong = {  # a column the file does not have: the script fails, the skill stops
         names["bookings.csv"]: "visits.csv",
         names["room_minutes.csv"]: "ward_patients.csv",
         names["room"]: "ward",
         names["minutes"]: "patient_count",
     }
-    by_hand = SCRIPT.replace("bookings.csv", "visits.csv").replace("room_minutes.csv", "ward_patients.csv")
+    by_hand = SCRIPT.replace("bookings.csv", "visits.csv").replace(
+        "room_minutes.csv", "ward_patients.csv"
+    )
     by_hand = by_hand.replace("room", "ward").replace("minutes", "patients")
     llm = ScriptedLLM(
         [
@@ -167,9 +169,7 @@ async def test_error_and_fix_tips_are_written_and_merged(
                 verdict(True),
             ]
         )
-        agent = build_agent(
-            settings, llm=llm, memory=store, workspace=workspace, registry=registry
-        )
+        agent = build_agent(settings, llm=llm, memory=store, workspace=workspace, registry=registry)
         result, _ = await _run(agent, f"Print the total minutes in t{n}.csv.")
         assert result.achieved
     [tip] = store.list_items(level="tool")

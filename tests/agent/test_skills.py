@@ -63,6 +63,10 @@ async def _run(agent: Any, task: str) -> tuple[RunResult, list[ToolStep]]:
     return await run_task(agent, task, on_event=on_event), steps
 
 
+def _exists(path: str) -> bool:
+    return Path(path).exists()
+
+
 def _store(settings: Settings) -> MemoryStore:
     return MemoryStore.open(settings.memory.path, settings=settings.memory)
 
@@ -165,11 +169,16 @@ async def test_skill_is_called_in_a_later_differently_worded_task(
 
 def test_typed_by_hand_yields_no_skill() -> None:
     records = [
-        ToolStep(call_id="1", tool="file_read", arguments={"path": "bookings.csv"}, output=BOOKINGS),
+        ToolStep(
+            call_id="1", tool="file_read", arguments={"path": "bookings.csv"}, output=BOOKINGS
+        ),
         ToolStep(
             call_id="2",
             tool="file_write",
-            arguments={"path": "room_minutes.csv", "content": "room,minutes\nalpha,55\nbeta,45\ngamma,60\n"},
+            arguments={
+                "path": "room_minutes.csv",
+                "content": "room,minutes\nalpha,55\nbeta,45\ngamma,60\n",
+            },
             output="wrote room_minutes.csv",
         ),
     ]
@@ -203,13 +212,17 @@ def test_value_from_an_observation_keeps_the_step_that_produced_it() -> None:
 
 def test_note_on_inputs_counts_as_given() -> None:
     """Column names shown by the framework's input note become parameters (kind column)."""
-    note = NoteStep(text="The input files:\nlog.csv:\ncolumns (,-separated): who, mins", purpose="info")
+    note = NoteStep(
+        text="The input files:\nlog.csv:\ncolumns (,-separated): who, mins", purpose="info"
+    )
     records = [
         note,
         ToolStep(
             call_id="1",
             tool="python_run",
-            arguments={"code": "import csv\nrows = list(csv.DictReader(open('log.csv')))\nopen('out.txt','w').write(str(sum(int(r['mins']) for r in rows)))"},
+            arguments={
+                "code": "import csv\nrows = list(csv.DictReader(open('log.csv')))\nopen('out.txt','w').write(str(sum(int(r['mins']) for r in rows)))"
+            },
             output="",
         ),
     ]
@@ -276,7 +289,7 @@ async def test_poisoned_skill_body_is_refused_at_use(
     assert step.tool == bad.tool_name and step.error
     assert "Stopped: step 1 (file_write) failed" in step.output
     assert not (workspace.parent / "outside.txt").exists()
-    assert not Path("/tmp/jm-skill-poison.txt").exists()
+    assert not _exists("/tmp/jm-skill-poison.txt")
     store.close()
 
 

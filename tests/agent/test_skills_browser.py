@@ -23,7 +23,7 @@ from memory import MemoryStore
 from tools import ToolContext, default_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from browser_site import PASSWORD, USER, Recorder, Site, serve  # noqa: E402
+from browser_site import PASSWORD, USER, Recorder, Site, serve
 
 
 @pytest.fixture

@@ -181,5 +181,32 @@ def _write(a: argparse.Namespace, settings: Any, rows: list[dict[str, Any]], sto
     a.out.write_text(json.dumps(data, indent=2))
 
 
+def table(data: dict[str, Any]) -> str:
+    """The per-instance table of a results file (markdown), with and without memory."""
+    lines = [
+        "| instance | memory | success | skill calls | model calls | tokens | seconds | actions |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in data["rows"]:
+        lines.append(
+            f"| {r['instance']} | {'with' if r['memory'] else 'without'} | "
+            f"{'yes' if r['success'] else 'no'} | {r['skill_calls']} | {r['calls']} | "
+            f"{r['tokens']} | {r['seconds']} | {', '.join(r['actions']) or '-'} |"
+        )
+    for arm in (True, False):
+        rows = [r for r in data["rows"] if r["memory"] is arm]
+        if rows:
+            lines.append(
+                f"\n{'With' if arm else 'Without'} memory: {sum(r['success'] for r in rows)}/"
+                f"{len(rows)} correct, {sum(r['calls'] for r in rows)} model calls, "
+                f"{sum(r['tokens'] for r in rows)} tokens, "
+                f"{round(sum(r['seconds'] for r in rows))} s."
+            )
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    asyncio.run(main())
+    if sys.argv[1:2] == ["--table"]:  # print the table of a results file
+        print(table(json.loads(Path(sys.argv[2]).read_text())))
+    else:
+        asyncio.run(main())

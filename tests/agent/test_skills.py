@@ -21,7 +21,7 @@ from agent.llm import FunctionLLM, ScriptedLLM
 from agent.models import Distillation, Plan, Reflection
 from agent.runner import Event, RunResult, run_task
 from agent.skills import Skill, SkillStep, induce, parse_skill
-from agent.state import NoteStep, ToolStep
+from agent.state import ContextItem, NoteStep, ToolStep
 from memory import MemoryStore
 from tools import ToolSettings
 
@@ -346,3 +346,36 @@ def test_skills_in_the_memory_cli(tmp_path: Path) -> None:
     with MemoryStore.open(other) as store:
         [copy] = store.list_items(level="skill")
         assert parse_skill(copy.content) == skill
+
+
+def test_a_value_cannot_break_out_of_a_string_in_code() -> None:
+    """Parameters fill string literals of a program escaped: a value is data, not code."""
+    import ast
+
+    from agent.skills import fill
+
+    evil = "x.csv'); import os; os.system('touch pwned'); ('"
+    code = fill("open('{{input_file}}').read()", {"input_file": evil}, code=True)
+    tree = ast.parse(code)
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call)]
+    assert len(calls) == 2  # open(...) and .read(): no os.system
+    opened = next(c for c in calls if getattr(c.func, "id", "") == "open")
+    assert isinstance(opened.args[0], ast.Constant) and opened.args[0].value == evil
+
+
+def test_a_step_needing_approval_makes_the_skill_need_it() -> None:
+    from agent.executor import _needs_approval
+
+    skill = Skill(name="rm", when_to_use="x", steps=[SkillStep(tool="file_delete")])
+    state: Any = {
+        "subtask_items": [
+            ContextItem(
+                id="k-1", level="skill", title="rm", text=skill.model_dump_json(),
+                tool=skill.tool_name,
+            )
+        ]
+    }  # fmt: skip
+    ctx: Any = SimpleNamespace(settings=SimpleNamespace(approval_tools=["file_delete"]))
+    assert _needs_approval(state, ctx, skill.tool_name)
+    ctx.settings.approval_tools = ["shell_run"]
+    assert not _needs_approval(state, ctx, skill.tool_name)

@@ -181,10 +181,6 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             items += recall_skills(
                 ctx.memory, sub.goal, inputs=inputs, columns=header_names(workspace, inputs)
             )
-            if state.get("learn", True) and (sub.id, sub.attempts) not in ctx.starts:
-                start = snapshot(getattr(ctx.tools, "workspace", None))
-                if start is not None:  # the start state a new skill is replayed against
-                    ctx.starts[(sub.id, sub.attempts)] = start
         update |= {"subtask_items": items, "items_in_context": [i.id for i in items]}
         shapes = input_shapes(
             sub.goal,
@@ -341,6 +337,7 @@ async def run_action(
         ctx.journal.start(key, call.name, call.arguments)
         result = base.model_copy(update=await _run_skill(state, ctx, call))
     else:
+        _keep_start(state, ctx, step, call.name)
         ctx.journal.start(key, call.name, call.arguments)
         res = await ctx.registry.call(call.name, call.arguments, ctx.tools)
         output = res.output
@@ -349,6 +346,18 @@ async def run_action(
         result = base.model_copy(update={"output": output, "error": res.error})
     ctx.journal.finish(key, result.model_dump(mode="json"))
     return result
+
+
+def _keep_start(state: AgentState, ctx: RunContext, step: ModelStep, tool: str) -> None:
+    """Copy the workspace before the attempt's first change: the start state a skill
+    induced from it is replayed against (reads before it changed nothing)."""
+    key = (step.subtask, step.attempt)
+    if ctx.memory is None or not state.get("learn", True) or key in ctx.starts:
+        return
+    if tool in ctx.registry and not ctx.registry.get(tool).read_only:
+        start = snapshot(getattr(ctx.tools, "workspace", None))
+        if start is not None:
+            ctx.starts[key] = start
 
 
 async def _run_skill(state: AgentState, ctx: RunContext, call: ToolCall) -> dict[str, Any]:

@@ -101,6 +101,8 @@ def recall_skills(
     columns replaced by their kind (``inputs`` are the goal's existing files, ``columns``
     their column names), are at least :data:`SKILL_MIN_SIMILARITY` alike.
     """
+    if not store.list_items(level="skill", limit=1):
+        return []  # no skill at all: no searches
     query = abstract(goal, inputs=inputs, columns=columns)
     hits = store.search(query, level="skill", k=2 * SKILLS)
     hits += store.search(goal, level="skill", k=2, status="candidate")

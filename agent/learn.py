@@ -16,6 +16,7 @@ Nothing here asks a model.
 from __future__ import annotations
 
 import filecmp
+import json
 import re
 import shutil
 import tempfile
@@ -320,6 +321,10 @@ _ERROR_KIND = re.compile(r"\b([A-Z]\w*(?:Error|Exception))\b")
 _READS = ("file_read", "file_list", "file_find", "file_grep", "browser_read")
 
 
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]{2,}", text)}
+
+
 def _error_kind(error: str) -> str:
     m = _ERROR_KIND.search(error)
     if m:
@@ -346,7 +351,14 @@ def error_fix_tips(records: list[Record], group: Callable[[str], str]) -> list[d
             if good.tool != bad.tool or good.error or good.arguments == bad.arguments:
                 continue
             between = [s for s in steps[i + 1 : j] if not s.error]
-            reads = [s for s in between if s.tool in _READS or group(s.tool) == "browser"]
+            # a read fixed it only if the new arguments use something it showed that the
+            # failed ones did not (a column name from a header, a path from a listing)
+            new_words = _words(json.dumps(good.arguments)) - _words(json.dumps(bad.arguments))
+            reads = [
+                s
+                for s in between
+                if (s.tool in _READS or group(s.tool) == "browser") and new_words & _words(s.output)
+            ]
             kind = _error_kind(f"{bad.error}\n{bad.output}")
             if reads:
                 fix = f"read first ({', '.join(dict.fromkeys(s.tool for s in reads))}) and use the names it shows"

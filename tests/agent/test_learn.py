@@ -195,3 +195,16 @@ def test_echoing_lesson_is_quarantined_in_the_same_write(settings: Settings) -> 
     [version] = store.history(item_id)  # one write: no active moment before the quarantine
     assert ECHO_REASON in version.reason
     store.close()
+
+
+def test_a_read_that_did_not_feed_the_fix_is_not_credited() -> None:
+    """A syntax error fixed by rewriting the code: the read in between showed nothing the
+    new code uses, so the tip says to change the code, not to read first."""
+    steps = [
+        ToolStep(call_id="1", tool="python_run", arguments={"code": "import csv x = 1"},
+                 error="SyntaxError on line 1: invalid syntax", output=""),
+        ToolStep(call_id="2", tool="file_read", arguments={"path": "q.csv"}, output="room,minutes"),
+        ToolStep(call_id="3", tool="python_run", arguments={"code": "import csv\nx = 1"}, output=""),
+    ]  # fmt: skip
+    [tip] = error_fix_tips(steps, lambda n: "files" if n.startswith("file") else "python")
+    assert tip["title"] == "python_run: after SyntaxError, change code"

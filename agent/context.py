@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.llm.base import LLM, ToolSpec
@@ -32,6 +33,8 @@ class RunContext:
     elapsed_before: float = 0.0
     clock_start: float = field(default_factory=time.monotonic)
     spec_cache: dict[tuple[str, ...], list[ToolSpec]] = field(default_factory=dict)
+    # (subtask id, attempt) -> a copy of the workspace as that attempt started (replays)
+    starts: dict[tuple[int, int], Path] = field(default_factory=dict)
 
     def elapsed(self) -> float:
         """Wall-clock seconds of the run so far, across restarts."""

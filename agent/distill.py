@@ -15,10 +15,10 @@ from langgraph.runtime import Runtime
 from agent import prompts
 from agent.context import RunContext
 from agent.errors import StructuredOutputError
+from agent.learn import echoes_untrusted, remember, source_trust
 from agent.limits import exceeded
 from agent.llm.base import Message, Usage
 from agent.models import Distillation, MemoryEdit
-from agent.reflector import echoes_untrusted, remember, source_trust
 from agent.state import AgentState, Outcome, SubtaskState, records_to_json
 from memory import gate
 

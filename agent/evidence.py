@@ -29,7 +29,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from agent.state import Record, ToolStep
+from agent.state import Record, ToolStep, flatten
 from tools.process import WRITTEN_MARK
 from tools.registry import ToolRegistry
 
@@ -278,7 +278,7 @@ def outputs_of(run: list[Record], registry: ToolRegistry) -> set[str]:
     """Workspace files the run's actions wrote: the destination of a writing file tool, and
     the files a command reported writing (shell_run and python_run name them)."""
     out: set[str] = set()
-    for r in run:
+    for r in flatten(run):
         if not isinstance(r, ToolStep):
             continue
         tool = registry.get(r.tool) if r.tool in registry else None
@@ -411,6 +411,7 @@ def broken_rule(
     run wrote and ``workspace`` is where files are checked (None: file rules are skipped).
     """
     outputs = outputs or set()
+    attempt = flatten(attempt)  # a skill's effects are those of the steps it ran
     missing = missing_files(done_when, workspace)
     if missing:
         return BrokenRule(

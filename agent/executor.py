@@ -19,16 +19,20 @@ from agent import prompts
 from agent.context import RunContext
 from agent.errors import ContextOverflow
 from agent.evidence import outputs_of
-from agent.inputs import input_shapes
+from agent.inputs import header_names, input_files, input_shapes
+from agent.learn import record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
-from agent.llm.base import Message, ToolCall
+from agent.llm.base import Message, ToolCall, ToolSpec
 from agent.progress import loop_note
 from agent.recall import (
     credited_ids,
     recall_for_subtask,
+    recall_skills,
     render_experience,
+    skill_specs,
     tips_by_tool,
 )
+from agent.skills import SKILL_PREFIX
 from agent.state import (
     AgentState,
     ContextItem,
@@ -172,6 +176,11 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             # counting the other recalled items would only make it fetch more
             known = {i.id for i in state.get("recalled", []) if i.level in ("procedural", "index")}
             items = recall_for_subtask(ctx.memory, sub.goal, known, budgets=ctx.settings.memory)
+            workspace = getattr(ctx.tools, "workspace", None)
+            inputs = input_files(sub.goal, workspace)
+            items += recall_skills(
+                ctx.memory, sub.goal, inputs=inputs, columns=header_names(workspace, inputs)
+            )
         update |= {"subtask_items": items, "items_in_context": [i.id for i in items]}
         shapes = input_shapes(
             sub.goal,
@@ -201,6 +210,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             records = [*records, note]
             update["trajectory"] = [note]
     specs = ctx.tool_specs(tips_by_tool(state.get("recalled", [])))
+    specs = specs + [ToolSpec(**x) for x in skill_specs(items)]
     budget = (
         ctx.profile.context_window
         - REPLY_RESERVE_TOKENS
@@ -317,13 +327,17 @@ async def run_action(
         return ToolStep.model_validate(recorded)
     if ctx.journal.started(key):
         result = base.model_copy(update={"executed": False, "error": CUT_OFF})
-    elif call.name in ctx.settings.approval_tools and not _approved(
+    elif _needs_approval(state, ctx, call.name) and not _approved(
         interrupt({"tool": call.name, "arguments": call.arguments, "call_id": call.id})
     ):
         result = base.model_copy(update={"executed": False, "error": DENIED})
     elif stop := exceeded(state, ctx):
         result = base.model_copy(update={"executed": False, "error": f"not run: {stop}"})
+    elif call.name.startswith(SKILL_PREFIX):
+        ctx.journal.start(key, call.name, call.arguments)
+        result = base.model_copy(update=await _run_skill(state, ctx, call))
     else:
+        _keep_start(state, ctx, step, call.name)
         ctx.journal.start(key, call.name, call.arguments)
         res = await ctx.registry.call(call.name, call.arguments, ctx.tools)
         output = res.output
@@ -332,6 +346,46 @@ async def run_action(
         result = base.model_copy(update={"output": output, "error": res.error})
     ctx.journal.finish(key, result.model_dump(mode="json"))
     return result
+
+
+def _keep_start(state: AgentState, ctx: RunContext, step: ModelStep, tool: str) -> None:
+    """Copy the workspace before the attempt's first change: the start state a skill
+    induced from it is replayed against (reads before it changed nothing)."""
+    key = (step.subtask, step.attempt)
+    if ctx.memory is None or not state.get("learn", True) or key in ctx.starts:
+        return
+    if tool in ctx.registry and not ctx.registry.get(tool).read_only:
+        start = snapshot(getattr(ctx.tools, "workspace", None))
+        if start is not None:
+            ctx.starts[key] = start
+
+
+async def _run_skill(state: AgentState, ctx: RunContext, call: ToolCall) -> dict[str, Any]:
+    """A skill call: its steps through the registry, its use in the skill's history."""
+    found = skill_of(state.get("subtask_items", []), call.name)
+    if found is None:
+        offered = [i.tool for i in state.get("subtask_items", []) if i.level == "skill"]
+        return {"error": f"no skill {call.name!r} is offered now; offered: {offered or 'none'}"}
+    item_id, skill = found
+    run = await run_through(ctx, skill, dict(call.arguments))
+    if ctx.memory is not None and state.get("learn", True) and run.steps:
+        record_use(ctx.memory, item_id, run)
+    inner = [
+        ToolStep(call_id=f"{call.id}.{n}", tool=s.tool, arguments=s.arguments, output=s.output,
+                 error=s.error)
+        for n, s in enumerate(run.steps)
+    ]  # fmt: skip
+    error = "a step of the skill failed" if run.error else None
+    return {"output": run.observation(), "error": error, "inner": inner}
+
+
+def _needs_approval(state: AgentState, ctx: RunContext, name: str) -> bool:
+    """Whether a person must approve the call: the tool is listed, or a skill calls one."""
+    wanted = set(ctx.settings.approval_tools)
+    if name in wanted:
+        return True
+    found = skill_of(state.get("subtask_items", []), name) if wanted else None
+    return found is not None and any(s.tool in wanted for s in found[1].steps)
 
 
 def _approved(decision: Any) -> bool:

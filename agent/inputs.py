@@ -64,6 +64,19 @@ def shape(path: Path) -> str:
     return "\n".join(shown) + tail if shown else "empty"
 
 
+def header_names(workspace: Path | None, names: list[str]) -> list[str]:
+    """The column names of the tables among ``names`` (first row of each)."""
+    out: list[str] = []
+    for name in names:
+        if workspace is None or not name.lower().endswith(TABLE):
+            continue
+        with (workspace / name).open(encoding="utf-8", errors="replace") as f:
+            first = f.readline()[:4000]
+        delimiter = "\t" if name.lower().endswith(".tsv") else ","
+        out += [c.strip() for row in csv.reader([first], delimiter=delimiter) for c in row]
+    return out
+
+
 def _count_lines(path: Path) -> int:
     with path.open("rb") as f:
         return sum(1 for _ in f)

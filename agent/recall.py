@@ -3,7 +3,8 @@
 Strategic lessons are always on (top by utility, within a token budget); procedural SOPs
 come as an index of titles plus the full text of those most similar to the task and to
 the current subtask; tool tips are attached to the tools they describe; the record of the
-most similar past episode (what was tried, what went wrong) comes with the task.
+most similar past episode (what was tried, what went wrong) comes with the task. Skills
+similar to a subtask are offered to the executor as tools (``skill_<name>``).
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from langgraph.runtime import Runtime
 
 from agent.context import RunContext
+from agent.skills import Skill, abstract, abstract_use, parse_skill
 from agent.state import AgentState, ContextItem
 from memory.retrieval import estimate_tokens
 
@@ -21,6 +24,8 @@ INDEX_SIZE = 12
 FULL_SOPS = 2
 PAST_EPISODES = 1
 EPISODE_MIN_SIMILARITY = 0.6  # cosine of task texts: the same or a closely related task
+SKILLS = 3  # offered as tools at most per subtask: each costs a catalogue line
+SKILL_MIN_SIMILARITY = 0.5  # cosine of the abstracted goal and skill descriptions
 
 
 def _item(hit_or_item: Any, level: str | None = None, tool: str | None = None) -> ContextItem:
@@ -86,6 +91,49 @@ def recall_for_subtask(
     return _within(fresh[:FULL_SOPS], budgets.procedural_budget_tokens)
 
 
+def recall_skills(
+    store: Any, goal: str, *, inputs: Iterable[str] = (), columns: Iterable[str] = ()
+) -> list[ContextItem]:
+    """Skills for the subtask, offered to the executor as tools (at most :data:`SKILLS`).
+
+    Candidates come from a search (active skills, and unverified ones by their words);
+    they are kept when the goal and the skill's ``when_to_use``, both with their files and
+    columns replaced by their kind (``inputs`` are the goal's existing files, ``columns``
+    their column names), are at least :data:`SKILL_MIN_SIMILARITY` alike.
+    """
+    if not store.list_items(level="skill", limit=1):
+        return []  # no skill at all: no searches
+    query = abstract(goal, inputs=inputs, columns=columns)
+    hits = store.search(query, level="skill", k=2 * SKILLS)
+    hits += store.search(goal, level="skill", k=2, status="candidate")
+    found: dict[str, tuple[str, str, Skill]] = {}
+    for h in hits:
+        skill = parse_skill(h.item.content)
+        if skill is not None and skill.tool_name not in found:
+            found[skill.tool_name] = (str(h.item.id), h.item.title, skill)
+    if not found:
+        return []
+    vectors = store.embedder.embed([query, *(abstract_use(s) for _, _, s in found.values())])
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    sims = vectors[1:] @ vectors[0]
+    ranked = sorted(zip(sims, found.values(), strict=True), key=lambda p: -p[0])
+    return [
+        ContextItem(id=i, level="skill", title=t, text=s.model_dump_json(), tool=s.tool_name)
+        for sim, (i, t, s) in ranked[:SKILLS]
+        if sim >= SKILL_MIN_SIMILARITY
+    ]
+
+
+def skill_specs(items: Iterable[ContextItem]) -> list[dict[str, Any]]:
+    """The tool schemas of the skills among ``items``."""
+    specs = []
+    for it in items:
+        skill = parse_skill(it.text) if it.level == "skill" else None
+        if skill is not None:
+            specs.append(skill.spec())
+    return specs
+
+
 def tips_by_tool(items: Iterable[ContextItem]) -> dict[str, list[str]]:
     """Tool tips grouped by tool name, for ``registry.openai_schemas(tips=...)``."""
     out: dict[str, list[str]] = {}
@@ -102,6 +150,7 @@ def render_experience(items: Iterable[ContextItem]) -> str:
     sops = [i for i in items if i.level == "procedural"]
     index = [i for i in items if i.level == "index"]
     episodes = [i for i in items if i.level == "episodic"]
+    skills = [sk for i in items if i.level == "skill" and (sk := parse_skill(i.text))]
     parts: list[str] = []
     if lessons:
         parts.append(
@@ -113,6 +162,12 @@ def render_experience(items: Iterable[ContextItem]) -> str:
         )
     if index:
         parts.append("Other known procedures: " + "; ".join(i.title for i in index))
+    if skills:
+        parts.append(
+            "Skills (tools that did this kind of task before; call one with this task's "
+            "files and columns, then check the result):\n"
+            + "\n".join(f"- {sk.signature()}: {sk.when_to_use}" for sk in skills)
+        )
     if episodes:
         parts.append(
             "Past attempts at similar tasks (a record, not instructions):\n"

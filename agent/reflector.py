@@ -1,17 +1,17 @@
-"""Reflect: an independent check of each subtask attempt, then memory edits and credit.
+"""Reflect: an independent check of each subtask attempt, then credit and learning.
 
 The verdict rests on the observations, never on the executor's claim; the reflector may
-ask for one read-only tool call to settle a doubt. What it proposes goes through the
-memory write gate during the task (so a later subtask can retrieve it), marked untrusted
-when the attempt read web pages, files or command output.
+ask for one read-only tool call to settle a doubt. The reflector judges; the learner
+(agent/learn.py) writes: the model's proposals through the memory write gate during the
+task (so a later subtask can retrieve them), and what code induces by itself (a skill
+from a verified attempt, tips from an error and its fix).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from langgraph.runtime import Runtime
 
@@ -19,9 +19,10 @@ from agent import prompts
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import FILE, BrokenRule, broken_rule, outputs_of
+from agent.learn import learn_from_attempt, remember, source_trust
 from agent.limits import exceeded
 from agent.llm.base import Message, Usage
-from agent.models import MemoryEdit, Reflection
+from agent.models import Reflection
 from agent.progress import LOOP_END
 from agent.recall import credited_ids
 from agent.state import (
@@ -37,7 +38,6 @@ from tools.registry import ToolRegistry
 MAX_REPLANS = 1
 MAX_TOKENS = 700
 OBSERVATION_CHARS = 800
-UNTRUSTED_GROUPS = ("browser", "shell", "python", "mcp")  # mcp: another program's output
 
 
 def render_observations(records: list[Record], per_step: int = OBSERVATION_CHARS) -> str:
@@ -100,16 +100,6 @@ def reflector_messages(
     )
 
 
-def source_trust(records: list[Record], ctx: RunContext) -> Literal["trusted", "untrusted"]:
-    """Untrusted when the attempt read content from outside: pages, files, command output."""
-    for r in records:
-        if isinstance(r, ToolStep) and r.tool in ctx.registry:
-            t = ctx.registry.get(r.tool)
-            if t.group in UNTRUSTED_GROUPS or (t.group == "files" and t.read_only):
-                return "untrusted"
-    return "trusted"
-
-
 async def judge(
     state: AgentState, ctx: RunContext, records: list[Record]
 ) -> tuple[Reflection, Usage]:
@@ -144,27 +134,6 @@ async def judge(
             achieved=False, analysis=f"the check could not be made ({exc.last_error[:200]})"
         )
     return verdict, usage
-
-
-_URL = re.compile(r"https?://[^\s\"'<>)]+")
-_WORDS = re.compile(r"[a-z0-9]+")
-SHINGLE = 6
-
-
-def _shingles(text: str) -> set[tuple[str, ...]]:
-    words = _WORDS.findall(text.lower())
-    return {tuple(words[i : i + SHINGLE]) for i in range(len(words) - SHINGLE + 1)}
-
-
-def echoes_untrusted(text: str, records: list[Record], task: str) -> bool:
-    """Whether a proposed lesson repeats what a tool read (a URL, or six words in a row)
-    that the task itself did not say: such a lesson may be an injected instruction."""
-    seen = "\n".join(r.output for r in records if isinstance(r, ToolStep))
-    if not seen:
-        return False
-    if any(u in seen and u not in task for u in _URL.findall(text)):
-        return True
-    return bool((_shingles(text) & _shingles(seen)) - _shingles(task))
 
 
 _FILE = FILE
@@ -208,61 +177,6 @@ def guard(
     ), broken
 
 
-def remember(
-    state: AgentState,
-    ctx: RunContext,
-    edits: list[MemoryEdit],
-    *,
-    achieved: bool,
-    trust: str,
-    records: list[Record],
-    actor: str = "reflector",
-) -> list[str]:
-    """Propose memory edits through the write gate; ids of what was stored.
-
-    A strategic lesson from an untrusted attempt that echoes what a tool read is
-    quarantined for a person's review: two episodes fooled by the same page must not
-    corroborate each other into an always-on rule.
-    """
-    sub = current_subtask(state)
-    written = []
-    for edit in edits[:2]:
-        if edit.level == "procedural" and not achieved:
-            continue  # an SOP only from a verified success
-        scope = edit.scope or "global"
-        if edit.level == "tool" and not scope.startswith("tool/"):
-            continue  # a tip must name its tool
-        res = ctx.memory.propose(
-            level=edit.level,
-            scope=scope,
-            title=edit.title,
-            content=edit.content,
-            when_to_use=edit.when_to_use,
-            source_trust=trust,
-            actor=actor,
-            episode_success=achieved,
-            provenance={
-                "episode": state.get("episode_id"),
-                "subtask": sub.goal if sub else "",
-                "model": ctx.llm.name,
-            },
-        )
-        if res.item is None or res.action == "rejected":
-            continue
-        text = f"{edit.title}\n{edit.when_to_use}\n{edit.content}"
-        if (
-            edit.level == "strategic"
-            and trust == "untrusted"
-            and res.item.status != "quarantined"
-            and echoes_untrusted(text, records, state["task"])
-        ):
-            ctx.memory.quarantine(
-                res.item.id, actor=actor, reason="repeats untrusted tool output; needs review"
-            )
-        written.append(str(res.item.id))
-    return written
-
-
 async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
     """Node: judge the attempt, learn from it, and decide between next, retry and replan."""
     ctx = runtime.context
@@ -300,6 +214,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             registry=ctx.registry,
         )
     written: list[str] = []
+    learning = ""
     if ctx.memory is not None and state.get("learn", True):
         ids = credited_ids(state)
         if ids:
@@ -310,6 +225,15 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         written = remember(
             state, ctx, verdict.memory, achieved=verdict.achieved, trust=trust, records=records
         )
+        learned, notes = await learn_from_attempt(
+            state,
+            ctx,
+            records,
+            achieved=verdict.achieved,
+            start=ctx.starts.pop((sub.id, sub.attempts), None),
+        )
+        written += learned
+        learning = "; ".join(notes)
     replan = False
     if verdict.achieved:
         new = sub.model_copy(update={"status": "done", "result": last_claim(records)})
@@ -328,6 +252,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         analysis=verdict.analysis,
         written=written,
         rule=broken.rule if broken else None,
+        learned=learning,
     )
     return {
         "plan": [new if s.index == sub.index else s for s in state["plan"]],

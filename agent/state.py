@@ -74,6 +74,9 @@ class ToolStep(_Record):
     output: str = ""
     error: str | None = None
     executed: bool = Field(default=True, description="False when skipped (denied, replayed).")
+    inner: list[ToolStep] = Field(
+        default_factory=list, description="The steps a skill ran (a skill call only)."
+    )
 
     def observation(self) -> str:
         """The text the model reads."""
@@ -107,6 +110,20 @@ class ReflectionStep(_Record):
     rule: str | None = Field(
         default=None, description="The evidence rule that overruled a verdict of success."
     )
+    learned: str = Field(default="", description="What the learner made of the attempt.")
+
+
+def flatten(records: list[Record]) -> list[Record]:
+    """Records with each skill call replaced by the steps it ran (what evidence judges)."""
+    out: list[Record] = []
+    for r in records:
+        if isinstance(r, ToolStep) and r.inner:
+            out += [
+                s.model_copy(update={"subtask": r.subtask, "attempt": r.attempt}) for s in r.inner
+            ]
+        else:
+            out.append(r)
+    return out
 
 
 Record = Annotated[ModelStep | ToolStep | NoteStep | ReflectionStep, Field(discriminator="kind")]

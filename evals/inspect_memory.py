@@ -260,6 +260,32 @@ def never_used(items: Iterable[MemoryItem]) -> Table:
     return Table(["id", "level", "scope", "title", "created"], rows, title="Never retrieved")
 
 
+def skills_table(store: MemoryStore, items: Iterable[MemoryItem]) -> Table:
+    """Skills the learner induced: signature, steps, status, and the replays and uses in
+    their history."""
+    from agent.skills import parse_skill
+
+    rows = []
+    for it in items:
+        if it.level != "skill":
+            continue
+        skill = parse_skill(it.content)
+        reasons = [v.reason for v in store.history(it.id)]
+        rows.append(
+            [
+                it.id,
+                it.status,
+                short(skill.signature() if skill else it.title, 60),
+                " > ".join(s.tool for s in skill.steps) if skill else "?",
+                sum("replayed" in r for r in reasons),
+                sum(r.startswith("used") for r in reasons),
+                sum(r.startswith("use failed") for r in reasons),
+            ]
+        )
+    columns = ["id", "status", "signature", "steps", "replays", "uses ok", "uses failed"]
+    return Table(columns, rows, title="Skills (induced from verified attempts)")
+
+
 def usage_figure(items: Sequence[MemoryItem]) -> Figure:
     """Three panels: utility histogram per level, retrievals per item, credits vs debits."""
     import matplotlib.pyplot as plt
@@ -378,6 +404,7 @@ __all__ = [
     "review_queue",
     "scope_tree",
     "short",
+    "skills_table",
     "store_path",
     "usage_figure",
     "used_items",

@@ -12,6 +12,7 @@ LEVEL_COLOURS = {
     "procedural": "#55a868",
     "tool": "#c44e52",
     "episodic": "#8172b2",
+    "skill": "#dd8452",
 }
 
 

@@ -17,7 +17,7 @@ letting both co-exist.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from memory.records import MemoryItem
@@ -101,10 +101,13 @@ def merge_text(old: str, new: str) -> str:
     return n if len(n) >= len(o) else o
 
 
-def initial_status(status: str, *, level: str, untrusted: bool, raw: str) -> str:
-    """A proposal's status before comparing it with the store: untrusted instructions are
-    quarantined; an untrusted strategic lesson waits as a candidate."""
-    if untrusted and looks_injected(raw):
+def initial_status(
+    status: str, *, level: str, untrusted: bool, raw: str, hold: str | None = None
+) -> str:
+    """A proposal's status before comparing it with the store: untrusted instructions, and
+    what the caller holds back (``hold``, a reason), are quarantined; an untrusted strategic
+    lesson waits as a candidate."""
+    if hold or (untrusted and looks_injected(raw)):
         return "quarantined"
     if untrusted and level == "strategic":
         return "candidate"
@@ -136,15 +139,44 @@ def plan(
     untrusted: bool,
     episode: str | None,
     successful: bool,
+    hold: str | None = None,
+    note: str | None = None,
 ) -> Plan:
-    """Turn the gate's decision about proposal ``item`` into the writes that carry it out."""
+    """Turn the gate's decision about proposal ``item`` into the writes that carry it out.
+
+    ``hold`` is the caller's reason to quarantine; ``note`` is added to the reason of a
+    new item's first version."""
+    p = _plan(decision, item, untrusted=untrusted, episode=episode, successful=successful)
+    if hold and p.insert_status == "quarantined":
+        p = replace(p, reason=f"quarantined: {hold}", insert_reason=f"proposed; {hold}")
+    if note and p.insert_status is not None:
+        p = replace(p, insert_reason=f"{p.insert_reason}; {note}")
+    return p
+
+
+def _plan(
+    decision: Decision,
+    item: MemoryItem,
+    *,
+    untrusted: bool,
+    episode: str | None,
+    successful: bool,
+) -> Plan:
     target = decision.target
+    relearned = item.level == "skill" and decision.action == "superseded"
+    if relearned:  # a skill is learned again, never contradicted (its body is code, not prose)
+        decision = Decision("merged", target, decision.reason.split(" (")[0] + ": learned again")
     if decision.action == "merged" and target is not None and item.status != "quarantined":
         changes: dict[str, Any] = {
             "content": merge_text(target.content, item.content),
             "when_to_use": merge_text(target.when_to_use, item.when_to_use),
             "tags": sorted(set(target.tags) | set(item.tags)),
         }
+        if item.level == "skill":  # bodies do not mix: a replayed body replaces, else keep
+            verified = item.status == "active"
+            changes["content"] = item.content if verified else target.content
+            changes["when_to_use"] = item.when_to_use if verified else target.when_to_use
+            untrusted = untrusted or not verified  # an unverified body promotes nothing
         reason = decision.reason
         corr = list(target.corroborations)
         if episode and successful and episode not in corr:
@@ -178,6 +210,9 @@ def plan(
         )
     if item.status == "quarantined":
         reason = "quarantined: untrusted text that gives instructions"
+        return Plan("candidate", reason, insert_status=item.status, insert_reason="proposed")
+    if item.status == "candidate" and item.level == "skill":
+        reason = "unverified skill: a candidate until its first successful use"
         return Plan("candidate", reason, insert_status=item.status, insert_reason="proposed")
     if item.status == "candidate":
         reason = "untrusted strategic lesson: needs a second successful episode or approval"

@@ -17,13 +17,13 @@ from sqlmodel import Field, SQLModel
 
 from memory.utility import utility
 
-Level = Literal["strategic", "procedural", "tool", "episodic"]
+Level = Literal["strategic", "procedural", "tool", "episodic", "skill"]
 Status = Literal["candidate", "active", "quarantined", "retired"]
 Trust = Literal["trusted", "untrusted"]
 LEVELS: tuple[str, ...] = get_args(Level)
 STATUSES: tuple[str, ...] = get_args(Status)
 TRUSTS: tuple[str, ...] = get_args(Trust)
-_LEVEL_PREFIX = {"strategic": "s", "procedural": "p", "tool": "t", "episodic": "e"}
+_LEVEL_PREFIX = {"strategic": "s", "procedural": "p", "tool": "t", "episodic": "e", "skill": "k"}
 
 #: Fields that make up an item's text; a change to any of them is a new version.
 TEXT_FIELDS = ("level", "scope", "title", "when_to_use", "content", "tags")

@@ -221,6 +221,20 @@ class Writes(Reads):
             reason = f"reverted to version {version}"
             return self._change(s, item_id, actor=actor, reason=reason, changes=changes)
 
+    def note(
+        self, item_id: str, *, actor: str = "agent", reason: str, promote: bool = False
+    ) -> MemoryItem:
+        """Record an event in an item's history (a replay, a use) as a new version with the
+        same text; ``promote`` makes a candidate active (its first successful use)."""
+        with self._write() as s:
+            it = s.exec(select(MemoryItem).where(MemoryItem.id == item_id)).first()
+            if it is None:
+                raise ItemNotFound(f"no memory item {item_id!r}")
+            changes = {"status": "active"} if promote and it.status == "candidate" else {}
+            if changes:
+                reason += "; promoted to active"
+            return self._change(s, item_id, actor=actor, reason=reason, changes=changes)
+
     def mark_retrieved(self, ids: Sequence[str]) -> None:
         """Count that these items were put in a prompt."""
         if not ids:
@@ -308,6 +322,9 @@ class Writes(Reads):
         provenance: dict[str, Any] | None = None,
         supersedes: str | None = None,
         episode_success: bool | None = None,
+        quarantine: str | None = None,
+        status: str | None = None,
+        reason: str | None = None,
     ) -> WriteResult:
         """The write gate for machine-proposed experience.
 
@@ -320,7 +337,11 @@ class Writes(Reads):
         * untrusted text may become an active procedural or tool item (trust
           ``untrusted``), but a strategic lesson from it stays ``candidate`` until a second
           successful episode corroborates it or a person approves it;
-        * untrusted text that tries to instruct the agent is quarantined.
+        * untrusted text that tries to instruct the agent is quarantined, and so is any
+          proposal the caller holds back for review (``quarantine=REASON``: the learner's
+          own checks, such as a lesson that repeats what a web page said);
+        * ``status="candidate"`` asks for a candidate (a skill not yet verified by replay);
+          ``reason`` goes into the new version's history.
 
         What to do is decided by the pure :func:`memory.gate.decide` and
         :func:`memory.gate.plan`; this method gathers their inputs and writes the plan.
@@ -348,8 +369,10 @@ class Writes(Reads):
             return WriteResult("rejected", None, str(exc))
         untrusted = source_trust == "untrusted"
         raw = f"{title}\n{when_to_use}\n{content}"
+        if status is not None:
+            item.status = check_choice(status, ("active", "candidate"), "status")
         item.status = gate.initial_status(
-            item.status, level=item.level, untrusted=untrusted, raw=raw
+            item.status, level=item.level, untrusted=untrusted, raw=raw, hold=quarantine
         )
         vec = self.embed_items([item])[0]
         with self._write() as s:
@@ -378,6 +401,8 @@ class Writes(Reads):
                 untrusted=untrusted,
                 episode=item.prov_episode,
                 successful=prov.get("success", True) is not False,
+                hold=quarantine,
+                note=reason,
             )
             return self._carry_out(s, p, item, vec, decision.target, actor, redactions)
 

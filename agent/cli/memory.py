@@ -133,7 +133,7 @@ def tree(memory: Path | None = MemoryOpt, as_json: bool = JsonOpt) -> None:
 @app.command("list")
 def list_(
     memory: Path | None = MemoryOpt,
-    level: str | None = typer.Option(None, help="strategic, procedural, tool or episodic."),
+    level: str | None = typer.Option(None, help="strategic, procedural, tool, episodic or skill."),
     status: str | None = typer.Option(None, help="candidate, active, quarantined or retired."),
     scope: str | None = typer.Option(None, help="Scope prefix, e.g. app/trac."),
     trust: str | None = typer.Option(None, help="trusted or untrusted."),
@@ -172,6 +172,11 @@ def show(item_id: str, memory: Path | None = MemoryOpt, as_json: bool = JsonOpt)
     if it.tags:
         meta += "\ntags: " + ", ".join(it.tags)
     body = (f"When: {it.when_to_use}\n\n" if it.when_to_use else "") + it.content
+    if it.level == "skill":  # its signature and steps, not the stored JSON
+        from agent.skills import parse_skill
+
+        skill = parse_skill(it.content)
+        body = skill.render() if skill is not None else body
     Console().print(Panel(f"{meta}\n\n{body}", title=f"{it.id}  {it.title}"))
 
 

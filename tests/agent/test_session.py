@@ -45,7 +45,7 @@ async def test_session_commands(settings, workspace: Path) -> None:
 
     started = time.time()
     result = await run_task(agent, "Write hi.txt")
-    assert len(result.items_written) == 2
+    assert len(result.items_written) == 3  # SOP, lesson, and the learner's skill
     out = io.StringIO()
     console = Console(file=out, width=200)
     starts = {result.thread_id: started}

@@ -112,7 +112,7 @@ def test_counts_table_matches_the_store(executed: Any, sample_store: Path) -> No
     out = next(t for t in displayed(cell(executed, "counts")) if "per level and status" in t)
     rows = {line.split()[0]: line.split()[1:] for line in out.splitlines() if line.strip()}
     for level, counts in stats["levels"].items():
-        assert level in ("strategic", "procedural", "tool", "episodic")
+        assert level in ("strategic", "procedural", "tool", "episodic", "skill")
         expected = [str(counts[s]) for s in ("candidate", "active", "quarantined", "retired")]
         assert rows[level] == [*expected, str(sum(counts.values()))]
     # every level and every status is represented in the sample
@@ -247,11 +247,12 @@ def test_growth_cell_with_a_results_folder(
     out = text(growth)
     assert "Memory growth and score per iteration" in out
     rows = [line.split() for line in out.splitlines() if line.startswith("continual")]
-    # protocol phase iteration tasks score full strategic procedural tool episodic active written
+    # protocol phase iteration tasks score full strategic procedural tool episodic skill
+    # active written
     assert rows == [
-        ["continual", "run", "1", "2", "0.25", "0", "1", "2", "1", "0", "4", "4"],
-        ["continual", "run", "2", "2", "0.50", "0", "2", "4", "1", "0", "7", "4"],
-        ["continual", "run", "3", "2", "0.75", "0", "3", "6", "1", "0", "10", "4"],
+        ["continual", "run", "1", "2", "0.25", "0", "1", "2", "1", "0", "0", "4", "4"],
+        ["continual", "run", "2", "2", "0.50", "0", "2", "4", "1", "0", "0", "7", "4"],
+        ["continual", "run", "3", "2", "0.75", "0", "3", "6", "1", "0", "0", "10", "4"],
     ]
     assert len(images(growth)) == 1
 
@@ -292,3 +293,14 @@ def test_the_notebook_on_a_postgres_store(
         assert rows[level] == [*expected, str(sum(counts.values()))]
     assert text(cell(nb, "tree")).startswith(f"memory: {stats['active']} active items")
     assert "Count the lines of a text file (3 versions)" in text(cell(nb, "history"))
+
+
+def test_skills_cell_lists_the_skills_the_learner_wrote(executed: Any, sample_store: Path) -> None:
+    with MemoryStore.open(sample_store, readonly=True) as store:
+        skills = store.list_items(level="skill")
+        replayed = [s for s in skills if any("replayed" in v.reason for v in store.history(s.id))]
+    assert replayed, "the sample run induces at least one skill, replayed before it counts"
+    [out] = displayed(cell(executed, "skills"))
+    for s in skills:
+        assert s.id in out
+    assert "skill_" in out

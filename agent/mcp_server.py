@@ -11,9 +11,8 @@ and ``record_outcome``. Resources: ``memory://scopes`` (the scope tree) and
 ``memory://items/{item_id}`` (one item). Prompt: ``experience_for_task`` renders what
 recall would put in the planner's prompt for a task.
 
-Seams for issues still open: skills (issue 17) add ``list_skills`` in
-:func:`_register_skill_tools` once the store has a skill level; namespaces (issue 20)
-would arrive as an option of :func:`build_server` and of ``journeyman mcp serve``.
+``list_skills`` lists the skills the learner induced (:mod:`agent.skills`). Namespaces
+(issue 20) would arrive as an option of :func:`build_server` and of ``journeyman mcp serve``.
 """
 
 from __future__ import annotations
@@ -283,7 +282,7 @@ def build_server(store: Any, settings: Settings, *, read_only: bool = False) -> 
 
     if not read_only:
         _register_write_tools(server, store, lock)
-    _register_skill_tools(server, store)
+    _register_skill_tools(server, store, lock)
     return server
 
 
@@ -338,10 +337,52 @@ def _register_write_tools(server: MCPServer, store: Any, lock: threading.Lock) -
         return OutcomeResult(ids=list(dict.fromkeys(ids)), success=success)
 
 
-def _register_skill_tools(server: MCPServer, store: Any) -> None:
-    """``list_skills`` (name, signature, steps) belongs here once the store has a skill
-    level (issue 17); until then the server offers no skill tools."""
-    return None
+class SkillView(BaseModel):
+    """One skill: what an MCP client needs to show it or to call it through journeyman."""
+
+    id: str
+    status: str
+    signature: str
+    when_to_use: str
+    steps: list[str]
+    uses: int
+
+
+def _register_skill_tools(server: MCPServer, store: Any, lock: threading.Lock) -> None:
+    """``list_skills``: the skills the learner induced, with signature and steps."""
+    from mcp.types import ToolAnnotations
+
+    from agent.skills import parse_skill
+
+    reads = ToolAnnotations(read_only_hint=True, open_world_hint=False)
+
+    @server.tool(annotations=reads)
+    @functools.partial(_guarded, lock)
+    def list_skills(
+        include_candidates: Annotated[
+            bool, Field(description="Also skills not yet proven by replay or use.")
+        ] = False,
+    ) -> list[SkillView]:
+        """The skills in memory: parameterised tool-call sequences induced from verified
+        attempts (active ones are proven by replay), each with its signature and steps."""
+        statuses = ("active", "candidate") if include_candidates else ("active",)
+        out = []
+        for it in store.list_items(level="skill", limit=None):
+            skill = parse_skill(it.content)
+            if skill is None or it.status not in statuses:
+                continue
+            steps = skill.render().splitlines()[1 + 1 + len(skill.params) + len(skill.derived) :]
+            out.append(
+                SkillView(
+                    id=it.id,
+                    status=it.status,
+                    signature=skill.signature(),
+                    when_to_use=skill.when_to_use,
+                    steps=steps,
+                    uses=it.uses,
+                )
+            )
+        return out
 
 
 async def serve(

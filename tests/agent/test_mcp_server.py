@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from agent.cli import app
 from agent.config import Settings
 from agent.mcp_server import experience_prompt
+from agent.skills import Skill, SkillParam, SkillStep
 from memory import MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -57,7 +58,24 @@ def store_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     with MemoryStore.open(path) as store:
         for level, scope, title, content, when in ITEMS:
             store.add(level=level, scope=scope, title=title, content=content, when_to_use=when)
+        for name, status in [("total_by_key", "active"), ("untried", "candidate")]:
+            store.add(
+                level="skill", scope="skills/tables", title=name, content=_skill(name).model_dump_json(),
+                when_to_use="a table totalled per key", status=status,
+            )  # fmt: skip
     return path
+
+
+def _skill(name: str) -> Skill:
+    return Skill(
+        name=name,
+        when_to_use="a table totalled per key",
+        params=[SkillParam(name="input_file", kind="input_file", example="sales.csv")],
+        steps=[
+            SkillStep(tool="file_read", arguments={"path": "{{input_file}}"}),
+            SkillStep(tool="python_run", arguments={"code": "print(1)"}, code=True),
+        ],
+    )
 
 
 def _env(tmp: Path) -> dict[str, str]:
@@ -106,7 +124,7 @@ async def test_stdio_search_read_and_propose(store_path: Path, tmp_path: Path) -
     async with Client(params, read_timeout_seconds=60) as client:
         tools = {t.name: t for t in (await client.list_tools()).tools}
         assert set(tools) == {
-            "search_experience", "get_item", "propose_experience", "record_outcome",
+            "search_experience", "get_item", "propose_experience", "record_outcome", "list_skills",
         }  # fmt: skip
         assert tools["search_experience"].annotations.read_only_hint is True
         await _assert_search_matches_cli(client, store_path)
@@ -199,7 +217,20 @@ async def test_http_read_only_refuses_writes(http_server: str, store_path: Path)
         before = store.stats()["items"]
     async with Client(http_server, read_timeout_seconds=60) as client:
         tools = {t.name for t in (await client.list_tools()).tools}
-        assert tools == {"search_experience", "get_item"}
+        assert tools == {"search_experience", "get_item", "list_skills"}
+        listed = (await client.call_tool("list_skills", {})).structured_content
+        assert listed is not None
+        [skill] = listed["result"]
+        assert skill["signature"] == "skill_total_by_key(input_file: str)"
+        assert skill["status"] == "active" and len(skill["steps"]) == 2
+        assert skill["steps"][0].startswith("1. file_read")
+        both = (
+            await client.call_tool("list_skills", {"include_candidates": True})
+        ).structured_content
+        assert both is not None
+        assert {s["signature"].split("(")[0] for s in both["result"]} == {
+            "skill_total_by_key", "skill_untried"
+        }  # fmt: skip
         await _assert_search_matches_cli(client, store_path)
         for name, args in [
             ("propose_experience",
@@ -240,8 +271,10 @@ async def test_the_agent_attaches_a_server_by_url(http_server: str, tmp_path: Pa
         assert ctx.mcp is not None and ctx.mcp.warnings == []
         tools = ctx.mcp.tools()
         registry = ToolRegistry(tools)
-        assert registry.names == ["memory_search_experience", "memory_get_item"]
-        assert ctx.mcp.approval_names(tools) == ["memory_get_item"]
+        assert registry.names == [
+            "memory_search_experience", "memory_get_item", "memory_list_skills"
+        ]  # fmt: skip
+        assert ctx.mcp.approval_names(tools) == ["memory_get_item", "memory_list_skills"]
         found = await registry.call(
             "memory_search_experience", {"query": "sum sales per region from a csv file"}, ctx
         )

@@ -21,7 +21,8 @@ from agent.build import build_agent
 from agent.config import Settings
 from agent.llm import FunctionLLM
 from agent.models import Plan, Reflection
-from agent.runner import JOURNAL, Event, run_task
+from agent.run_state import JOURNAL
+from agent.runner import Event, run_task
 from memory import MemoryStore
 from tools.settings import McpServerSettings
 

@@ -275,6 +275,8 @@ async def test_stdio_serves_a_namespace(store_path: Path, tmp_path: Path) -> Non
     """``--namespace`` writes there; ``--read`` adds what it reads (the store's items are
     in ``default``). On a copy of the module's store: this test writes."""
     store_path = Path(shutil.copytree(store_path, tmp_path / "copy"))
+    with MemoryStore.open(store_path, readonly=True) as store:
+        before = {it.id: it.success for it in store.list_items()}
 
     async def serve(*view: str) -> Any:
         params = StdioServerParameters(
@@ -302,7 +304,7 @@ async def test_stdio_serves_a_namespace(store_path: Path, tmp_path: Path) -> Non
         outcome = await client.call_tool("record_outcome", {"ids": ids, "success": True})
         assert not outcome.is_error  # usage of a readable item is credited
     with MemoryStore.open(store_path, readonly=True) as store:
-        assert store.get(theirs).success == 1
+        assert store.get(theirs).success == before[theirs] + 1
         with pytest.raises(ItemNotFound):
             store.get(mine)  # the default namespace does not read agent/alex
 

@@ -226,10 +226,11 @@ class ChromaIndex:
         *,
         levels: Sequence[str],
         n: int,
-        namespaces: Sequence[str] = ("default",),
+        namespaces: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """Nearest ids of ``namespaces`` with cosine similarity, best first, over the
-        given levels (a ``where`` filter on the vectors' namespace metadata)."""
+        """Nearest ids of ``namespaces`` (a ``where`` filter on the vectors' namespace
+        metadata; None: every namespace) with cosine similarity, best first, over the
+        given levels."""
         if not self.exists:
             return []
         hits: list[tuple[str, float]] = []
@@ -240,7 +241,7 @@ class ChromaIndex:
             res = col.query(
                 query_embeddings=vector.reshape(1, -1),
                 n_results=n,
-                where=namespace_filter(namespaces),
+                where=namespace_filter(namespaces) if namespaces else None,
                 include=["distances"],
             )
             for item_id, dist in zip(res["ids"][0], res["distances"][0], strict=False):

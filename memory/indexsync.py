@@ -14,7 +14,14 @@ from memory.core import StoreCore
 from memory.errors import MemoryStoreError, ReadOnlyStore
 from memory.exact import ExactIndex
 from memory.index import Entry, IndexEntry, checksum
-from memory.queries import ACTIVE_ITEMS, CHANGED_SINCE, PURGED_SINCE, PUT_VECTOR
+from memory.queries import (
+    ACTIVE_ITEMS,
+    CHANGED_SINCE,
+    NAMESPACE_KEY,
+    NAMESPACES,
+    PURGED_SINCE,
+    PUT_VECTOR,
+)
 from memory.records import ItemVector, MemoryItem
 
 
@@ -236,7 +243,19 @@ class IndexSync(StoreCore):
             if len(exact) <= limit:
                 return exact.query(vec, levels=levels, n=n, namespaces=names)
             self._exact = None  # too big to hold: free it
-        return self.index.query(vec, levels=levels, n=n, namespaces=names)
+        # Chroma filters on the vectors' namespace metadata only when the store holds
+        # another namespace: a ``where`` costs HNSW a metadata scan (callers check each
+        # hit's namespace again, so a stale list costs recall, never isolation)
+        held = self._namespaces_held(session)
+        where = None if held <= set(names) else names
+        return self.index.query(vec, levels=levels, n=n, namespaces=where)
+
+    def _namespaces_held(self, session: Session | None = None) -> set[str]:
+        """The namespaces any item was ever written in."""
+        with contextlib.ExitStack() as stack:
+            s = session if session is not None else stack.enter_context(self._read())
+            rows = s.connection().exec_driver_sql(NAMESPACES)
+            return {str(r[0])[len(NAMESPACE_KEY) :] for r in rows}
 
     def _refresh_exact(
         self,

@@ -23,6 +23,12 @@ PURGED_SINCE = "SELECT item_id FROM audit_log WHERE action = 'purge' AND seq > ?
 #: The store's id (PostgreSQL stores; names its collections on a shared Chroma server).
 STORE_ID = "SELECT value FROM meta WHERE key = 'store_id'"
 
+#: A namespace the store holds is a ``meta`` row ``ns:<name>`` (added on first write,
+#: never removed): (key,). NAMESPACES lists them.
+NAMESPACE_KEY = "ns:"
+PUT_NAMESPACE = "INSERT INTO meta(key, value) VALUES (?, '1') ON CONFLICT DO NOTHING"
+NAMESPACES = "SELECT key FROM meta WHERE key LIKE 'ns:%'"
+
 #: Ids with level, version and namespace of the active items (what the vector index holds).
 ACTIVE_ITEMS = "SELECT id, level, version, namespace FROM items WHERE status = 'active'"
 

@@ -59,6 +59,12 @@ def _v3(conn: Connection, _full_text: Sequence[str]) -> None:
         conn.exec_driver_sql(
             f"CREATE INDEX IF NOT EXISTS ix_{table}_namespace ON {table} (namespace)"
         )
+    # the namespaces held (memory/queries.py); "WHERE true": SQLite's INSERT ... SELECT
+    # needs it before ON CONFLICT
+    conn.exec_driver_sql(
+        "INSERT INTO meta(key, value) SELECT DISTINCT 'ns:' || namespace, '1' FROM items "
+        "WHERE true ON CONFLICT DO NOTHING"
+    )
 
 
 #: version -> the step that brings a store from version-1 to version.

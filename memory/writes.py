@@ -14,7 +14,14 @@ from memory import gate
 from memory.errors import InvalidInput, ItemNotFound, NamespaceNotWritable, ReadOnlyStore
 from memory.indexsync import get_many
 from memory.namespaces import check_namespace
-from memory.queries import PUT_OUTCOME, count_outcome, mark_retrieved, uncount_outcome
+from memory.queries import (
+    NAMESPACE_KEY,
+    PUT_NAMESPACE,
+    PUT_OUTCOME,
+    count_outcome,
+    mark_retrieved,
+    uncount_outcome,
+)
 from memory.reads import Reads
 from memory.records import TEXT_FIELDS, TRUSTS, AuditEntry, ItemVersion, MemoryItem, now
 from memory.redact import redact
@@ -65,6 +72,10 @@ class Writes(Reads):
             _record_version(s, it, actor=actor, reason=reason)
         if vectors is not None:
             self._put_item_vectors(s, [(it, vectors[i]) for i, it in enumerate(items)])
+        # the namespaces the store holds (a vector search filters on them only when it
+        # must: memory/indexsync.py)
+        names = sorted({it.namespace for it in items})
+        s.connection().exec_driver_sql(PUT_NAMESPACE, [(NAMESPACE_KEY + n,) for n in names])
 
     def add(
         self,

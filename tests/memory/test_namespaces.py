@@ -104,6 +104,8 @@ def test_the_vector_index_filters_on_namespace(open_store) -> None:  # type: ign
     both = open_store("mem", settings=_ns("team/a", "team/b", **hnsw))
     assert _procedures(both, "vector") == {ids["sop_a"], ids["sop_b"]}
     assert {ns for _l, _v, ns in both.index.entries().values()} == {"team/a", "team/b"}
+    # HNSW filters only when the store holds a namespace the search does not read
+    assert both._namespaces_held() == {"team/a", "team/b"}
 
 
 def test_writes_stay_in_the_written_namespace(open_store) -> None:  # type: ignore[no-untyped-def]
@@ -259,6 +261,7 @@ def test_a_version_2_store_migrates_into_default(open_store) -> None:  # type: i
     assert store.stats()["schema_version"] == SCHEMA_VERSION == 3
     assert store.get(sop.id).namespace == "default" and store.get(tip.id).namespace == "default"
     assert store.get_episode(ep).namespace == "default"
+    assert store._namespaces_held() == {"default"}  # the migration lists what it holds
     assert any(r.startswith("index repaired: 3 upserted") for r in store.repairs), store.repairs
     assert {ns for _l, _v, ns in store.index.entries().values()} == {"default"}
     assert store.search("upload a file", k=1, mode="vector")[0].item.id == sop.id

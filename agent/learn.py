@@ -293,7 +293,11 @@ async def learn_skill(
 
 def record_use(store: Any, item_id: str, run: SkillRun) -> None:
     """A use of a skill in its history: a success promotes a candidate; the second failing
-    use retires it, with the failing observation as the reason."""
+    use retires it, with the failing observation as the reason. A skill of a namespace the
+    store reads but does not write (a team's) is left to its writers: its use is credited
+    with the subtask's outcome like any item's."""
+    if store.get(item_id).namespace != getattr(store, "namespace", "default"):
+        return
     if run.ok:
         store.note(item_id, actor="executor", reason="used: every step succeeded", promote=True)
         return

@@ -67,6 +67,7 @@ class ExperienceHit(BaseModel):
     """One search result: the item's text and the retrieval scores."""
 
     id: str
+    namespace: str
     level: str
     scope: str
     title: str
@@ -92,6 +93,7 @@ class ItemView(BaseModel):
     """One item as a client sees it: text, status, trust, provenance and usage."""
 
     id: str
+    namespace: str
     level: str
     scope: str
     title: str
@@ -132,6 +134,7 @@ def item_view(item: Any) -> ItemView:
     """A store item as the view clients receive."""
     return ItemView(
         id=item.id,
+        namespace=item.namespace,
         level=item.level,
         scope=item.scope,
         title=item.title,
@@ -181,6 +184,7 @@ def search_experience(
         hits=[
             ExperienceHit(
                 id=h.item.id,
+                namespace=h.item.namespace,
                 level=h.item.level,
                 scope=h.item.scope,
                 title=h.item.title,

@@ -15,18 +15,21 @@ from memory.errors import (
     InvalidInput,
     ItemNotFound,
     MemoryStoreError,
+    NamespaceNotWritable,
     ReadOnlyStore,
     SchemaTooNew,
     StoreCorrupt,
     StoreLocked,
     StoreUnreachable,
 )
+from memory.namespaces import DEFAULT_NAMESPACE, NamespaceView, check_namespace
 from memory.records import LEVELS, STATUSES, TRUSTS, Episode, ItemVersion, MemoryItem
 from memory.retrieval import Hit, estimate_tokens, render_hits
 from memory.settings import MemorySettings
 from memory.store import MemoryStore, VerifyReport, WriteResult
 
 __all__ = [
+    "DEFAULT_NAMESPACE",
     "LEVELS",
     "STATUSES",
     "TRUSTS",
@@ -42,6 +45,8 @@ __all__ = [
     "MemoryStore",
     "MemoryStoreError",
     "MiniLMEmbedder",
+    "NamespaceNotWritable",
+    "NamespaceView",
     "OpenAIEmbedder",
     "ReadOnlyStore",
     "SchemaTooNew",
@@ -51,6 +56,7 @@ __all__ = [
     "VerifyReport",
     "WriteResult",
     "build_embedder",
+    "check_namespace",
     "estimate_tokens",
     "render_hits",
 ]

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 
 from memory._lock import FileLock
 from memory.errors import MemoryStoreError, StoreCorrupt
+from memory.namespaces import in_namespaces
 from memory.records import LEVELS
 
 #: The SQLite file inside a store folder.
@@ -135,9 +136,17 @@ class StorageBackend(Protocol):
         ...
 
     def lexical_search(
-        self, match: str, *, status: str, levels: Sequence[str], scope: str | None, limit: int
+        self,
+        match: str,
+        *,
+        status: str,
+        levels: Sequence[str],
+        scope: str | None,
+        limit: int,
+        namespaces: Sequence[str],
     ) -> Sql:
-        """SQL giving (item id, score) of the items matching ``match``; lower is better."""
+        """SQL giving (item id, score) of the items of ``namespaces`` matching ``match``;
+        lower is better."""
         ...
 
     def lexical_counts(self, terms: Sequence[str], *, cap: int) -> Sql:
@@ -145,8 +154,9 @@ class StorageBackend(Protocol):
         ``cap``."""
         ...
 
-    def lexical_unindexed(self, match: str, *, level: str, limit: int) -> Sql:
-        """SQL giving ids of candidate and quarantined items of a level matching ``match``."""
+    def lexical_unindexed(self, match: str, *, level: str, limit: int, namespace: str) -> Sql:
+        """SQL giving ids of candidate and quarantined items of a level and namespace
+        matching ``match``."""
         ...
 
     def copy_out(self, dest: Path) -> None:
@@ -270,15 +280,23 @@ class SQLiteBackend:
         return problems
 
     def lexical_search(
-        self, match: str, *, status: str, levels: Sequence[str], scope: str | None, limit: int
+        self,
+        match: str,
+        *,
+        status: str,
+        levels: Sequence[str],
+        scope: str | None,
+        limit: int,
+        namespaces: Sequence[str],
     ) -> Sql:
         """FTS5 BM25 over the items' text fields (FTS5 scores: lower is better)."""
+        ns_cond, ns_params = in_namespaces(namespaces, "items.namespace")
         sql = (
             f"SELECT items.id, bm25(items_fts, {_BM25_WEIGHTS}) AS s "
             "FROM items_fts JOIN items ON items.pk = items_fts.rowid "
-            "WHERE items_fts MATCH ? AND items.status = ?"
+            f"WHERE items_fts MATCH ? AND items.status = ? AND {ns_cond}"
         )
-        params: list[Any] = [match, status]
+        params: list[Any] = [match, status, *ns_params]
         if len(levels) < len(LEVELS):
             sql += f" AND items.level IN ({','.join('?' * len(levels))})"
             params += list(levels)
@@ -297,13 +315,13 @@ class SQLiteBackend:
             params += [f'"{term}"', cap + 1]
         return "SELECT " + ", ".join([one] * len(terms)), tuple(params)
 
-    def lexical_unindexed(self, match: str, *, level: str, limit: int) -> Sql:
+    def lexical_unindexed(self, match: str, *, level: str, limit: int, namespace: str) -> Sql:
         """FTS5 over items the vector index does not hold (candidates, quarantined)."""
         return (
             "SELECT items.id FROM items_fts JOIN items ON items.pk = items_fts.rowid "
-            "WHERE items_fts MATCH ? AND items.level = ? AND items.status IN "
-            "('candidate', 'quarantined') ORDER BY rank LIMIT ?",
-            (match, level, limit),
+            "WHERE items_fts MATCH ? AND items.level = ? AND items.namespace = ? "
+            "AND items.status IN ('candidate', 'quarantined') ORDER BY rank LIMIT ?",
+            (match, level, namespace, limit),
         )
 
     def copy_out(self, dest: Path) -> None:

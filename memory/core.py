@@ -22,6 +22,7 @@ from memory.embeddings import FIELDS_SUFFIX, Embedder, build_embedder, embed_fie
 from memory.errors import MemoryStoreError, ReadOnlyStore
 from memory.exact import ExactIndex
 from memory.index import ChromaIndex
+from memory.namespaces import NamespaceView
 from memory.queries import STORE_ID
 from memory.records import MemoryItem
 from memory.settings import MemorySettings
@@ -57,6 +58,8 @@ class StoreCore:
         self.readonly = readonly
         self._embedder = embedder
         self.model_id = model_id_of(settings, embedder)
+        # what this store reads and writes (checked again: model_copy skips validators)
+        self.view = NamespaceView.of(settings.namespace, settings.read_namespaces)
         self._last_query: tuple[str, np.ndarray] | None = None  # recall asks twice
         self.backend: StorageBackend = backend or make_backend(path, settings)
         self.db_path = path / DB_FILE  # the SQLite backend's file (kept for callers)
@@ -68,6 +71,16 @@ class StoreCore:
         self._exact: ExactIndex | None = None
         self._closed = False
         self.repairs: list[str] = []  # what open() repaired, for the user to see
+
+    @property
+    def namespace(self) -> str:
+        """The namespace this store writes."""
+        return self.view.write
+
+    @property
+    def read_namespaces(self) -> tuple[str, ...]:
+        """The namespaces this store reads (the written one first)."""
+        return self.view.read
 
     def _new_index(self, *, writable: bool) -> ChromaIndex:
         """The vector index the settings name (a local folder or a Chroma server)."""

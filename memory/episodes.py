@@ -49,6 +49,7 @@ class Episodes(Writes):
         summary = f"{head}\n{summary.strip()[:1200]}" if summary and summary.strip() else head
         ep = Episode(
             id=ep_id,
+            namespace=self.namespace,
             task=redact(task)[0],
             outcome=outcome,
             score=score,
@@ -67,6 +68,7 @@ class Episodes(Writes):
                 "provenance": {"episode": ep_id, "success": outcome == "success"},
             },
             actor="agent",
+            namespace=self.namespace,
         )
         vec = self.embed_items([item])
         with self._write() as s:
@@ -76,16 +78,21 @@ class Episodes(Writes):
         return ep_id
 
     def get_episode(self, episode_id: str) -> Episode:
-        """An archived episode; raises :class:`ItemNotFound`."""
+        """An archived episode of a readable namespace; raises :class:`ItemNotFound`."""
         with self._read() as s:
             ep = s.exec(select(Episode).where(Episode.id == episode_id)).first()
-        if ep is None:
+        if ep is None or not self.view.readable(ep.namespace):
             raise ItemNotFound(f"no episode {episode_id!r}")
         return ep
 
     def episodes(self, *, limit: int = 50) -> list[Episode]:
-        """Most recent episodes first."""
+        """Most recent episodes of the readable namespaces first."""
         with self._read() as s:
             return list(
-                s.exec(select(Episode).order_by(col(Episode.created_at).desc()).limit(limit))
+                s.exec(
+                    select(Episode)
+                    .where(col(Episode.namespace).in_(self.view.read))
+                    .order_by(col(Episode.created_at).desc())
+                    .limit(limit)
+                )
             )

@@ -63,3 +63,9 @@ class StoreUnreachable(MemoryStoreError):
     refused login); nothing was written."""
 
     exit_code = 2
+
+
+class NamespaceNotWritable(MemoryStoreError):
+    """A change to an item of a namespace the store reads but does not write."""
+
+    exit_code = 2

@@ -53,15 +53,19 @@ class _Level:
             self.free.append(slot)
 
 
+_Key = tuple[str, str]  # (namespace, level)
+
+
 class ExactIndex:
-    """Per-level matrices of unit vectors with their item ids."""
+    """Per-namespace, per-level matrices of unit vectors with their item ids (a search
+    multiplies only the matrices of the namespaces it reads)."""
 
     def __init__(self, dim: int) -> None:
         self.dim = dim
         self.seq = -1
         self.epoch = ""
-        self._levels: dict[str, _Level] = {}
-        self._where: dict[str, str] = {}
+        self._levels: dict[_Key, _Level] = {}
+        self._where: dict[str, _Key] = {}
 
     def __len__(self) -> int:
         return len(self._where)
@@ -72,28 +76,36 @@ class ExactIndex:
         self._levels.clear()
         self._where.clear()
 
-    def put(self, item_id: str, level: str, vec: np.ndarray) -> None:
+    def put(self, item_id: str, level: str, vec: np.ndarray, namespace: str = "default") -> None:
         """Insert or replace an item's vector."""
+        key = (namespace, level)
         old = self._where.get(item_id)
-        if old is not None and old != level:
+        if old is not None and old != key:
             self._levels[old].drop(item_id)
-        lv = self._levels.get(level)
+        lv = self._levels.get(key)
         if lv is None:
-            lv = self._levels[level] = _Level(mat=np.zeros((64, self.dim), np.float32))
+            lv = self._levels[key] = _Level(mat=np.zeros((64, self.dim), np.float32))
         lv.put(item_id, vec)
-        self._where[item_id] = level
+        self._where[item_id] = key
 
     def drop(self, item_id: str) -> None:
         """Remove an item (no-op when absent)."""
-        level = self._where.pop(item_id, None)
-        if level is not None:
-            self._levels[level].drop(item_id)
+        key = self._where.pop(item_id, None)
+        if key is not None:
+            self._levels[key].drop(item_id)
 
-    def query(self, vec: np.ndarray, *, levels: Sequence[str], n: int) -> list[tuple[str, float]]:
-        """The ``n`` most similar ids with their cosine, best first."""
+    def query(
+        self,
+        vec: np.ndarray,
+        *,
+        levels: Sequence[str],
+        n: int,
+        namespaces: Sequence[str] = ("default",),
+    ) -> list[tuple[str, float]]:
+        """The ``n`` most similar ids of ``namespaces`` with their cosine, best first."""
         hits: list[tuple[str, float]] = []
-        for level in levels:
-            lv = self._levels.get(level)
+        for key in ((ns, level) for ns in namespaces for level in levels):
+            lv = self._levels.get(key)
             if lv is None or not lv.pos:
                 continue
             used = len(lv.ids)

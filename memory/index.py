@@ -3,8 +3,10 @@
 The index is derived data. It can be rebuilt from SQLite at any time (vectors are kept in
 SQLite too), and a sidecar file ``index-state.json`` records what it holds: the embedding
 model, the store-wide change counter it has applied, the item count and an
-order-independent checksum over ``(id, version)`` pairs. Comparing that against SQLite on
-open is cheap and tells whether the index needs repair. Only the process that owns the
+order-independent checksum over ``(id, version, namespace)`` triples. Comparing that
+against SQLite on open is cheap and tells whether the index needs repair (an index built
+before namespaces has another checksum, so it is repaired: every vector gets its
+namespace in its metadata, which searches filter on). Only the process that owns the
 store's index lock writes here; Chroma's local store is not safe with several writers.
 """
 
@@ -31,17 +33,37 @@ _WRITE_BATCH = 2000
 _HNSW = {"space": "cosine", "max_neighbors": 32, "ef_construction": 200, "ef_search": 200}
 
 
-def pair_hash(item_id: str, version: int) -> int:
-    """64-bit hash of one (id, version) pair; XORed into the index checksum."""
-    return int.from_bytes(hashlib.blake2b(f"{item_id}:{version}".encode(), digest_size=8).digest())
+#: What the index holds of one item: (level, version, namespace); the namespace is None
+#: for a vector indexed before namespaces (such an entry is stale and gets repaired).
+Entry = tuple[str, int, str | None]
 
 
-def checksum(pairs: Iterable[tuple[str, int]]) -> int:
-    """Order-independent checksum over (id, version) pairs."""
+def pair_hash(item_id: str, version: int, namespace: str | None) -> int:
+    """64-bit hash of one (id, version, namespace); XORed into the index checksum."""
+    key = f"{item_id}:{version}:{namespace}".encode()
+    return int.from_bytes(hashlib.blake2b(key, digest_size=8).digest())
+
+
+def checksum(triples: Iterable[tuple[str, int, str | None]]) -> int:
+    """Order-independent checksum over (id, version, namespace) triples."""
     acc = 0
-    for item_id, version in pairs:
-        acc ^= pair_hash(item_id, version)
+    for item_id, version, namespace in triples:
+        acc ^= pair_hash(item_id, version, namespace)
     return acc
+
+
+def entry_of(level: str, meta: dict[str, Any] | None) -> Entry:
+    """An index entry from a vector's metadata."""
+    meta = meta or {}
+    ns = meta.get("namespace")
+    return level, int(meta.get("version", 0)), None if ns is None else str(ns)
+
+
+def namespace_filter(namespaces: Sequence[str]) -> dict[str, Any]:
+    """Chroma's ``where`` for vectors of these namespaces."""
+    if len(namespaces) == 1:
+        return {"namespace": namespaces[0]}
+    return {"namespace": {"$in": list(namespaces)}}
 
 
 @dataclass
@@ -64,6 +86,7 @@ class IndexEntry:
     level: str
     version: int
     vector: np.ndarray
+    namespace: str = "default"
 
 
 class ChromaIndex:
@@ -163,9 +186,10 @@ class ChromaIndex:
                 total += int(col.count())
         return total
 
-    def entries(self) -> dict[str, tuple[str, int]]:
-        """Every indexed id -> (level, version) (a full scan: verify and repair only)."""
-        out: dict[str, tuple[str, int]] = {}
+    def entries(self) -> dict[str, Entry]:
+        """Every indexed id -> (level, version, namespace) (a full scan: verify and
+        repair only)."""
+        out: dict[str, Entry] = {}
         if not self.exists:
             return out
         for level in LEVELS:
@@ -177,14 +201,14 @@ class ChromaIndex:
                 page = col.get(include=["metadatas"], limit=_GET_PAGE, offset=offset)
                 ids = page["ids"]
                 for item_id, meta in zip(ids, page["metadatas"] or [], strict=False):
-                    out[item_id] = (level, int((meta or {}).get("version", 0)))
+                    out[item_id] = entry_of(level, meta)
                 if len(ids) < _GET_PAGE:
                     break
                 offset += _GET_PAGE
         return out
 
-    def _versions_of(self, ids: Sequence[str]) -> dict[str, tuple[str, int]]:
-        found: dict[str, tuple[str, int]] = {}
+    def _versions_of(self, ids: Sequence[str]) -> dict[str, Entry]:
+        found: dict[str, Entry] = {}
         if not ids:
             return found
         for level in LEVELS:
@@ -193,13 +217,20 @@ class ChromaIndex:
                 continue
             page = col.get(ids=list(ids), include=["metadatas"])
             for item_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
-                found[item_id] = (level, int((meta or {}).get("version", 0)))
+                found[item_id] = entry_of(level, meta)
         return found
 
     def query(
-        self, vector: np.ndarray, *, levels: Sequence[str], n: int
+        self,
+        vector: np.ndarray,
+        *,
+        levels: Sequence[str],
+        n: int,
+        namespaces: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """Nearest ids with cosine similarity, best first, over the given levels."""
+        """Nearest ids of ``namespaces`` (a ``where`` filter on the vectors' namespace
+        metadata; None: every namespace) with cosine similarity, best first, over the
+        given levels."""
         if not self.exists:
             return []
         hits: list[tuple[str, float]] = []
@@ -208,7 +239,10 @@ class ChromaIndex:
             if col is None:
                 continue
             res = col.query(
-                query_embeddings=vector.reshape(1, -1), n_results=n, include=["distances"]
+                query_embeddings=vector.reshape(1, -1),
+                n_results=n,
+                where=namespace_filter(namespaces) if namespaces else None,
+                include=["distances"],
             )
             for item_id, dist in zip(res["ids"][0], res["distances"][0], strict=False):
                 hits.append((item_id, 1.0 - float(dist)))
@@ -225,11 +259,11 @@ class ChromaIndex:
             st.dim = int(upserts[0].vector.shape[0])
         touched = [e.id for e in upserts] + list(deletes)
         old = self._versions_of(touched)
-        for item_id, (_level, version) in old.items():
-            st.checksum ^= pair_hash(item_id, version)
+        for item_id, (_level, version, namespace) in old.items():
+            st.checksum ^= pair_hash(item_id, version, namespace)
             st.count -= 1
         by_level_del: dict[str, list[str]] = {}
-        for item_id, (level, _v) in old.items():
+        for item_id, (level, _v, _ns) in old.items():
             by_level_del.setdefault(level, []).append(item_id)
         for level, ids in by_level_del.items():
             col = self._col(level)
@@ -245,10 +279,10 @@ class ChromaIndex:
                 col.add(
                     ids=[e.id for e in chunk],
                     embeddings=np.stack([e.vector for e in chunk]).astype(np.float32),
-                    metadatas=[{"version": e.version} for e in chunk],
+                    metadatas=[{"version": e.version, "namespace": e.namespace} for e in chunk],
                 )
             for e in entries:
-                st.checksum ^= pair_hash(e.id, e.version)
+                st.checksum ^= pair_hash(e.id, e.version, e.namespace)
                 st.count += 1
 
     def reset(self, *, model: str, dim: int, epoch: str) -> None:

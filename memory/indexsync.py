@@ -13,8 +13,15 @@ from sqlmodel import Session, col, select
 from memory.core import StoreCore
 from memory.errors import MemoryStoreError, ReadOnlyStore
 from memory.exact import ExactIndex
-from memory.index import IndexEntry, checksum
-from memory.queries import ACTIVE_ITEMS, CHANGED_SINCE, PURGED_SINCE, PUT_VECTOR
+from memory.index import Entry, IndexEntry, checksum
+from memory.queries import (
+    ACTIVE_ITEMS,
+    CHANGED_SINCE,
+    NAMESPACE_KEY,
+    NAMESPACES,
+    PURGED_SINCE,
+    PUT_VECTOR,
+)
 from memory.records import ItemVector, MemoryItem
 
 
@@ -61,10 +68,10 @@ class IndexSync(StoreCore):
         self.index = self._new_index(writable=True)
         self._check_index()
 
-    def _sqlite_active(self) -> dict[str, tuple[str, int]]:
+    def _sqlite_active(self) -> dict[str, Entry]:
         with self._read() as s:
             rows = s.connection().exec_driver_sql(ACTIVE_ITEMS)
-            return {r[0]: (r[1], int(r[2])) for r in rows}
+            return {r[0]: (r[1], int(r[2]), str(r[3])) for r in rows}
 
     def _check_index(self) -> None:
         """The cheap consistency check of open(): counts, checksum, model, epoch."""
@@ -83,7 +90,7 @@ class IndexSync(StoreCore):
             return
         self._sync_index()
         active = self._sqlite_active()
-        total = checksum((i, v) for i, (_l, v) in active.items())
+        total = checksum((i, v, ns) for i, (_l, v, ns) in active.items())
         st = self.index.state
         if st.count != len(active) or st.checksum != total or self.index.count() != len(active):
             self._repair_index(active)
@@ -114,7 +121,8 @@ class IndexSync(StoreCore):
         deletes = [r.id for r in rows if r.status != "active"] + purged
         vectors = self._vectors_for(active)
         self.index.apply(
-            [IndexEntry(r.id, r.level, r.version, vectors[r.id]) for r in active], deletes
+            [IndexEntry(r.id, r.level, r.version, vectors[r.id], r.namespace) for r in active],
+            deletes,
         )
         self.index.state.applied_seq = seq
         self.index.write_state()
@@ -148,7 +156,7 @@ class IndexSync(StoreCore):
                     self._put_vectors(s, [(it.id, want[it.id], out[it.id]) for it in missing])
         return out
 
-    def _repair_index(self, active: dict[str, tuple[str, int]] | None = None) -> list[str]:
+    def _repair_index(self, active: dict[str, Entry] | None = None) -> list[str]:
         """Make the index hold exactly SQLite's active items (diffing, not rebuilding)."""
         active = self._sqlite_active() if active is None else active
         indexed = self.index.entries()
@@ -159,11 +167,15 @@ class IndexSync(StoreCore):
             items = get_many(s, stale)
         vectors = self._vectors_for(list(items.values()))
         self.index.apply(
-            [IndexEntry(i, it.level, it.version, vectors[i]) for i, it in items.items()], extra
+            [
+                IndexEntry(i, it.level, it.version, vectors[i], it.namespace)
+                for i, it in items.items()
+            ],
+            extra,
         )
         st = self.index.state
         st.count = len(active)
-        st.checksum = checksum((i, v) for i, (_l, v) in active.items())
+        st.checksum = checksum((i, v, ns) for i, (_l, v, ns) in active.items())
         st.applied_seq, st.epoch, st.model = seq, epoch, self.model_id
         self.index.write_state()
         note = f"index repaired: {len(stale)} upserted, {len(extra)} removed"
@@ -190,7 +202,11 @@ class IndexSync(StoreCore):
                 chunk = items[start : start + 5000]
                 vectors = self._vectors_for(chunk)
                 self.index.apply(
-                    [IndexEntry(i.id, i.level, i.version, vectors[i.id]) for i in chunk], []
+                    [
+                        IndexEntry(i.id, i.level, i.version, vectors[i.id], i.namespace)
+                        for i in chunk
+                    ],
+                    [],
                 )
             self.index.state.applied_seq = seq
             self.index.write_state()
@@ -215,16 +231,31 @@ class IndexSync(StoreCore):
         persist: bool = True,
         session: Session | None = None,
         meta: tuple[int, str] | None = None,
+        namespaces: Sequence[str] | None = None,
     ) -> list[tuple[str, float]]:
-        """Most similar active items: exact in memory up to ``exact_search_max_items``
-        active items (see memory/exact.py for why), else Chroma's HNSW."""
+        """Most similar active items of ``namespaces`` (default: the readable ones): exact
+        in memory up to ``exact_search_max_items`` active items (see memory/exact.py for
+        why), else Chroma's HNSW."""
+        names = self.view.read if namespaces is None else namespaces
         limit = self.settings.exact_search_max_items
         if limit:
             exact = self._refresh_exact(persist=persist, session=session, meta=meta)
             if len(exact) <= limit:
-                return exact.query(vec, levels=levels, n=n)
+                return exact.query(vec, levels=levels, n=n, namespaces=names)
             self._exact = None  # too big to hold: free it
-        return self.index.query(vec, levels=levels, n=n)
+        # Chroma filters on the vectors' namespace metadata only when the store holds
+        # another namespace: a ``where`` costs HNSW a metadata scan (callers check each
+        # hit's namespace again, so a stale list costs recall, never isolation)
+        held = self._namespaces_held(session)
+        where = None if held <= set(names) else names
+        return self.index.query(vec, levels=levels, n=n, namespaces=where)
+
+    def _namespaces_held(self, session: Session | None = None) -> set[str]:
+        """The namespaces any item was ever written in."""
+        with contextlib.ExitStack() as stack:
+            s = session if session is not None else stack.enter_context(self._read())
+            rows = s.connection().exec_driver_sql(NAMESPACES)
+            return {str(r[0])[len(NAMESPACE_KEY) :] for r in rows}
 
     def _refresh_exact(
         self,
@@ -248,7 +279,7 @@ class IndexSync(StoreCore):
             rows = s.connection().exec_driver_sql(CHANGED_SINCE, (ex.seq,)).fetchall()
             purged = purged_since(s, ex.seq)
         missing: list[str] = []
-        for item_id, level, status, blob, model in rows:
+        for item_id, level, status, blob, model, namespace in rows:
             if status != "active":
                 ex.drop(item_id)
             elif blob is None or model != self.model_id:
@@ -257,7 +288,7 @@ class IndexSync(StoreCore):
                 vec = np.frombuffer(blob, dtype=np.float32)
                 if not ex.dim:
                     ex.dim = int(vec.shape[0])
-                ex.put(item_id, level, vec)
+                ex.put(item_id, level, vec, namespace)
         for item_id in purged:
             ex.drop(item_id)
         if missing:
@@ -268,7 +299,7 @@ class IndexSync(StoreCore):
             for it in items:
                 if not ex.dim:
                     ex.dim = int(vectors[it.id].shape[0])
-                ex.put(it.id, it.level, vectors[it.id])
+                ex.put(it.id, it.level, vectors[it.id], it.namespace)
         ex.seq = seq
         self._exact = ex
         return ex

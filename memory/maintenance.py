@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from memory import curation
 from memory.backend import DB_FILE, backup_file
 from memory.episodes import Episodes
 from memory.errors import InvalidInput, ItemNotFound, ReadOnlyStore
+from memory.index import Entry
+from memory.indexsync import get_many
 from memory.queries import PURGE
 from memory.records import TEXT_FIELDS, AuditEntry, MemoryItem, now
 from memory.schema import SCHEMA_VERSION
@@ -60,13 +63,15 @@ class Maintenance(Episodes):
         dry_run: bool = False,
         actor: str = "curator",
     ) -> list[MemoryItem]:
-        """Retire active items whose utility stays below ``threshold`` after ``min_uses``."""
+        """Retire active items of the written namespace whose utility stays below
+        ``threshold`` after ``min_uses`` (other namespaces are their writers' to curate)."""
         min_uses = self.settings.curate_min_uses if min_uses is None else min_uses
         threshold = self.settings.curate_threshold if threshold is None else threshold
         with self._read() as s:
             used = s.exec(
                 select(MemoryItem).where(
                     MemoryItem.status == "active",
+                    MemoryItem.namespace == self.namespace,
                     col(MemoryItem.success) + col(MemoryItem.failure) >= min_uses,
                 )
             ).all()
@@ -88,9 +93,7 @@ class Maintenance(Episodes):
     def purge(self, item_id: str, *, actor: str = "user", reason: str = "purged") -> None:
         """Delete an item and its history for good (logged). Not used in normal operation."""
         with self._write() as s:
-            it = s.exec(select(MemoryItem).where(MemoryItem.id == item_id)).first()
-            if it is None:
-                raise ItemNotFound(f"no memory item {item_id!r}")
+            it = self._own(s, item_id)
             seq = self.db.bump_seq(s)
             conn = s.connection()
             for stmt in PURGE:
@@ -184,6 +187,7 @@ class Maintenance(Episodes):
                 audit=(actor, detail, now()),
             )
         self.db.engine.dispose()
+        self.db.prepare_schema()  # a snapshot of an older schema is migrated
         self._claim_index()
         if self.owns_index:
             self.reindex(reason=f"restored {name}")
@@ -209,7 +213,7 @@ class Maintenance(Episodes):
         rep.active = len(active)
         if not self.index.exists:
             rep.problems.append("vector index folder missing")
-            indexed: dict[str, tuple[str, int]] = {}
+            indexed: dict[str, Entry] = {}
         else:
             indexed = self.index.entries()
         rep.indexed = len(indexed)
@@ -237,14 +241,23 @@ class Maintenance(Episodes):
         return rep
 
     # ---------------------------------------------------------------- import / export
-    def export_jsonl(self, path: str | Path, *, status: str | None = None) -> int:
-        """Write every item (all statuses unless ``status``) as JSON Lines; returns the count."""
+    def export_jsonl(
+        self,
+        path: str | Path,
+        *,
+        status: str | None = None,
+        namespaces: Sequence[str] | None = None,
+    ) -> int:
+        """Write every item of the readable namespaces (only ``namespaces`` when given; all
+        statuses unless ``status``) as JSON Lines, each with its namespace; returns the
+        count."""
+        names = self.view.narrow(namespaces)
         out = Path(path)
         n = 0
         with out.open("w", encoding="utf-8") as fh:
             offset = 0
             while True:
-                batch = self.list_items(status=status, limit=2000, offset=offset)
+                batch = self.list_items(status=status, limit=2000, offset=offset, namespaces=names)
                 for it in batch:
                     fh.write(json.dumps(it.to_record(), ensure_ascii=False) + "\n")
                     n += 1
@@ -253,9 +266,13 @@ class Maintenance(Episodes):
                 offset += 2000
         return n
 
-    def import_jsonl(self, path: str | Path, *, actor: str = "user") -> dict[str, int]:
+    def import_jsonl(
+        self, path: str | Path, *, actor: str = "user", keep_namespaces: bool = False
+    ) -> dict[str, int]:
         """Read items from JSON Lines (a person's import: active and trusted unless the
-        record says otherwise). Known ids get a new version when their text differs."""
+        record says otherwise) into the written namespace, or with ``keep_namespaces``
+        into each record's own. Known ids of that namespace get a new version when their
+        text differs; an id known in another namespace is imported as a copy (a new id)."""
         src = Path(path)
         if not src.is_file():
             raise InvalidInput(f"no such file: {src}")
@@ -272,11 +289,26 @@ class Maintenance(Episodes):
             records.append(rec)
         counts = {"added": 0, "updated": 0, "unchanged": 0}
         ids = [str(r["id"]) for r in records if r.get("id")]
-        existing = {it.id: it for it in self.get_many(ids)}
-        fresh = [r for r in records if not r.get("id") or str(r["id"]) not in existing]
+        with self._read() as s:
+            known = get_many(s, ids)  # every namespace's: ids are store-wide
+        existing: dict[str, MemoryItem] = {}
+        fresh = []
+        for rec in records:
+            it = known.get(str(rec.get("id") or ""))
+            if it is None:
+                fresh.append(rec)
+            elif it.namespace == self._namespace_of(rec, keep_namespaces):
+                existing[it.id] = it
+            else:  # the id is another namespace's item: a copy of it, with a new id
+                fresh.append({**rec, "id": None})
         for start in range(0, len(fresh), 500):
             counts["added"] += len(
-                self.add_many(fresh[start : start + 500], actor=actor, reason="imported")
+                self.add_many(
+                    fresh[start : start + 500],
+                    actor=actor,
+                    reason="imported",
+                    keep_namespaces=keep_namespaces,
+                )
             )
         for rec in records:
             it = existing.get(str(rec.get("id") or ""))
@@ -292,6 +324,13 @@ class Maintenance(Episodes):
                 counts["unchanged"] += 1
                 continue
             with self._write() as s:
-                self._change(s, it.id, actor=actor, reason="imported", changes=changes)
+                self._change(
+                    s,
+                    it.id,
+                    actor=actor,
+                    reason="imported",
+                    changes=changes,
+                    check=not keep_namespaces,
+                )
             counts["updated"] += 1
         return counts

@@ -39,6 +39,7 @@ from sqlalchemy.exc import ArgumentError
 from memory._pglock import AdvisoryLock
 from memory.backend import SQLITE_FULL_TEXT, Lock, Sql, SQLiteBackend
 from memory.errors import InvalidInput, MemoryStoreError, StoreUnreachable
+from memory.namespaces import in_namespaces
 from memory.records import LEVELS
 from memory.schema import migrate
 
@@ -267,9 +268,12 @@ class PostgresBackend:
 
     # -- lexical search ---------------------------------------------------------------
     @staticmethod
-    def _filters(status: str, levels: Sequence[str], scope: str | None) -> tuple[str, list[Any]]:
-        sql = " AND items.status = ?"
-        params: list[Any] = [status]
+    def _filters(
+        status: str, levels: Sequence[str], scope: str | None, namespaces: Sequence[str]
+    ) -> tuple[str, list[Any]]:
+        ns_cond, ns_params = in_namespaces(namespaces, "items.namespace")
+        sql = f" AND items.status = ? AND {ns_cond}"
+        params: list[Any] = [status, *ns_params]
         if len(levels) < len(LEVELS):
             sql += f" AND items.level IN ({','.join('?' * len(levels))})"
             params += list(levels)
@@ -279,7 +283,14 @@ class PostgresBackend:
         return sql, params
 
     def lexical_search(
-        self, match: str, *, status: str, levels: Sequence[str], scope: str | None, limit: int
+        self,
+        match: str,
+        *,
+        status: str,
+        levels: Sequence[str],
+        scope: str | None,
+        limit: int,
+        namespaces: Sequence[str],
     ) -> Sql:
         """Sum over the query's terms of BM25's IDF times the term's weighted ts_rank
         (negated: lower is better, as FTS5's scores).
@@ -297,7 +308,7 @@ class PostgresBackend:
             "(SELECT coalesce(max(pk), 0) AS total FROM items) n)"
         )
         rank = " + ".join(f"{idf} * ts_rank({_WEIGHTS}, items.fts, {tsq}, {_NORM})" for _ in terms)
-        where, params = self._filters(status, levels, scope)
+        where, params = self._filters(status, levels, scope, namespaces)
         sql = (
             f"SELECT items.id, -({rank}) AS s FROM items "
             f"WHERE items.fts @@ ({' || '.join([tsq] * len(terms))}){where} ORDER BY s LIMIT ?"
@@ -316,13 +327,15 @@ class PostgresBackend:
             params += [term, cap + 1]
         return "SELECT " + ", ".join([one] * len(terms)), tuple(params)
 
-    def lexical_unindexed(self, match: str, *, level: str, limit: int) -> Sql:
-        """Candidate and quarantined items of a level matching any term, best first."""
+    def lexical_unindexed(self, match: str, *, level: str, limit: int, namespace: str) -> Sql:
+        """Candidate and quarantined items of a level and namespace matching any term,
+        best first."""
         return (
             "SELECT items.id FROM items, to_tsquery('english', ?) q WHERE items.fts @@ q "
-            "AND items.level = ? AND items.status IN ('candidate', 'quarantined') "
+            "AND items.level = ? AND items.namespace = ? "
+            "AND items.status IN ('candidate', 'quarantined') "
             f"ORDER BY ts_rank({_WEIGHTS}, items.fts, q, {_NORM}) DESC LIMIT ?",
-            (" | ".join(_terms(match)), level, limit),
+            (" | ".join(_terms(match)), level, namespace, limit),
         )
 
     # -- snapshots ----------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from memory.namespaces import in_namespaces
 from memory.utility import utility_sql
 
 Sql = tuple[str, tuple[Any, ...]]
@@ -22,8 +23,14 @@ PURGED_SINCE = "SELECT item_id FROM audit_log WHERE action = 'purge' AND seq > ?
 #: The store's id (PostgreSQL stores; names its collections on a shared Chroma server).
 STORE_ID = "SELECT value FROM meta WHERE key = 'store_id'"
 
-#: Ids with level and version of the active items (what the vector index must hold).
-ACTIVE_ITEMS = "SELECT id, level, version FROM items WHERE status = 'active'"
+#: A namespace the store holds is a ``meta`` row ``ns:<name>`` (added on first write,
+#: never removed): (key,). NAMESPACES lists them.
+NAMESPACE_KEY = "ns:"
+PUT_NAMESPACE = "INSERT INTO meta(key, value) VALUES (?, '1') ON CONFLICT DO NOTHING"
+NAMESPACES = "SELECT key FROM meta WHERE key LIKE 'ns:%'"
+
+#: Ids with level, version and namespace of the active items (what the vector index holds).
+ACTIVE_ITEMS = "SELECT id, level, version, namespace FROM items WHERE status = 'active'"
 
 #: One item vector, replacing the old one: (item_id, model, text_hash, vector). An upsert
 #: both SQLite and PostgreSQL speak.
@@ -41,7 +48,7 @@ PUT_OUTCOME = (
 
 #: Items (with their stored vector, if any) changed since a change counter.
 CHANGED_SINCE = (
-    "SELECT i.id, i.level, i.status, v.vector, v.model FROM items i "
+    "SELECT i.id, i.level, i.status, v.vector, v.model, i.namespace FROM items i "
     "LEFT JOIN item_vectors v ON v.item_id = i.id WHERE i.seq > ?"
 )
 
@@ -64,21 +71,26 @@ def in_scopes(scopes: Sequence[str]) -> Sql:
     return "(" + " OR ".join(conds) + ")", tuple(params)
 
 
-def strategic_ids(scopes: Sequence[str] | None, *, limit: int = 400) -> Sql:
-    """Ids of active strategic lessons (within ``scopes`` when given), best utility first."""
-    sql = "SELECT id FROM items WHERE level = 'strategic' AND status = 'active'"
-    params: tuple[Any, ...] = ()
+def strategic_ids(
+    scopes: Sequence[str] | None, namespaces: Sequence[str], *, limit: int = 400
+) -> Sql:
+    """Ids of active strategic lessons of ``namespaces`` (within ``scopes`` when given),
+    best utility first."""
+    ns_cond, params = in_namespaces(namespaces)
+    sql = f"SELECT id FROM items WHERE level = 'strategic' AND status = 'active' AND {ns_cond}"
     if scopes:
-        cond, params = in_scopes(scopes)
+        cond, scope_params = in_scopes(scopes)
         sql += f" AND {cond}"
+        params += scope_params
     return f"{sql} ORDER BY {BY_UTILITY}, updated_at DESC LIMIT {int(limit)}", params
 
 
-def mark_retrieved(n: int) -> str:
-    """Count one retrieval of ``n`` items (parameters: the time, then the ids)."""
+def mark_retrieved(n: int, namespaces: int) -> str:
+    """Count one retrieval of ``n`` items of the readable namespaces (parameters: the
+    time, the ids, then the ``namespaces`` names)."""
     return (
         "UPDATE items SET retrieved = retrieved + 1, last_used = ? "
-        f"WHERE id IN ({','.join('?' * n)})"
+        f"WHERE id IN ({','.join('?' * n)}) AND namespace IN ({','.join('?' * namespaces)})"
     )
 
 

@@ -32,25 +32,31 @@ _DUPLICATE_HIT = 0.97
 class Reads(IndexSync):
     """The read half of the store (see memory/core.py for the layers)."""
 
+    def _not_found(self, item_id: str) -> ItemNotFound:
+        where = "" if self.view.read == ("default",) else f" in {', '.join(self.view.read)}"
+        return ItemNotFound(f"no memory item {item_id!r}{where}")
+
     def get(self, item_id: str) -> MemoryItem:
-        """The item with that id (any status); raises :class:`ItemNotFound`."""
+        """The item with that id (any status) of a readable namespace; raises
+        :class:`ItemNotFound`."""
         with self._read() as s:
             it = s.exec(select(MemoryItem).where(MemoryItem.id == item_id)).first()
-        if it is None:
-            raise ItemNotFound(f"no memory item {item_id!r}")
+        if it is None or not self.view.readable(it.namespace):
+            raise self._not_found(item_id)
         return it
 
     def get_many(self, ids: Sequence[str]) -> list[MemoryItem]:
-        """The items that exist among ``ids``, in that order."""
+        """The items of readable namespaces that exist among ``ids``, in that order."""
         with self._read() as s:
             found = get_many(s, ids)
-        return [found[i] for i in ids if i in found]
+        return [found[i] for i in ids if i in found and self.view.readable(found[i].namespace)]
 
     def find_by_title(self, title: str, *, level: str | None = None) -> MemoryItem | None:
         """The most recent item whose title matches case-insensitively (non-retired first)."""
         with self._read() as s:
             q = select(MemoryItem).where(
-                text("lower(items.title) = :t").bindparams(t=title.strip().lower())
+                text("lower(items.title) = :t").bindparams(t=title.strip().lower()),
+                col(MemoryItem.namespace).in_(self.view.read),
             )
             if level:
                 q = q.where(MemoryItem.level == check_level(level))
@@ -67,10 +73,13 @@ class Reads(IndexSync):
         trust: str | None = None,
         limit: int | None = 100,
         offset: int = 0,
+        namespaces: Sequence[str] | None = None,
     ) -> list[MemoryItem]:
-        """Items filtered by level, status, scope prefix and trust, newest first."""
+        """Items filtered by level, status, scope prefix, trust and namespaces (readable
+        ones; all of them when None), newest first."""
+        names = self.view.narrow(namespaces)
         with self._read() as s:
-            q = select(MemoryItem)
+            q = select(MemoryItem).where(col(MemoryItem.namespace).in_(names))
             if level:
                 q = q.where(MemoryItem.level == check_level(level))
             if status:
@@ -91,6 +100,7 @@ class Reads(IndexSync):
 
     def history(self, item_id: str) -> list[ItemVersion]:
         """Every version of the item, oldest first."""
+        self.get(item_id)  # raises ItemNotFound (also for an unreadable namespace)
         with self._read() as s:
             rows = list(
                 s.exec(
@@ -99,8 +109,6 @@ class Reads(IndexSync):
                     .order_by(col(ItemVersion.version))
                 )
             )
-        if not rows:
-            self.get(item_id)  # raises ItemNotFound
         return rows
 
     def search(
@@ -154,7 +162,12 @@ class Reads(IndexSync):
                 match = match_expr(self._selective_terms(s, fts_terms(query)))
                 if match:
                     sql, params = self.backend.lexical_search(
-                        match, status=status, levels=levels, scope=scope, limit=pool
+                        match,
+                        status=status,
+                        levels=levels,
+                        scope=scope,
+                        limit=pool,
+                        namespaces=self.view.read,
                     )
                     for item_id, score in s.connection().exec_driver_sql(sql, params):
                         bm_rank.append(str(item_id))
@@ -176,6 +189,8 @@ class Reads(IndexSync):
                 ).all()
                 for it, blob, model in rows:
                     if it.status != status or it.level not in levels:
+                        continue
+                    if not self.view.readable(it.namespace):
                         continue
                     if scope and not (it.scope == scope or it.scope.startswith(scope + "/")):
                         continue
@@ -235,7 +250,7 @@ class Reads(IndexSync):
         always included), best utility first, up to the first that would overflow the token
         budget (a lesson larger than the whole budget is passed over)."""
         budget = self.settings.strategic_budget_tokens if budget_tokens is None else budget_tokens
-        sql, params = strategic_ids(scopes)
+        sql, params = strategic_ids(scopes, self.view.read)
         with self._read() as s:
             ids = [r[0] for r in s.connection().exec_driver_sql(sql, params)]
 
@@ -267,6 +282,7 @@ class Reads(IndexSync):
             rows = s.exec(
                 select(MemoryItem)
                 .where(MemoryItem.level == "tool", MemoryItem.status == "active")
+                .where(col(MemoryItem.namespace).in_(self.view.read))
                 .where(or_(*scopes))
                 .order_by(text(BY_UTILITY), col(MemoryItem.updated_at).desc())
             ).all()
@@ -284,21 +300,39 @@ class Reads(IndexSync):
         }
 
     def stats(self) -> dict[str, Any]:
-        """Counts by level and status, trust, episodes, versions, index and file sizes."""
+        """Counts (of the readable namespaces) by level and status, trust and namespace;
+        episodes, versions; the (whole-store) index and file sizes."""
+        ns, ns_params = self.view.condition()
         with self._read() as s:
             conn = s.connection()
             by = [
                 (lvl, st, int(n))
                 for lvl, st, n in conn.exec_driver_sql(
-                    "SELECT level, status, count(*) FROM items GROUP BY level, status"
+                    f"SELECT level, status, count(*) FROM items WHERE {ns} GROUP BY level, status",
+                    ns_params,
                 )
             ]
             trust: dict[str, int] = {
                 str(t): int(n)
-                for t, n in conn.exec_driver_sql("SELECT trust, count(*) FROM items GROUP BY trust")
+                for t, n in conn.exec_driver_sql(
+                    f"SELECT trust, count(*) FROM items WHERE {ns} GROUP BY trust", ns_params
+                )
             }
-            episodes = conn.exec_driver_sql("SELECT count(*) FROM episodes").scalar_one()
-            versions = conn.exec_driver_sql("SELECT count(*) FROM item_versions").scalar_one()
+            per_ns: dict[str, int] = {
+                str(name): int(n)
+                for name, n in conn.exec_driver_sql(
+                    f"SELECT namespace, count(*) FROM items WHERE {ns} GROUP BY namespace",
+                    ns_params,
+                )
+            }
+            episodes = conn.exec_driver_sql(
+                f"SELECT count(*) FROM episodes WHERE {ns}", ns_params
+            ).scalar_one()
+            versions = conn.exec_driver_sql(
+                "SELECT count(*) FROM item_versions v JOIN items i ON i.id = v.item_id "
+                f"WHERE {self.view.condition('i.namespace')[0]}",
+                ns_params,
+            ).scalar_one()
             seq, epoch = self.db.meta(s)
             version = read_version(conn)
         levels: dict[str, dict[str, int]] = {lv: dict.fromkeys(STATUSES, 0) for lv in LEVELS}
@@ -310,6 +344,9 @@ class Reads(IndexSync):
             "backend": self.backend.name,
             "location": self.backend.location,
             "schema_version": version,
+            "namespace": self.view.write,
+            "read_namespaces": list(self.view.read),
+            "namespaces": {name: per_ns.get(name, 0) for name in self.view.read},
             "items": sum(n for _l, _s, n in by),
             "active": sum(n for _l, s_, n in by if s_ == "active"),
             "levels": levels,
@@ -327,11 +364,14 @@ class Reads(IndexSync):
         }
 
     def tree(self) -> list[dict[str, Any]]:
-        """Scopes with item counts per level (active items), sorted by scope."""
+        """Scopes with item counts per level (active items of the readable namespaces),
+        sorted by scope."""
+        ns, ns_params = self.view.condition()
         with self._read() as s:
             rows = s.connection().exec_driver_sql(
-                "SELECT scope, level, count(*) FROM items WHERE status = 'active' "
-                "GROUP BY scope, level ORDER BY scope"
+                f"SELECT scope, level, count(*) FROM items WHERE status = 'active' AND {ns} "
+                "GROUP BY scope, level ORDER BY scope",
+                ns_params,
             )
             out: dict[str, dict[str, int]] = {}
             for scope, level, n in rows:

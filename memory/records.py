@@ -27,6 +27,7 @@ _LEVEL_PREFIX = {"strategic": "s", "procedural": "p", "tool": "t", "episodic": "
 
 #: Fields that make up an item's text; a change to any of them is a new version.
 TEXT_FIELDS = ("level", "scope", "title", "when_to_use", "content", "tags")
+_NS_DEFAULT = {"server_default": "default"}
 
 
 def now() -> float:
@@ -56,6 +57,9 @@ class MemoryItem(SQLModel, table=True):
 
     pk: int | None = Field(default=None, primary_key=True)  # stable rowid for FTS5
     id: str = Field(index=True, unique=True)
+    # who the item belongs to (memory/namespaces.py); the server default fills rows that
+    # arrive without one (a version-2 snapshot loaded into a newer schema)
+    namespace: str = Field(default="default", index=True, sa_column_kwargs=_NS_DEFAULT)
     level: str
     scope: str = "global"
     title: str
@@ -143,6 +147,7 @@ class Episode(SQLModel, table=True):
 
     pk: int | None = Field(default=None, primary_key=True)
     id: str = Field(index=True, unique=True)
+    namespace: str = Field(default="default", index=True, sa_column_kwargs=_NS_DEFAULT)
     task: str
     outcome: str
     score: float | None = None

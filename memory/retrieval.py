@@ -72,6 +72,7 @@ class Hit:
         """JSON-ready summary (CLI ``--json``)."""
         return {
             "id": self.item.id,
+            "namespace": self.item.namespace,
             "level": self.item.level,
             "scope": self.item.scope,
             "title": self.item.title,

@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 from memory.errors import SchemaTooNew, StoreCorrupt
 from memory.records import AuditEntry, Episode, ItemVector, ItemVersion, MemoryItem
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 _V1_META = [
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -48,8 +48,27 @@ def _v2(conn: Connection, _full_text: Sequence[str]) -> None:
     )
 
 
+def _v3(conn: Connection, _full_text: Sequence[str]) -> None:
+    # namespaces: every item and episode of an older store belongs to "default"
+    for table in ("items", "episodes"):
+        columns = {c["name"] for c in inspect(conn).get_columns(table)}
+        if "namespace" not in columns:  # a store made with version 1 has it already
+            conn.exec_driver_sql(
+                f"ALTER TABLE {table} ADD COLUMN namespace VARCHAR NOT NULL DEFAULT 'default'"
+            )
+        conn.exec_driver_sql(
+            f"CREATE INDEX IF NOT EXISTS ix_{table}_namespace ON {table} (namespace)"
+        )
+    # the namespaces held (memory/queries.py); "WHERE true": SQLite's INSERT ... SELECT
+    # needs it before ON CONFLICT
+    conn.exec_driver_sql(
+        "INSERT INTO meta(key, value) SELECT DISTINCT 'ns:' || namespace, '1' FROM items "
+        "WHERE true ON CONFLICT DO NOTHING"
+    )
+
+
 #: version -> the step that brings a store from version-1 to version.
-MIGRATIONS: dict[int, Callable[[Connection, Sequence[str]], None]] = {1: _v1, 2: _v2}
+MIGRATIONS: dict[int, Callable[[Connection, Sequence[str]], None]] = {1: _v1, 2: _v2, 3: _v3}
 
 
 def read_version(conn: Connection) -> int:

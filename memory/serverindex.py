@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from memory.errors import InvalidInput, StoreUnreachable
-from memory.index import ChromaIndex, IndexState
+from memory.index import ChromaIndex, Entry, IndexState, entry_of
 from memory.records import LEVELS
 
 
@@ -103,10 +103,10 @@ class ServerIndex(ChromaIndex):
         except Exception as exc:
             raise self._down(exc) from exc
 
-    def _versions_of(self, ids: Sequence[str]) -> dict[str, tuple[str, int]]:
+    def _versions_of(self, ids: Sequence[str]) -> dict[str, Entry]:
         """The four levels' lookups at once: each is an HTTP round trip (a write's index
         update waited on them one after another)."""
-        found: dict[str, tuple[str, int]] = {}
+        found: dict[str, Entry] = {}
         if not ids:
             return found
         cols = [(lv, c) for lv in LEVELS if (c := self._col(lv)) is not None]
@@ -121,7 +121,7 @@ class ServerIndex(ChromaIndex):
             pages = list(pool.map(get, cols))
         for (level, _c), page in zip(cols, pages, strict=True):
             for item_id, meta in zip(page["ids"], page["metadatas"] or [], strict=False):
-                found[item_id] = (level, int((meta or {}).get("version", 0)))
+                found[item_id] = entry_of(level, meta)
         return found
 
     def _state_col(self, *, create: bool) -> Any:

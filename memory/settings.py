@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import NoDecode
+
+from memory.namespaces import DEFAULT_NAMESPACE, check_namespace, parse_namespaces
 
 
 class MemorySettings(BaseModel):
@@ -22,6 +25,17 @@ class MemorySettings(BaseModel):
     # the vector index of a PostgreSQL store: a Chroma server (http://host:port, started
     # with `chroma run --path DIR --port P`); None keeps a local Chroma folder in ``path``
     index_url: str | None = None
+    # namespaces (memory/namespaces.py): the one this agent writes, and the others it
+    # reads (the written one is always read); items of other namespaces are invisible
+    namespace: str = Field(
+        default=DEFAULT_NAMESPACE,
+        description="The namespace written (e.g. team/acme, agent/alex, user/priya).",
+    )
+    # NoDecode: an environment variable may give "a,b" as well as a JSON list
+    read_namespaces: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="More namespaces read (besides the written one); empty: only it.",
+    )
     embedder: str = Field(
         default="minilm-onnx",
         description="'minilm-onnx' (offline, default) or 'openai' (an embeddings endpoint).",
@@ -84,3 +98,13 @@ class MemorySettings(BaseModel):
     )
     curate_min_uses: int = Field(default=5, ge=1)
     curate_threshold: float = Field(default=0.3, ge=0, le=1)
+
+    @field_validator("namespace")
+    @classmethod
+    def _check_namespace(cls, value: str) -> str:
+        return check_namespace(value)
+
+    @field_validator("read_namespaces", mode="before")
+    @classmethod
+    def _check_read_namespaces(cls, value: Any) -> list[str]:
+        return parse_namespaces(value)

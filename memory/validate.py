@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from memory.errors import InvalidInput
+from memory.namespaces import DEFAULT_NAMESPACE
 from memory.records import LEVELS, STATUSES, TRUSTS, MemoryItem, new_item_id
 from memory.redact import redact
 
@@ -49,8 +50,11 @@ def levels_of(level: str | Sequence[str] | None) -> list[str]:
     return [check_level(lv) for lv in level]
 
 
-def new_item(rec: dict[str, Any], *, actor: str) -> tuple[MemoryItem, int]:
-    """A new (unsaved) item from a record, checked and redacted; with the redaction count."""
+def new_item(
+    rec: dict[str, Any], *, actor: str, namespace: str = DEFAULT_NAMESPACE
+) -> tuple[MemoryItem, int]:
+    """A new (unsaved) item of ``namespace`` from a record, checked and redacted; with the
+    redaction count (the record's own ``namespace`` is not read here)."""
     level = check_level(str(rec.get("level", "")))
     scope = check_scope(str(rec.get("scope") or "global"))
     fields: dict[str, Any] = {}
@@ -69,6 +73,7 @@ def new_item(rec: dict[str, Any], *, actor: str) -> tuple[MemoryItem, int]:
     item_id = str(rec.get("id") or new_item_id(level))
     item = MemoryItem(
         id=item_id,
+        namespace=namespace,
         level=level,
         scope=scope,
         tags=tags,

@@ -11,9 +11,17 @@ import numpy as np
 from sqlmodel import Session, select
 
 from memory import gate
-from memory.errors import InvalidInput, ItemNotFound, ReadOnlyStore
+from memory.errors import InvalidInput, ItemNotFound, NamespaceNotWritable, ReadOnlyStore
 from memory.indexsync import get_many
-from memory.queries import PUT_OUTCOME, count_outcome, mark_retrieved, uncount_outcome
+from memory.namespaces import check_namespace
+from memory.queries import (
+    NAMESPACE_KEY,
+    PUT_NAMESPACE,
+    PUT_OUTCOME,
+    count_outcome,
+    mark_retrieved,
+    uncount_outcome,
+)
 from memory.reads import Reads
 from memory.records import TEXT_FIELDS, TRUSTS, AuditEntry, ItemVersion, MemoryItem, now
 from memory.redact import redact
@@ -64,6 +72,10 @@ class Writes(Reads):
             _record_version(s, it, actor=actor, reason=reason)
         if vectors is not None:
             self._put_item_vectors(s, [(it, vectors[i]) for i, it in enumerate(items)])
+        # the namespaces the store holds (a vector search filters on them only when it
+        # must: memory/indexsync.py)
+        names = sorted({it.namespace for it in items})
+        s.connection().exec_driver_sql(PUT_NAMESPACE, [(NAMESPACE_KEY + n,) for n in names])
 
     def add(
         self,
@@ -105,14 +117,20 @@ class Writes(Reads):
         actor: str = "user",
         reason: str = "added",
         vectors: np.ndarray | None = None,
+        keep_namespaces: bool = False,
     ) -> list[MemoryItem]:
         """Add many items in one transaction, embedding them in batches (bulk loads, import).
 
-        ``vectors`` may carry precomputed unit vectors of ``self.model_id`` (bulk loads).
+        Items go into the namespace this store writes; with ``keep_namespaces`` a record's
+        own ``namespace`` is kept (an import between stores). ``vectors`` may carry
+        precomputed unit vectors of ``self.model_id`` (bulk loads).
         """
         if self.readonly:
             raise ReadOnlyStore("this memory store was opened read-only")
-        items = [new_item(r, actor=actor)[0] for r in records]
+        items = [
+            new_item(r, actor=actor, namespace=self._namespace_of(r, keep_namespaces))[0]
+            for r in records
+        ]
         if not items:
             return []
         if vectors is None:
@@ -129,13 +147,41 @@ class Writes(Reads):
             self.backend.refresh_statistics()
         return items
 
-    def _change(
-        self, s: Session, item_id: str, *, actor: str, reason: str, changes: dict[str, Any]
-    ) -> MemoryItem:
-        """Apply changes to an item as a new version (inside write transaction ``s``)."""
+    def _namespace_of(self, rec: dict[str, Any], keep: bool) -> str:
+        """Where a record goes: the written namespace, or (``keep``) the record's own."""
+        if keep and rec.get("namespace"):
+            return check_namespace(rec["namespace"])
+        return self.namespace
+
+    def _own(self, s: Session, item_id: str, *, check: bool = True) -> MemoryItem:
+        """The item to change, read in ``s``: :class:`ItemNotFound` when it does not exist
+        or is not readable, :class:`NamespaceNotWritable` when it belongs to a namespace
+        this store reads but does not write (``check=False``: any namespace, for imports
+        that keep their records' namespaces)."""
         it = s.exec(select(MemoryItem).where(MemoryItem.id == item_id)).first()
-        if it is None:
-            raise ItemNotFound(f"no memory item {item_id!r}")
+        if it is None or (check and not self.view.readable(it.namespace)):
+            raise self._not_found(item_id)
+        if check and it.namespace != self.namespace:
+            raise NamespaceNotWritable(
+                f"memory item {item_id!r} belongs to namespace {it.namespace!r}, which this "
+                f"store reads but does not write (it writes {self.namespace!r}); use "
+                f"--namespace {it.namespace} to change it"
+            )
+        return it
+
+    def _change(
+        self,
+        s: Session,
+        item_id: str,
+        *,
+        actor: str,
+        reason: str,
+        changes: dict[str, Any],
+        check: bool = True,
+    ) -> MemoryItem:
+        """Apply changes to an item of the written namespace as a new version (inside
+        write transaction ``s``)."""
+        it = self._own(s, item_id, check=check)
         old_text = it.embed_text()
         for key, value in changes.items():
             setattr(it, key, value)
@@ -197,7 +243,8 @@ class Writes(Reads):
             it = self._change(s, item_id, actor=actor, reason=reason, changes=changes)
             if it.supersedes:
                 old = s.exec(select(MemoryItem).where(MemoryItem.id == it.supersedes)).first()
-                if old is not None and old.status != "retired":
+                mine = old is not None and old.namespace == self.namespace
+                if old is not None and mine and old.status != "retired":
                     self._change(
                         s,
                         old.id,
@@ -227,20 +274,19 @@ class Writes(Reads):
         """Record an event in an item's history (a replay, a use) as a new version with the
         same text; ``promote`` makes a candidate active (its first successful use)."""
         with self._write() as s:
-            it = s.exec(select(MemoryItem).where(MemoryItem.id == item_id)).first()
-            if it is None:
-                raise ItemNotFound(f"no memory item {item_id!r}")
+            it = self._own(s, item_id)
             changes = {"status": "active"} if promote and it.status == "candidate" else {}
             if changes:
                 reason += "; promoted to active"
             return self._change(s, item_id, actor=actor, reason=reason, changes=changes)
 
     def mark_retrieved(self, ids: Sequence[str]) -> None:
-        """Count that these items were put in a prompt."""
+        """Count that these items (of the readable namespaces) were put in a prompt."""
         if not ids:
             return
+        sql = mark_retrieved(len(ids), len(self.view.read))
         with self._write() as s:
-            s.connection().exec_driver_sql(mark_retrieved(len(ids)), (now(), *ids))
+            s.connection().exec_driver_sql(sql, (now(), *ids, *self.view.read))
 
     def record_outcome(
         self, ids: Sequence[str], *, success: bool, episode_id: str | None = None
@@ -251,7 +297,8 @@ class Writes(Reads):
         outcome of the last subtask it was in context for (a failed attempt followed by a
         successful retry is one success). Without an episode id every call counts.
         Counters change in SQL inside ``BEGIN IMMEDIATE``: no update is lost between
-        processes. The episode is logged in the audit trail.
+        processes. The episode is logged in the audit trail. Items of every readable
+        namespace are credited (usage is not a change of their text); others are ignored.
         """
         if not ids:
             return
@@ -260,7 +307,10 @@ class Writes(Reads):
         column = "success" if success else "failure"
         with self._write() as s:
             conn = s.connection()
-            for item_id in ids:
+            readable = {
+                it.id for it in get_many(s, ids).values() if self.view.readable(it.namespace)
+            }
+            for item_id in (i for i in ids if i in readable):
                 if episode_id:
                     row = conn.exec_driver_sql(
                         "SELECT success FROM item_outcomes WHERE episode = ? AND item_id = ?",
@@ -284,25 +334,35 @@ class Writes(Reads):
     def _similar(
         self, s: Session, vec: np.ndarray, *, level: str, scope: str, title: str
     ) -> list[tuple[MemoryItem, float]]:
-        """Existing non-retired items of a level near a proposal, most similar first."""
+        """Existing non-retired items of a level near a proposal, most similar first; only
+        the written namespace's (a proposal never merges into another namespace's item)."""
         ids: set[str] = set()
+        mine = [self.namespace]
         try:
-            ids.update(i for i, _sim in self._nearest(vec, levels=[level], n=8, persist=False))
+            near = self._nearest(vec, levels=[level], n=8, persist=False, namespaces=mine)
+            ids.update(i for i, _sim in near)
         except Exception:  # index unreadable: the title match below still applies
             if self.owns_index:
                 raise
         norm = gate.normalise_title(title)
         rows = s.connection().exec_driver_sql(
-            "SELECT id, title FROM items WHERE level = ? AND scope = ? AND status != 'retired'",
-            (level, scope),
+            "SELECT id, title FROM items WHERE level = ? AND scope = ? AND namespace = ? "
+            "AND status != 'retired'",
+            (level, scope, self.namespace),
         )
         ids.update(i for i, t in rows if gate.normalise_title(t) == norm)
         # items not in the index (candidates, quarantined): compare titles' text by FTS
         match = fts_query(title)
         if match:
-            sql, params = self.backend.lexical_unindexed(match, level=level, limit=8)
+            sql, params = self.backend.lexical_unindexed(
+                match, level=level, limit=8, namespace=self.namespace
+            )
             ids.update(r[0] for r in s.connection().exec_driver_sql(sql, params))
-        items = [it for it in get_many(s, list(ids)).values() if it.status != "retired"]
+        items = [
+            it
+            for it in get_many(s, list(ids)).values()
+            if it.status != "retired" and it.namespace == self.namespace
+        ]
         vectors = self._vectors_for(items, persist=False)
         scored = [(it, float(vectors[it.id] @ vec)) for it in items]
         scored.sort(key=lambda p: -p[1])
@@ -364,7 +424,7 @@ class Writes(Reads):
             "supersedes": supersedes,
         }
         try:
-            item, redactions = new_item(rec, actor=actor)
+            item, redactions = new_item(rec, actor=actor, namespace=self.namespace)
         except InvalidInput as exc:
             return WriteResult("rejected", None, str(exc))
         untrusted = source_trust == "untrusted"
@@ -377,9 +437,10 @@ class Writes(Reads):
         vec = self.embed_items([item])[0]
         with self._write() as s:
             if supersedes:
-                target = s.exec(select(MemoryItem).where(MemoryItem.id == supersedes)).first()
-                if target is None:
-                    raise ItemNotFound(f"cannot supersede: no memory item {supersedes!r}")
+                try:
+                    target = self._own(s, supersedes)
+                except ItemNotFound:
+                    raise ItemNotFound(f"cannot supersede: no memory item {supersedes!r}") from None
                 decision = gate.Decision(
                     "superseded", target, f"explicitly supersedes {supersedes}"
                 )

@@ -25,14 +25,26 @@ def serve(
     read_only: bool = typer.Option(
         False, "--read-only", help="Search and read only: no proposals, no outcomes."
     ),
+    namespace: str | None = typer.Option(
+        None, "--namespace", "-n", help="The namespace written (default: memory.namespace)."
+    ),
+    read: list[str] | None = typer.Option(
+        None,
+        "--read",
+        "-r",
+        help="Another namespace read (repeat); default: memory.read_namespaces.",
+    ),
 ) -> None:
     """Serve the memory to MCP clients: search_experience, get_item, propose_experience,
     record_outcome; the scope tree and items as resources; a prompt with the experience
     for a task."""
     import anyio
 
+    from agent.cli.memory import namespace_overrides
     from agent.config import load_settings
     from agent.errors import ConfigError
+
+    overrides = namespace_overrides(namespace, read)  # a bad name fails before anything
 
     try:
         import mcp  # noqa: F401
@@ -44,12 +56,15 @@ def serve(
     from memory import MemoryStore
 
     settings = load_settings()
+    if overrides:
+        settings.memory = settings.memory.model_copy(update=overrides)
     path = Path(memory).expanduser() if memory else Path(settings.memory.path).expanduser()
     with MemoryStore.open(path, settings=settings.memory, readonly=read_only) as store:
         if http is not None:
             mode = "read-only" if read_only else "read-write"
             print(
-                f"journeyman: serving {path} ({mode}) at http://127.0.0.1:{http}/mcp",
+                f"journeyman: serving {path} ({mode}, namespace {store.namespace}) at "
+                f"http://127.0.0.1:{http}/mcp",
                 file=sys.stderr,
             )
         try:

@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Inspect and curate the experience memory.", no_args_is_help=True)
 
+#: The namespace view the group's options chose (None: the settings' own).
+_view: dict[str, Any] = {}
+
 MemoryOpt = typer.Option(None, "--memory", "-m", help="Memory store folder (default: settings).")
 JsonOpt = typer.Option(False, "--json", help="Print JSON instead of tables.")
 
@@ -31,6 +34,41 @@ def _fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+NamespaceOpt = typer.Option(
+    None,
+    "--namespace",
+    "-n",
+    help="The namespace written (default: memory.namespace, else 'default').",
+)
+ReadOpt = typer.Option(
+    None,
+    "--read",
+    "-r",
+    help="Another namespace read besides the written one (repeat, or a,b); "
+    "default: memory.read_namespaces.",
+)
+
+
+@app.callback()
+def _namespaces(namespace: str | None = NamespaceOpt, read: list[str] | None = ReadOpt) -> None:
+    """Inspect and curate the experience memory."""
+    _view.clear()
+    _view.update(namespace_overrides(namespace, read))
+
+
+def namespace_overrides(namespace: str | None, read: list[str] | None) -> dict[str, Any]:
+    """Settings updates of ``memory`` for ``--namespace`` and ``--read`` (checked: a bad
+    name is one line and exit code 2 at the CLI's boundary)."""
+    from memory.namespaces import check_namespace, parse_namespaces
+
+    out: dict[str, Any] = {}
+    if namespace is not None:
+        out["namespace"] = check_namespace(namespace)
+    if read:
+        out["read_namespaces"] = [n for r in read for n in parse_namespaces(r)]
+    return out
+
+
 @contextlib.contextmanager
 def _store(memory: Path | None, *, readonly: bool) -> Iterator[MemoryStore]:
     """Open the store (its errors reach the CLI's one boundary, agent/cli/_errors.py)."""
@@ -38,8 +76,9 @@ def _store(memory: Path | None, *, readonly: bool) -> Iterator[MemoryStore]:
     from memory import MemoryStore
 
     settings = load_settings()
-    path = Path(memory).expanduser() if memory else Path(settings.memory.path).expanduser()
-    with MemoryStore.open(path, settings=settings.memory, readonly=readonly) as store:
+    mem = settings.memory.model_copy(update=_view)
+    path = Path(memory).expanduser() if memory else Path(mem.path).expanduser()
+    with MemoryStore.open(path, settings=mem, readonly=readonly) as store:
         yield store
 
 
@@ -56,11 +95,13 @@ def _items_table(items: list[Any], title: str) -> None:
     from rich.table import Table
 
     table = Table(title=title)
-    for name in ("id", "level", "scope", "title", "status", "trust", "v", "utility", "uses"):
+    cols = ("id", "namespace", "level", "scope", "title", "status", "trust", "v", "utility", "uses")
+    for name in cols:
         table.add_column(name, overflow="fold", no_wrap=name == "id")
     for it in items:
         table.add_row(
             it.id,
+            it.namespace,
             it.level,
             it.scope,
             it.title,
@@ -95,6 +136,8 @@ def stats(memory: Path | None = MemoryOpt, as_json: bool = JsonOpt) -> None:
         )
     console = Console()
     console.print(table)
+    counts = ", ".join(f"{ns} {n}" for ns, n in data["namespaces"].items())
+    console.print(f"writes namespace {data['namespace']}; reads {counts}")
     idx = data["index"]
     console.print(
         f"items {data['items']} (active {data['active']}), episodes {data['episodes']}, "
@@ -161,8 +204,8 @@ def show(item_id: str, memory: Path | None = MemoryOpt, as_json: bool = JsonOpt)
     from rich.panel import Panel
 
     meta = (
-        f"level {it.level} · scope {it.scope} · status {it.status} · trust {it.trust} · "
-        f"version {it.version}\nused {it.uses} (success {it.success}, failure {it.failure}), "
+        f"namespace {it.namespace} · level {it.level} · scope {it.scope} · status {it.status} · "
+        f"trust {it.trust} · version {it.version}\nused {it.uses} (success {it.success}, failure {it.failure}), "
         f"retrieved {it.retrieved}, utility {it.utility:.2f}, last used {_when(it.last_used)}\n"
         f"provenance: actor {it.prov_actor}, episode {it.prov_episode or '-'}, subtask "
         f"{it.prov_subtask or '-'}, model {it.prov_model or '-'}, source {it.prov_source or '-'}"
@@ -281,17 +324,29 @@ def export_(
     file: Path,
     memory: Path | None = MemoryOpt,
     status: str | None = typer.Option(None, help="Only items with this status."),
+    only: list[str] | None = typer.Option(
+        None, "--only", help="Only this readable namespace (repeat); default: all read."
+    ),
 ) -> None:
-    """Write all items as JSON Lines."""
+    """Write the items of the namespaces read as JSON Lines (each with its namespace)."""
     with _store(memory, readonly=True) as store:
-        n = store.export_jsonl(file, status=status)
+        n = store.export_jsonl(file, status=status, namespaces=only or None)
     print(f"exported {n} item(s) to {file}")
 
 
 @app.command("import")
-def import_(file: Path, memory: Path | None = MemoryOpt) -> None:
-    """Read items from JSON Lines (active and trusted unless the records say otherwise)."""
-    counts = _write_cmd(memory, lambda s: s.import_jsonl(file, actor="cli"))
+def import_(
+    file: Path,
+    memory: Path | None = MemoryOpt,
+    keep_namespaces: bool = typer.Option(
+        False, "--keep-namespaces", help="Keep each record's namespace (default: the one written)."
+    ),
+) -> None:
+    """Read items from JSON Lines into the namespace written (active and trusted unless the
+    records say otherwise)."""
+    counts = _write_cmd(
+        memory, lambda s: s.import_jsonl(file, actor="cli", keep_namespaces=keep_namespaces)
+    )
     print(
         f"imported from {file}: {counts['added']} added, {counts['updated']} updated, "
         f"{counts['unchanged']} unchanged"

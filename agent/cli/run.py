@@ -25,6 +25,14 @@ MemoryOpt = Annotated[
     Path | None, typer.Option("--memory", help="Memory folder (default: settings.memory.path).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Stream JSONL events to stdout.")]
+NamespaceOpt = Annotated[
+    str | None,
+    typer.Option("--namespace", "-n", help="Memory namespace written (default: settings)."),
+]
+ReadOpt = Annotated[
+    list[str] | None,
+    typer.Option("--read", "-r", help="Another memory namespace read (repeat; default: settings)."),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -35,12 +43,18 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-def _settings(max_steps: int | None = None) -> Settings:
+def _settings(
+    max_steps: int | None = None, namespace: str | None = None, read: list[str] | None = None
+) -> Settings:
+    from agent.cli.memory import namespace_overrides
     from agent.config import load_settings
 
+    overrides = namespace_overrides(namespace, read)
     settings = load_settings()
     if max_steps is not None:
         settings.limits.max_steps = max_steps
+    if overrides:
+        settings.memory = settings.memory.model_copy(update=overrides)
     return settings
 
 
@@ -54,9 +68,11 @@ def run(
     ] = False,
     max_steps: Annotated[int | None, typer.Option(min=1, help="Total step budget.")] = None,
     json_: JsonOpt = False,
+    namespace: NamespaceOpt = None,
+    read: ReadOpt = None,
 ) -> None:
     """Run one task: plan, act, reflect, learn. Exit 0 when achieved, 1 when not."""
-    settings = _settings(max_steps)
+    settings = _settings(max_steps, namespace, read)
     result = asyncio.run(
         _run_one(
             settings,
@@ -168,11 +184,13 @@ def session(
     no_learn: Annotated[
         bool, typer.Option("--no-learn", help="Use memory, write nothing.")
     ] = False,
+    namespace: NamespaceOpt = None,
+    read: ReadOpt = None,
 ) -> None:
     """An interactive session: task after task with the same memory (/help for commands)."""
     from agent.cli._session import run_session
 
-    settings = _settings()
+    settings = _settings(namespace=namespace, read=read)
     asyncio.run(
         run_session(settings, profile=model, workspace=workspace, memory=memory, learn=not no_learn)
     )

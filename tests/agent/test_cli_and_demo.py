@@ -51,6 +51,24 @@ def test_run_json_achieved_exits_0(env: Path, monkeypatch, capsys) -> None:
     assert (env / "ws" / "report.csv").read_text().splitlines()[1] == "South,7"
 
 
+def test_run_learns_into_its_namespace(env: Path, monkeypatch, capsys) -> None:
+    from memory import MemorySettings, MemoryStore
+
+    monkeypatch.setenv("JOURNEYMAN_LLM", "_agent_helpers:demo_llm")
+    (env / "ws" / "sales.csv").write_text("date,region,product,amount\n1,North,x,5\n2,South,y,7\n")
+    argv = ("run", "Summarise sales.csv", "-w", "ws", "--memory", "mem", "--json")
+    code, _out = _main(monkeypatch, capsys, *argv, "--namespace", "agent/alex")
+    assert code == 0
+    with MemoryStore.open(env / "mem", readonly=True) as store:
+        assert store.list_items() == []  # nothing in "default"
+    alex = MemorySettings(namespace="agent/alex")
+    with MemoryStore.open(env / "mem", settings=alex, readonly=True) as store:
+        learned = store.list_items()
+        assert learned and {it.namespace for it in learned} == {"agent/alex"}
+    code, _out = _main(monkeypatch, capsys, *argv, "--namespace", "Alex")
+    assert code == 2  # the message: tests/memory/test_cli.py
+
+
 def test_run_not_achieved_exits_1(env: Path, monkeypatch, capsys) -> None:
     monkeypatch.setenv("JOURNEYMAN_LLM", "_agent_helpers:stubborn_llm")
     code, out = _main(

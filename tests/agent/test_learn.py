@@ -127,6 +127,24 @@ def test_second_failing_use_retires_the_skill(settings: Settings) -> None:
     store.close()
 
 
+def test_a_team_skill_is_used_not_rewritten(settings: Settings) -> None:
+    """A skill of a namespace the agent reads but does not write keeps its history."""
+    from memory import MemoryStore
+
+    skill = Skill(name="x", when_to_use="x", steps=[SkillStep(tool="file_read", arguments={})])
+    mem = settings.memory
+    with MemoryStore.open(mem.path, settings=mem.model_copy(update={"namespace": "team/a"})) as t:
+        item = t.add(level="skill", scope="files", title="x", content=skill.model_dump_json())
+    view = {"namespace": "agent/alex", "read_namespaces": ["team/a"]}
+    failed = SkillRun(
+        steps=[StepOutcome(tool="file_read", arguments={}, error="no such file")], error="failed"
+    )
+    with MemoryStore.open(mem.path, settings=mem.model_copy(update=view)) as store:
+        for _ in range(3):
+            record_use(store, item.id, failed)
+        assert store.get(item.id).status == "active" and store.get(item.id).version == 1
+
+
 def _attempt(error_read: str = "file_read") -> list[ToolStep]:
     return [
         ToolStep(

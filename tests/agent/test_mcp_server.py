@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,7 +29,7 @@ from agent.cli import app
 from agent.config import Settings
 from agent.mcp_server import experience_prompt
 from agent.skills import Skill, SkillParam, SkillStep
-from memory import MemoryStore
+from memory import ItemNotFound, MemoryStore
 
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from agent.cli import main; main()"]
@@ -258,6 +259,54 @@ def test_read_only_without_a_store_is_one_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("journeyman: error: no memory store at")
+
+
+def test_a_bad_namespace_is_one_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["mcp", "serve", "--namespace", "Team A", "--memory", str(tmp_path / "m")]
+    )
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("journeyman: error: bad namespace 'Team A'")
+    assert not (tmp_path / "m").exists()  # refused before anything was opened
+
+
+async def test_stdio_serves_a_namespace(store_path: Path, tmp_path: Path) -> None:
+    """``--namespace`` writes there; ``--read`` adds what it reads (the store's items are
+    in ``default``). On a copy of the module's store: this test writes."""
+    store_path = Path(shutil.copytree(store_path, tmp_path / "copy"))
+    with MemoryStore.open(store_path, readonly=True) as store:
+        before = {it.id: it.success for it in store.list_items()}
+
+    async def serve(*view: str) -> Any:
+        params = StdioServerParameters(
+            command=CLI[0], args=[*CLI[1:], "mcp", "serve", "--memory", str(store_path), *view],
+            env=_env(tmp_path), cwd=str(tmp_path),
+        )  # fmt: skip
+        return Client(params, read_timeout_seconds=60)
+
+    query = {"query": "duplicate trac ticket", "level": "procedural"}
+    async with await serve("--namespace", "agent/alex") as client:
+        assert (await client.call_tool("search_experience", query)).structured_content["hits"] == []
+        proposed = await client.call_tool(
+            "propose_experience",
+            {"level": "procedural", "scope": "app/trac/tickets", "title": "Triage a ticket",
+             "content": "Read the ticket, set its component, assign an owner."},
+        )  # fmt: skip
+        mine = proposed.structured_content["item_id"]
+        item = (await client.call_tool("get_item", {"item_id": mine})).structured_content
+        assert item["namespace"] == "agent/alex"
+    async with await serve("-n", "agent/alex", "--read", "default") as client:
+        hits = (await client.call_tool("search_experience", query)).structured_content["hits"]
+        assert {h["namespace"] for h in hits} == {"default", "agent/alex"}
+        theirs = next(h["id"] for h in hits if h["namespace"] == "default")
+        ids = [theirs, mine]
+        outcome = await client.call_tool("record_outcome", {"ids": ids, "success": True})
+        assert not outcome.is_error  # usage of a readable item is credited
+    with MemoryStore.open(store_path, readonly=True) as store:
+        assert store.get(theirs).success == before[theirs] + 1
+        with pytest.raises(ItemNotFound):
+            store.get(mine)  # the default namespace does not read agent/alex
 
 
 async def test_the_agent_attaches_a_server_by_url(http_server: str, tmp_path: Path) -> None:

@@ -174,3 +174,58 @@ async def test_a_failed_episode_is_recalled_for_a_similar_task(settings, workspa
     episodic = [i for i in r2.items_used if store.get(i).level == "episodic"]
     assert episodic and all(store.get(i).success == store.get(i).failure == 0 for i in episodic)
     store.close()
+
+
+async def test_agents_of_two_namespaces_share_a_store(settings, workspace: Path) -> None:
+    """Agents configured with other write namespaces, on one store, see each other's
+    experience only when they read that namespace (build_agent opens the store with the
+    configured namespaces)."""
+    (workspace / "notes.txt").write_text("a\nb\nc\n")
+    (workspace / "data.txt").write_text("1\n2\n")
+
+    def configured(namespace: str, *read: str):  # type: ignore[no-untyped-def]
+        view = {"namespace": namespace, "read_namespaces": list(read)}
+        return settings.model_copy(update={"memory": settings.memory.model_copy(update=view)})
+
+    teach = ScriptedLLM(
+        [
+            plan("count the lines of notes.txt into count.txt"),
+            call("shell_run", command="wc -l < notes.txt"),
+            call("file_write", path="count.txt", content="3"),
+            answer("count.txt says 3"),
+            verdict(True, memory=[SOP]),
+        ]
+    )
+    async with build_agent(
+        configured("team/a"), llm=teach, workspace=workspace, registry=file_registry()
+    ) as agent:
+        r1 = await run_task(agent, "Count the lines in notes.txt and put the number in count.txt")
+        sop = agent.memory.get(r1.items_written[0])
+    assert r1.achieved and sop.namespace == "team/a"
+
+    async def plan_prompt(*view: str) -> tuple[str, list[str]]:
+        llm = ScriptedLLM(
+            [
+                plan("count rows of data.txt"),
+                call("shell_run", command="wc -l < data.txt"),
+                call("file_write", path="rows.txt", content="2"),
+                answer("2 rows"),
+                verdict(True),
+            ]
+        )
+        async with build_agent(
+            configured(*view), llm=llm, workspace=workspace, registry=file_registry()
+        ) as agent:
+            assert agent.memory.namespace == view[0]
+            r = await run_task(agent, "How many rows does data.txt have? Save it to rows.txt.")
+        assert r.achieved
+        planning = next(c for c in llm.calls if c.output is Plan)
+        return planning.messages[-1].content, list(r.items_used)
+
+    prompt, used = await plan_prompt("team/b")
+    assert "Count the lines of a text file" not in prompt and sop.id not in used
+    prompt, used = await plan_prompt("team/b", "team/a")
+    assert "Count the lines of a text file" in prompt and sop.id in used
+    with MemoryStore.open(settings.memory.path, settings=configured("team/a").memory) as store:
+        assert store.get(sop.id).success == 1  # credited by the reader, still team A's
+        assert store.get(sop.id).version == sop.version

@@ -9,7 +9,7 @@ from typing import Any
 from typer.testing import CliRunner, Result
 
 from agent.cli import app as root
-from memory import MemoryStore
+from memory import MemorySettings, MemoryStore
 
 runner = CliRunner()
 
@@ -150,3 +150,58 @@ def test_doctor_checks_a_postgres_store(pg_store_settings: Any, tmp_path: Path) 
     down = mem.model_copy(update={"url": mem.url.rsplit(":", 1)[0] + ":1/x"})  # type: ignore[union-attr]
     check = check_memory(Settings(memory=down))
     assert not check.ok and "cannot reach" in check.detail
+
+
+def test_namespace_options(tmp_path: Path) -> None:
+    mem = str(tmp_path / "mem")
+    with MemoryStore.open(mem, settings=MemorySettings(namespace="team/a")) as store:
+        a = store.add(level="procedural", scope="app/x", title="Close a ticket", content="A way.")
+    with MemoryStore.open(mem, settings=MemorySettings(namespace="team/b")) as store:
+        b = store.add(level="procedural", scope="app/x", title="Open a ticket", content="B way.")
+    assert json.loads(_ok("list", "--memory", mem, "--json")) == []  # "default" holds nothing
+    listed = json.loads(_ok("--namespace", "team/a", "list", "--memory", mem, "--json"))
+    assert [(r["id"], r["namespace"]) for r in listed] == [(a.id, "team/a")]
+    wide = {"COLUMNS": "200"}
+    table = invoke(["-n", "team/b", "--read", "team/a", "list", "--memory", mem], env=wide).output
+    assert a.id in table and b.id in table and "team/a" in table
+    both = json.loads(
+        _ok("-n", "team/b", "-r", "team/a,default", "list", "--memory", mem, "--json")
+    )
+    assert {r["id"] for r in both} == {a.id, b.id}
+    shown = invoke(["-n", "team/a", "show", a.id, "--memory", mem], env=wide).output
+    assert "namespace team/a" in shown
+    stats = json.loads(_ok("-n", "team/b", "-r", "team/a", "stats", "--memory", mem, "--json"))
+    assert stats["namespace"] == "team/b" and stats["namespaces"] == {"team/b": 1, "team/a": 1}
+    assert (
+        "writes namespace team/b" in invoke(["-n", "team/b", "stats", "-m", mem], env=wide).output
+    )
+    hits = json.loads(_ok("-n", "team/b", "search", "close a ticket", "--memory", mem, "--json"))
+    assert [h["id"] for h in hits] == [b.id]
+    # the environment names them too (as memory.namespace in a settings file does)
+    res = invoke(
+        ["list", "--memory", mem, "--json"], env={"JOURNEYMAN_MEMORY__NAMESPACE": "team/b"}
+    )
+    assert res.exit_code == 0 and [r["id"] for r in json.loads(res.output)] == [b.id]
+
+    # another namespace's item is read, not written: one line, exit 2
+    res = invoke(["-n", "team/b", "-r", "team/a", "retire", a.id, "--memory", mem])
+    assert res.exit_code == 2 and len(res.output.strip().splitlines()) == 1
+    assert "namespace 'team/a'" in res.output
+    for bad in (["--namespace", "Team/A"], ["--read", "team//x"]):
+        res = invoke([*bad, "list", "--memory", mem])
+        assert res.exit_code == 2, res.output
+        assert len(res.output.strip().splitlines()) == 1 and "bad" in res.output
+    res = invoke(["list", "--memory", mem], env={"JOURNEYMAN_MEMORY__NAMESPACE": "Nope"})
+    assert res.exit_code == 2 and "memory.namespace" in res.output
+
+    # export what is read (or --only part of it), import into the written namespace or not
+    out = tmp_path / "out.jsonl"
+    _ok("-n", "team/a", "-r", "team/b", "export", str(out), "--memory", mem, "--only", "team/b")
+    assert [json.loads(x)["namespace"] for x in out.read_text().splitlines()] == ["team/b"]
+    other = str(tmp_path / "other")
+    assert "1 added" in _ok("-n", "user/priya", "import", str(out), "--memory", other)
+    assert "1 added" in _ok("import", str(out), "--memory", other, "--keep-namespaces")
+    assert len(json.loads(_ok("-n", "user/priya", "list", "--memory", other, "--json"))) == 1
+    copied = json.loads(_ok("-n", "team/b", "list", "--memory", other, "--json"))
+    assert [(r["title"], r["namespace"]) for r in copied] == [("Open a ticket", "team/b")]
+    assert copied[0]["id"] != b.id  # b's id is user/priya's item there: a copy, a new id

@@ -71,11 +71,19 @@ def test_sqlite_backend_fills_the_protocol(tmp_path: Path) -> None:
     backend: StorageBackend = SQLiteBackend(tmp_path)  # mypy checks the protocol here
     assert not backend.exists() and backend.size_bytes() == 0
     sql, params = backend.lexical_search(
-        '"ticket"', status="active", levels=["procedural"], scope="app/trac", limit=5
+        '"ticket"',
+        status="active",
+        levels=["procedural"],
+        scope="app/trac",
+        limit=5,
+        namespaces=["team/a", "user/b"],
     )
-    assert "MATCH ?" in sql and params == (
+    assert "MATCH ?" in sql and "items.namespace IN (?,?)" in sql
+    assert params == (
         '"ticket"',
         "active",
+        "team/a",
+        "user/b",
         "procedural",
         "app/trac",
         "app/trac/%",

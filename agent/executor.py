@@ -32,6 +32,7 @@ from agent.recall import (
     skill_specs,
     tips_by_tool,
 )
+from agent.skillbind import skill_note
 from agent.skills import SKILL_PREFIX
 from agent.state import (
     AgentState,
@@ -182,15 +183,21 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
                 ctx.memory, sub.goal, inputs=inputs, columns=header_names(workspace, inputs)
             )
         update |= {"subtask_items": items, "items_in_context": [i.id for i in items]}
-        shapes = input_shapes(
-            sub.goal,
-            getattr(ctx.tools, "workspace", None),
-            outputs_of(state.get("trajectory", []), ctx.registry),
-        )
-        if shapes:  # look before computing: the model need not guess column names
-            first = NoteStep(subtask=sub.id, attempt=sub.attempts, purpose="info", text=shapes)
-            records = [first]
-            update["trajectory"] = [first]
+        workspace = getattr(ctx.tools, "workspace", None)
+        written = outputs_of(state.get("trajectory", []), ctx.registry)
+        # look before computing: the model need not guess column names; and a learned
+        # skill that fits comes with its arguments filled in, so a small model only calls
+        opening = [
+            NoteStep(subtask=sub.id, attempt=sub.attempts, purpose="info", text=text)
+            for text in (
+                input_shapes(sub.goal, workspace, written),
+                skill_note(items, sub.goal, workspace, written),
+            )
+            if text
+        ]
+        if opening:
+            records = opening
+            update["trajectory"] = opening
     mine: dict[str, Any] = {"subtask": sub.id, "attempt": sub.attempts}
     steps_taken = sum(1 for r in records if r.kind == "model")
     if steps_taken >= ctx.settings.limits.max_steps_per_subtask:

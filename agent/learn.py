@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from agent.context import RunContext
 from agent.models import MemoryEdit
+from agent.skillbind import with_column_types
 from agent.skills import SKILL_PREFIX, Skill, SkillRun, induce, parse_skill, run_skill
 from agent.state import AgentState, Record, ToolStep, current_subtask
 
@@ -262,6 +263,9 @@ async def learn_skill(
     )
     if isinstance(skill, str):
         return None, f"no skill: {skill}"
+    skill = with_column_types(
+        skill, start, [p.example for p in skill.params if p.kind == "input_file"]
+    )
     workspace = getattr(ctx.tools, "workspace", None)
     status, note = "candidate", "not replayable here: a candidate until its first successful use"
     uses_browser = any(group(s.tool) == "browser" for s in skill.steps)

@@ -60,6 +60,9 @@ class SkillParam(BaseModel):
     name: str
     kind: ParamKind
     example: str
+    # a column's values in the verified attempt, read from its table by code
+    # (agent.skillbind fills a new subtask's columns by it)
+    values: Literal["number", "text"] | None = None
 
     def describe(self) -> str:
         """What the model reads about this argument."""

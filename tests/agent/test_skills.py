@@ -154,6 +154,15 @@ async def test_skill_is_called_in_a_later_differently_worded_task(
     offered = {t.name: t for t in executor_call.tools}
     assert skill.tool_name in offered
     assert set(offered[skill.tool_name].parameters["required"]) == set(args)
+    # and the call itself was put in front of it, filled in by code from the new task:
+    # the columns by their types (room/owner text, minutes/euros numbers), not their order
+    assert {p.example: p.values for p in skill.params if p.kind == "column"} == {
+        "room": "text",
+        "minutes": "number",
+    }
+    seen = "\n".join(str(m.content) for m in executor_call.messages)
+    assert f"fits this subtask: {skill.tool_name}" in seen
+    assert f"{skill.tool_name} {json.dumps({p.name: args[p.name] for p in skill.params})}" in seen
     # what ran: the skill call, and its effect in the workspace
     assert [s.tool for s in steps] == [skill.tool_name]
     assert "Skill steps: 1. python_run ok" in steps[0].output

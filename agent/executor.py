@@ -20,7 +20,7 @@ from agent.context import RunContext
 from agent.errors import ContextOverflow
 from agent.evidence import outputs_of
 from agent.inputs import header_names, input_files, input_shapes
-from agent.learn import record_use, run_through, skill_of, snapshot
+from agent.learn import files_in, record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall, ToolSpec
 from agent.progress import loop_note
@@ -365,6 +365,8 @@ def _keep_start(state: AgentState, ctx: RunContext, step: ModelStep, tool: str) 
         start = snapshot(getattr(ctx.tools, "workspace", None))
         if start is not None:
             ctx.starts[key] = start
+            if ctx.first_files is None:
+                ctx.first_files = files_in(start)
 
 
 async def _run_skill(state: AgentState, ctx: RunContext, call: ToolCall) -> dict[str, Any]:

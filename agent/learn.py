@@ -209,7 +209,7 @@ async def replay(
         shutil.rmtree(room.parent, ignore_errors=True)
 
 
-def _files(start: Path | None) -> set[str]:
+def files_in(start: Path | None) -> set[str]:
     """The files of a start-state copy (relative paths)."""
     if start is None:
         return set()
@@ -251,7 +251,9 @@ async def learn_skill(
     def group(name: str) -> str:
         return registry.get(name).group if name in registry else ""
 
-    start_files = _files(start)
+    start_files = files_in(start)
+    if ctx.first_files is not None:  # what an earlier attempt of this run created is an output
+        start_files &= ctx.first_files
     skill = induce(
         sub.goal,
         state["task"],
@@ -453,6 +455,7 @@ __all__ = [
     "ECHO_REASON",
     "echoes_untrusted",
     "error_fix_tips",
+    "files_in",
     "learn_from_attempt",
     "record_use",
     "remember",

@@ -388,3 +388,36 @@ def test_a_step_needing_approval_makes_the_skill_need_it() -> None:
     assert _needs_approval(state, ctx, skill.tool_name)
     ctx.settings.approval_tools = ["shell_run"]
     assert not _needs_approval(state, ctx, skill.tool_name)
+
+
+async def test_a_file_an_earlier_attempt_wrote_stays_an_output(
+    settings: Settings, workspace: Path
+) -> None:
+    """Attempt 1 types the output by hand and fails; attempt 2 computes it and is verified.
+    The output existed when attempt 2 started, but the run created it: an output, not an input."""
+    (workspace / "bookings.csv").write_text(BOOKINGS)
+    store = _store(settings)
+    llm = ScriptedLLM(
+        [
+            plan(TASK),
+            call("file_write", path="room_minutes.csv", content="room,minutes\nalpha,1\n"),
+            answer("room_minutes.csv written"),
+            verdict(False, analysis="The totals were typed, not computed."),
+            call("python_run", code=SCRIPT),
+            call("file_read", path="room_minutes.csv"),
+            answer("room_minutes.csv written"),
+            verdict(True),
+            {"lessons": []},  # the distiller (the run had a failed attempt)
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=store, workspace=workspace,
+        registry=file_registry_with_python(),
+    )  # fmt: skip
+    assert (await run_task(agent, TASK)).achieved
+    [item] = _skills(store)
+    skill = parse_skill(item.content)
+    assert skill is not None
+    kinds = {p.example: p.kind for p in skill.params}
+    assert kinds["room_minutes.csv"] == "output_file" and kinds["bookings.csv"] == "input_file"
+    store.close()

@@ -166,6 +166,7 @@ async def test_skill_is_called_in_a_later_differently_worded_task(
     # what ran: the skill call, and its effect in the workspace
     assert [s.tool for s in steps] == [skill.tool_name]
     assert "Skill steps: 1. python_run ok" in steps[0].output
+    assert steps[0].output.endswith("give your final answer now.")
     assert (workspace / "owner_euros.csv").read_text().splitlines() == [
         "owner,euros",
         "leo,7",

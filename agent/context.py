@@ -35,6 +35,9 @@ class RunContext:
     spec_cache: dict[tuple[str, ...], list[ToolSpec]] = field(default_factory=dict)
     # (subtask id, attempt) -> a copy of the workspace as that attempt started (replays)
     starts: dict[tuple[int, int], Path] = field(default_factory=dict)
+    # the workspace's files before the run's first change: a file an earlier attempt
+    # created is an output of the task, not an input, when a later attempt is learned from
+    first_files: set[str] | None = None
 
     def elapsed(self) -> float:
         """Wall-clock seconds of the run so far, across restarts."""

@@ -20,7 +20,7 @@ from agent.context import RunContext
 from agent.errors import ContextOverflow
 from agent.evidence import outputs_of
 from agent.inputs import header_names, input_files, input_shapes
-from agent.learn import record_use, run_through, skill_of, snapshot
+from agent.learn import files_in, record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall, ToolSpec
 from agent.progress import loop_note
@@ -32,6 +32,7 @@ from agent.recall import (
     skill_specs,
     tips_by_tool,
 )
+from agent.skillbind import skill_note
 from agent.skills import SKILL_PREFIX
 from agent.state import (
     AgentState,
@@ -182,15 +183,21 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
                 ctx.memory, sub.goal, inputs=inputs, columns=header_names(workspace, inputs)
             )
         update |= {"subtask_items": items, "items_in_context": [i.id for i in items]}
-        shapes = input_shapes(
-            sub.goal,
-            getattr(ctx.tools, "workspace", None),
-            outputs_of(state.get("trajectory", []), ctx.registry),
-        )
-        if shapes:  # look before computing: the model need not guess column names
-            first = NoteStep(subtask=sub.id, attempt=sub.attempts, purpose="info", text=shapes)
-            records = [first]
-            update["trajectory"] = [first]
+        workspace = getattr(ctx.tools, "workspace", None)
+        written = outputs_of(state.get("trajectory", []), ctx.registry)
+        # look before computing: the model need not guess column names; and a learned
+        # skill that fits comes with its arguments filled in, so a small model only calls
+        opening = [
+            NoteStep(subtask=sub.id, attempt=sub.attempts, purpose="info", text=text)
+            for text in (
+                input_shapes(sub.goal, workspace, written),
+                skill_note(items, sub.goal, workspace, written),
+            )
+            if text
+        ]
+        if opening:
+            records = opening
+            update["trajectory"] = opening
     mine: dict[str, Any] = {"subtask": sub.id, "attempt": sub.attempts}
     steps_taken = sum(1 for r in records if r.kind == "model")
     if steps_taken >= ctx.settings.limits.max_steps_per_subtask:
@@ -358,6 +365,8 @@ def _keep_start(state: AgentState, ctx: RunContext, step: ModelStep, tool: str) 
         start = snapshot(getattr(ctx.tools, "workspace", None))
         if start is not None:
             ctx.starts[key] = start
+            if ctx.first_files is None:
+                ctx.first_files = files_in(start)
 
 
 async def _run_skill(state: AgentState, ctx: RunContext, call: ToolCall) -> dict[str, Any]:

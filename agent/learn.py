@@ -26,6 +26,7 @@ from typing import Any, Literal
 
 from agent.context import RunContext
 from agent.models import MemoryEdit
+from agent.skillbind import with_column_types
 from agent.skills import SKILL_PREFIX, Skill, SkillRun, induce, parse_skill, run_skill
 from agent.state import AgentState, Record, ToolStep, current_subtask
 
@@ -208,7 +209,7 @@ async def replay(
         shutil.rmtree(room.parent, ignore_errors=True)
 
 
-def _files(start: Path | None) -> set[str]:
+def files_in(start: Path | None) -> set[str]:
     """The files of a start-state copy (relative paths)."""
     if start is None:
         return set()
@@ -250,7 +251,9 @@ async def learn_skill(
     def group(name: str) -> str:
         return registry.get(name).group if name in registry else ""
 
-    start_files = _files(start)
+    start_files = files_in(start)
+    if ctx.first_files is not None:  # what an earlier attempt of this run created is an output
+        start_files &= ctx.first_files
     skill = induce(
         sub.goal,
         state["task"],
@@ -262,6 +265,9 @@ async def learn_skill(
     )
     if isinstance(skill, str):
         return None, f"no skill: {skill}"
+    skill = with_column_types(
+        skill, start, [p.example for p in skill.params if p.kind == "input_file"]
+    )
     workspace = getattr(ctx.tools, "workspace", None)
     status, note = "candidate", "not replayable here: a candidate until its first successful use"
     uses_browser = any(group(s.tool) == "browser" for s in skill.steps)
@@ -453,6 +459,7 @@ __all__ = [
     "ECHO_REASON",
     "echoes_untrusted",
     "error_fix_tips",
+    "files_in",
     "learn_from_attempt",
     "record_use",
     "remember",

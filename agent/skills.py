@@ -60,6 +60,9 @@ class SkillParam(BaseModel):
     name: str
     kind: ParamKind
     example: str
+    # a column's values in the verified attempt, read from its table by code
+    # (agent.skillbind fills a new subtask's columns by it)
+    values: Literal["number", "text"] | None = None
 
     def describe(self) -> str:
         """What the model reads about this argument."""
@@ -439,7 +442,12 @@ class SkillRun(BaseModel):
         if self.error is not None:
             return f"{head}\nStopped: {self.error}\nContinue by hand from here."
         last = self.steps[-1].output if self.steps else ""
-        return f"{head}\nLast output:\n{last[:limit]}"
+        # small models kept re-checking a finished result until the step limit: say what
+        # the next move is when the output shows the work done
+        return (
+            f"{head}\nLast output:\n{last[:limit]}\nEvery step succeeded. If the output above "
+            "shows what the subtask asks for, give your final answer now."
+        )
 
 
 def _literal(value: str) -> str:

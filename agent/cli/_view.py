@@ -153,11 +153,14 @@ def print_summary(result: RunResult, memory: Any, console: Console | None = None
 def print_demo(report: DemoReport, console: Console | None = None) -> None:
     """The side-by-side table of the demo's two runs and where to look at the memory."""
     console = console or Console()
-    table = Table("", *(r.label for r in report.runs), title="journeyman demo")
+    table = Table(
+        "", *(r.label for r in report.runs), title=f"journeyman demo (seed {report.seed})"
+    )
     rows = [
         ("outcome (agent)", lambda r: r.outcome),
-        ("output checked", lambda r: "correct" if r.correct else "wrong or missing"),
+        ("output checked by code", lambda r: "correct" if r.correct else "wrong or missing"),
         ("experience used", lambda r: str(len(r.items_used))),
+        ("skills called", lambda r: str(len(r.skill_calls))),
         ("items learned", lambda r: str(len(r.items_written))),
         ("steps", lambda r: str(r.steps)),
         ("model calls", lambda r: str(r.calls)),

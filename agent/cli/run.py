@@ -201,12 +201,19 @@ def demo(
     keep: Annotated[
         Path | None, typer.Option("--keep", help="Keep the demo's memory and workspaces here.")
     ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Which two instances of the demo's task family.")
+    ] = 1,
 ) -> None:
-    """Run the bundled demo task twice: the first run learns, the second uses what it learned."""
+    """Two tasks of one kind with one memory: the first run learns, the second uses it.
+
+    Exits 0 when the second run's output is correct (checked by code), 1 when it is not."""
     from agent.cli._view import LinePrinter, print_demo
     from agent.demo import run_demo
 
     settings = _settings()
-    report = asyncio.run(run_demo(settings, profile=model, keep=keep, on_event=LinePrinter))
+    report = asyncio.run(
+        run_demo(settings, profile=model, keep=keep, seed=seed, on_event=LinePrinter)
+    )
     print_demo(report)
-    raise typer.Exit(0 if report.runs and report.runs[-1].achieved else 1)
+    raise typer.Exit(0 if report.runs and report.runs[-1].correct else 1)

@@ -60,39 +60,44 @@ def verdict(
 
 
 def _demo_reply(messages: list[Any], tools: Any, output: Any) -> Any:
-    """A model that does the demo task right and writes an SOP after it."""
+    """A model for the demo's family: it follows a skill the system suggests, and otherwise
+    writes a script from the task's words and the input note (it never sees the answer)."""
+    import json
     import re
 
     from agent.models import Distillation, Plan, Reflection
 
+    text = "\n".join(str(m.content) for m in messages)
+    task = re.search(r"^Task: (.*)$", text, re.MULTILINE)
+    assert task is not None, text[:400]
     if output is Plan:
-        return {"subtasks": [{"goal": "Read the guidelines, then write report.csv from sales.csv"}]}
+        return {"subtasks": [{"goal": task.group(1), "done_when": "the totals file is written"}]}
     if output is Reflection:
-        sop = {
-            "level": "procedural",
-            "title": "Summarise a sales CSV by region into a report",
-            "content": "1. Open the guidelines page. 2. Sum amount per region with python_run. "
-            "3. Write region,total sorted by total, largest first.",
-            "when_to_use": "A sales CSV must be summarised per region following guidelines.",
-        }
-        return {"achieved": True, "evidence": "report.csv written", "memory": [sop]}
+        return verdict(True)
     if output is Distillation:
         return {"lessons": []}
     done = sum(1 for m in messages if m.role == "tool")
-    url = re.search(r"http://127\.0\.0\.1:\d+/", messages[1].content)
-    script = (
-        "import csv, collections\n"
-        "t = collections.Counter()\n"
-        "for r in csv.DictReader(open('sales.csv')): t[r['region']] += int(r['amount'])\n"
-        "w = csv.writer(open('report.csv', 'w', newline=''))\n"
-        "w.writerow(['region', 'total'])\n"
-        "w.writerows(sorted(t.items(), key=lambda kv: -kv[1]))\n"
-    )
-    if done == 0 and url:
-        return call("browser_goto", url=url.group(0))
-    if done <= 1:
+    suggested = re.search(r"(skill_\w+) (\{.*?\})", text)
+    offered = {t.name for t in tools or []}
+    if done == 0 and suggested and suggested.group(1) in offered:
+        return call(suggested.group(1), **json.loads(suggested.group(2)))
+    source = re.search(r"^(\S+\.csv):$", text, re.MULTILINE)
+    files = re.findall(r"[\w-]+\.csv", task.group(1))
+    label, value = re.findall(r"\b([a-z_]+),([a-z_]+)\b", task.group(1))[-1]
+    assert source is not None, text[:400]
+    out = next(f for f in files if f != source.group(1))
+    if done == 0:
+        script = (
+            "import csv, collections\n"
+            "t = collections.Counter()\n"
+            f"for r in csv.DictReader(open('{source.group(1)}')):\n"
+            f"    t[r['{label}']] += int(r['{value}'])\n"
+            f"w = csv.writer(open('{out}', 'w', newline=''))\n"
+            f"w.writerow(['{label}', '{value}'])\n"
+            "w.writerows(sorted(t.items()))\n"
+        )
         return call("python_run", code=script)
-    return answer("report.csv written: West 500, North 480, South 385, East 325")
+    return answer(f"{out} written")
 
 
 def demo_llm(settings: Any) -> Any:

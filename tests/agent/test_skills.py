@@ -154,9 +154,19 @@ async def test_skill_is_called_in_a_later_differently_worded_task(
     offered = {t.name: t for t in executor_call.tools}
     assert skill.tool_name in offered
     assert set(offered[skill.tool_name].parameters["required"]) == set(args)
+    # and the call itself was put in front of it, filled in by code from the new task:
+    # the columns by their types (room/owner text, minutes/euros numbers), not their order
+    assert {p.example: p.values for p in skill.params if p.kind == "column"} == {
+        "room": "text",
+        "minutes": "number",
+    }
+    seen = "\n".join(str(m.content) for m in executor_call.messages)
+    assert f"fits this subtask: {skill.tool_name}" in seen
+    assert f"{skill.tool_name} {json.dumps({p.name: args[p.name] for p in skill.params})}" in seen
     # what ran: the skill call, and its effect in the workspace
     assert [s.tool for s in steps] == [skill.tool_name]
     assert "Skill steps: 1. python_run ok" in steps[0].output
+    assert steps[0].output.endswith("give your final answer now.")
     assert (workspace / "owner_euros.csv").read_text().splitlines() == [
         "owner,euros",
         "leo,7",
@@ -379,3 +389,36 @@ def test_a_step_needing_approval_makes_the_skill_need_it() -> None:
     assert _needs_approval(state, ctx, skill.tool_name)
     ctx.settings.approval_tools = ["shell_run"]
     assert not _needs_approval(state, ctx, skill.tool_name)
+
+
+async def test_a_file_an_earlier_attempt_wrote_stays_an_output(
+    settings: Settings, workspace: Path
+) -> None:
+    """Attempt 1 types the output by hand and fails; attempt 2 computes it and is verified.
+    The output existed when attempt 2 started, but the run created it: an output, not an input."""
+    (workspace / "bookings.csv").write_text(BOOKINGS)
+    store = _store(settings)
+    llm = ScriptedLLM(
+        [
+            plan(TASK),
+            call("file_write", path="room_minutes.csv", content="room,minutes\nalpha,1\n"),
+            answer("room_minutes.csv written"),
+            verdict(False, analysis="The totals were typed, not computed."),
+            call("python_run", code=SCRIPT),
+            call("file_read", path="room_minutes.csv"),
+            answer("room_minutes.csv written"),
+            verdict(True),
+            {"lessons": []},  # the distiller (the run had a failed attempt)
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=store, workspace=workspace,
+        registry=file_registry_with_python(),
+    )  # fmt: skip
+    assert (await run_task(agent, TASK)).achieved
+    [item] = _skills(store)
+    skill = parse_skill(item.content)
+    assert skill is not None
+    kinds = {p.example: p.kind for p in skill.params}
+    assert kinds["room_minutes.csv"] == "output_file" and kinds["bookings.csv"] == "input_file"
+    store.close()

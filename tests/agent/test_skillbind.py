@@ -1,0 +1,141 @@
+"""A skill's arguments filled from a new subtask by code (agent.skillbind).
+
+The skill here is the one the learner induces from "total the minutes per room" (see
+test_skills.py); the subtasks are other tasks of that kind, worded and laid out in ways
+the skill never saw: the columns named in the other order, spelled with spaces, a
+numeric column to group by, extra files, a file name missing from the goal.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from agent.skillbind import column_types, propose_arguments, skill_note, suggestion
+from agent.skills import Skill, SkillParam, SkillStep
+from agent.state import ContextItem
+
+
+def _skill() -> Skill:
+    return Skill(
+        name="total_column_per_column_input_file",
+        when_to_use=(
+            "Total the <column_2> per <column> in <input_file> and write <output_file> "
+            "with the columns <column>,<column_2>."
+        ),
+        params=[
+            SkillParam(name="column_2", kind="column", example="minutes", values="number"),
+            SkillParam(name="column", kind="column", example="room", values="text"),
+            SkillParam(name="input_file", kind="input_file", example="bookings.csv"),
+            SkillParam(name="output_file", kind="output_file", example="room_minutes.csv"),
+        ],
+        steps=[SkillStep(tool="python_run", arguments={"code": "..."}, code=True)],
+    )
+
+
+@pytest.fixture()
+def ws(tmp_path: Path) -> Path:
+    (tmp_path / "shipments.csv").write_text(
+        "id,carrier,weight_kg,destination\n1,dhl,2.5,oslo\n2,ups,1,rome\n3,dhl,4,oslo\n"
+    )
+    (tmp_path / "sales.tsv").write_text(
+        "year\tunits sold\tregion\n2021\t5\tnorth\n2022\t7\tsouth\n"
+    )
+    (tmp_path / "notes.txt").write_text("read me\n")
+    return tmp_path
+
+
+def test_column_types_read_from_the_table(ws: Path) -> None:
+    assert column_types(ws / "shipments.csv") == {
+        "id": "number",
+        "carrier": "text",
+        "weight_kg": "number",
+        "destination": "text",
+    }
+    assert column_types(ws / "missing.csv") == {}
+
+
+@pytest.mark.parametrize(
+    "goal",
+    [
+        # value first, group second (the skill's own order)
+        "Total the weight_kg per destination in shipments.csv and write dest_weight.csv.",
+        # group first, value second: the types put them right
+        "For each destination in shipments.csv, add up weight_kg; save dest_weight.csv.",
+        # a column spelled with a space, and another file named too
+        "Using shipments.csv (see notes.txt), sum the weight kg by destination into dest_weight.csv",
+    ],
+)
+def test_columns_go_where_their_types_fit_whatever_the_wording(ws: Path, goal: str) -> None:
+    args = propose_arguments(_skill(), goal, ws)
+    assert args == {
+        "input_file": "shipments.csv",
+        "output_file": "dest_weight.csv",
+        "column": "destination",
+        "column_2": "weight_kg",
+    }
+
+
+@pytest.mark.parametrize(
+    "goal",
+    [
+        "In sales.tsv add up units sold for every region and write per_year.tsv",
+        "For every region, add up units sold in sales.tsv into per_year.tsv",
+    ],
+)
+def test_text_never_takes_the_place_of_the_summed_numbers(ws: Path, goal: str) -> None:
+    args = propose_arguments(_skill(), goal, ws)
+    assert (args["column_2"], args["column"]) == ("units sold", "region")
+    assert args["input_file"] == "sales.tsv" and args["output_file"] == "per_year.tsv"
+
+
+@pytest.mark.parametrize(
+    "goal",
+    [
+        "In sales.tsv add up units sold for every year and write per_year.tsv",
+        "For every year, add up units sold in sales.tsv into per_year.tsv",
+    ],
+)
+def test_columns_the_types_cannot_tell_apart_are_left_to_the_model(ws: Path, goal: str) -> None:
+    # 'year' and 'units sold' are both numbers: either could be the label; no guess
+    args = propose_arguments(_skill(), goal, ws)
+    assert args == {"input_file": "sales.tsv", "output_file": "per_year.tsv"}
+
+
+def test_what_the_subtask_does_not_give_is_left_to_the_model(ws: Path) -> None:
+    skill = _skill()
+    # no output file named, and three columns mentioned for two parameters
+    goal = "Group shipments.csv by carrier and destination and total weight_kg."
+    args = propose_arguments(skill, goal, ws)
+    assert args == {"input_file": "shipments.csv"}
+    note = suggestion(skill, args)
+    filled = json.loads(note.split(f"{skill.tool_name} ", 2)[-1].split("}", 1)[0] + "}")
+    assert filled == {
+        "column_2": "?",
+        "column": "?",
+        "input_file": "shipments.csv",
+        "output_file": "?",
+    }
+    assert note.endswith("Fill in column_2, column, output_file from the task.")
+
+
+def test_a_file_the_run_wrote_is_not_an_input(ws: Path) -> None:
+    (ws / "dest_weight.csv").write_text("destination,weight_kg\n")
+    goal = "Total the weight_kg per destination in shipments.csv and write dest_weight.csv."
+    args = propose_arguments(_skill(), goal, ws, outputs={"dest_weight.csv"})
+    assert args["input_file"] == "shipments.csv" and args["output_file"] == "dest_weight.csv"
+
+
+def test_the_note_names_the_best_skill_and_nothing_without_one(ws: Path) -> None:
+    skill = _skill()
+    goal = "Total the weight_kg per destination in shipments.csv and write dest_weight.csv."
+    items = [
+        ContextItem(id="p-1", level="procedural", title="an SOP", text="do this"),
+        ContextItem(id="k-1", level="skill", title="t", text=skill.model_dump_json(), tool="x"),
+    ]
+    note = skill_note(items, goal, ws)
+    assert note.startswith("A skill learned from an earlier verified attempt fits this subtask")
+    assert '"column": "destination"' in note and '"input_file": "shipments.csv"' in note
+    assert skill_note(items[:1], goal, ws) == ""

@@ -60,7 +60,8 @@ def test_run_learns_into_its_namespace(env: Path, monkeypatch, capsys) -> None:
 
     monkeypatch.setenv("JOURNEYMAN_LLM", "_agent_helpers:demo_llm")
     (env / "ws" / "sales.csv").write_text("date,region,product,amount\n1,North,x,5\n2,South,y,7\n")
-    argv = ("run", "Summarise sales.csv", "-w", "ws", "--memory", "mem", "--json")
+    task = "Total the amount per region in sales.csv and write report.csv with the columns region,amount."
+    argv = ("run", task, "-w", "ws", "--memory", "mem", "--json")
     code, _out = _main(monkeypatch, capsys, *argv, "--namespace", "agent/alex")
     assert code == 0
     with MemoryStore.open(env / "mem", readonly=True) as store:

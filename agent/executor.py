@@ -187,7 +187,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         written = outputs_of(state.get("trajectory", []), ctx.registry)
         # look before computing: the model need not guess column names; and a learned
         # skill that fits comes with its arguments filled in, so a small model only calls
-        opening = [
+        opening: list[Record] = [
             NoteStep(subtask=sub.id, attempt=sub.attempts, purpose="info", text=text)
             for text in (
                 input_shapes(sub.goal, workspace, written),

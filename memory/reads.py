@@ -285,6 +285,7 @@ class Reads(IndexSync):
 
     def stats(self) -> dict[str, Any]:
         """Counts by level and status, trust, episodes, versions, index and file sizes."""
+        self._flush_index()  # the index's figures include every change
         with self._read() as s:
             conn = s.connection()
             by = [

@@ -322,6 +322,24 @@ def test_utility_counts_episodes_not_attempts(store: MemoryStore) -> None:
     assert store.get(sop.id).success == 2
 
 
+def test_one_outcome_call_over_many_items_counts_each_as_alone(store: MemoryStore) -> None:
+    """Items seen in the episode with the same outcome, with the other one, and not yet,
+    in one call: each counts as if recorded on its own."""
+    a, b, c = (
+        store.add(level="procedural", scope="app/x", title=f"Do {n}", content=f"Steps for {n}.")
+        for n in "ABC"
+    )
+    store.record_outcome([a.id, b.id], success=True, episode_id="ep1")
+    store.record_outcome([b.id], success=False, episode_id="ep1")  # b flips to failure
+    store.record_outcome([a.id, b.id, c.id, "no-such-item"], success=True, episode_id="ep1")
+    got = [(store.get(i.id).success, store.get(i.id).failure) for i in (a, b, c)]
+    assert got == [(1, 0), (1, 0), (1, 0)]
+    store.record_outcome([a.id, b.id, c.id], success=False, episode_id="ep1")
+    got = [(store.get(i.id).success, store.get(i.id).failure) for i in (a, b, c)]
+    assert got == [(0, 1), (0, 1), (0, 1)]
+    assert all(store.get(i.id).last_used for i in (a, b, c))
+
+
 def test_curate_retires_low_utility(store: MemoryStore) -> None:
     bad = store.add(level="procedural", scope="app/x", title="Bad", content="Does not work.")
     good = store.add(level="procedural", scope="app/x", title="Good", content="Works.")

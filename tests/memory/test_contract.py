@@ -280,6 +280,33 @@ def test_tool_tips_and_usage(store: MemoryStore) -> None:
     assert store.get(good.id).retrieved == 1 and store.get(good.id).utility == pytest.approx(2 / 3)
 
 
+def test_tool_tips_pass_over_a_tip_that_does_not_fit(store: MemoryStore) -> None:
+    """Each tool's tips in utility order within the budget: one too large for what is left
+    is passed over and smaller ones after it still come in; other tools have their own."""
+
+    def tip(tool: str, title: str, words: int, wins: int) -> str:
+        it = store.add(
+            level="tool", scope=f"tool/{tool}", title=title, content="check the file " * words
+        )
+        for n in range(wins):
+            store.record_outcome([it.id], success=True, episode_id=f"{title}-{n}")
+        return it.id
+
+    first = tip("file_read", "Read the header first", 5, 4)
+    large = tip("file_read", "Large files", 30, 3)  # ~130 tokens: over what is left
+    small = tip("file_read", "Small files", 5, 2)
+    last = tip("file_read", "Binary files", 25, 1)  # fits no more
+    other = tip("file_write", "Write to a new file", 30, 0)
+    near = tip("file_readx", "Another tool's tip", 1, 5)  # tool/file_readx: not file_read
+    tips = store.tool_tips(["file_read", "file_write", "file_read"], budget_tokens=140)
+    assert list(tips) == ["file_read", "file_write"]
+    assert [t.id for t in tips["file_read"]] == [first, small]
+    assert [t.id for t in tips["file_write"]] == [other]
+    assert {large, last, near}.isdisjoint(t.id for ts in tips.values() for t in ts)
+    sizes = [estimate_tokens(t.render() + "\n\n") for t in tips["file_read"]]
+    assert sum(sizes) <= 140 < sum(sizes) + estimate_tokens(store.get(last).render() + "\n\n")
+
+
 def test_strategic_lessons_best_first_until_the_budget_is_full(store: MemoryStore) -> None:
     """Utility order; a lesson larger than the whole budget is passed over; the first that
     would overflow ends the list (the rest of 400 candidates is never loaded)."""

@@ -70,6 +70,7 @@ class StoreCore:
         self.index = self._new_index(writable=False)
         self._exact: ExactIndex | None = None
         self._index_behind = False  # changes left for the index's next batch
+        self._deferred_at: tuple[int, str] | None = None  # (seq, epoch) last found waiting
         self._closed = False
         self.repairs: list[str] = []  # what open() repaired, for the user to see
 

@@ -109,8 +109,11 @@ class IndexSync(StoreCore):
             elif seq <= st.applied_seq:
                 self._index_behind = False
                 return seq, epoch
-            elif defer and self._may_defer(s, st.applied_seq):
-                self._index_behind = True
+            elif defer and (
+                self._deferred_at == (seq, epoch) or self._may_defer(s, st.applied_seq)
+            ):
+                # nothing changed since the last decision to wait: no need to count again
+                self._index_behind, self._deferred_at = True, (seq, epoch)
                 return seq, epoch
             else:
                 rows = s.exec(select(MemoryItem).where(col(MemoryItem.seq) > st.applied_seq)).all()

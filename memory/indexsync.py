@@ -61,6 +61,12 @@ class IndexSync(StoreCore):
         self.index = self._new_index(writable=True)
         self._check_index()
 
+    def _changed_since(self, seq: int) -> set[str]:
+        """Ids of the items changed or purged after change ``seq``."""
+        with self._read() as s:
+            rows = s.connection().exec_driver_sql("SELECT id FROM items WHERE seq > ?", (seq,))
+            return {str(r[0]) for r in rows} | set(purged_since(s, seq))
+
     def _sqlite_active(self) -> dict[str, tuple[str, int]]:
         with self._read() as s:
             rows = s.connection().exec_driver_sql(ACTIVE_ITEMS)

@@ -100,3 +100,25 @@ def test_a_store_grown_past_exact_search_brings_its_index_up_first(tmp_path: Pat
         assert store.index.count() == 6
     finally:
         store.close()
+
+
+def test_verify_elsewhere_tells_waiting_changes_from_damage(tmp_path: Path) -> None:
+    """Another process's verify (here a second open: the first holds the index lock)
+    does not report the owner's waiting changes as damage, and still finds a lost vector."""
+    owner = MemoryStore.open(tmp_path / "mem")
+    try:
+        first = _add(owner, TITLES[0])
+        _top(owner, TITLES[0])
+        _add(owner, TITLES[1])  # waits for a batch
+        other = MemoryStore.open(tmp_path / "mem")
+        try:
+            assert not other.owns_index
+            report = other.verify(repair=False)
+            assert report.ok, report.problems
+            owner.index._col("procedural").delete(ids=[first])  # an applied vector lost
+            report = other.verify(repair=False)
+            assert report.problems == ["index: 1 missing or stale, 0 not active"]
+        finally:
+            other.close()
+    finally:
+        owner.close()

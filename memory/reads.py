@@ -24,14 +24,14 @@ from memory.records import (
 )
 from memory.retrieval import (
     Hit,
-    distinct,
     estimate_tokens,
     fts_terms,
     fusion_prior,
     lexical_bonus,
     match_expr,
     pack,
-    utility_factor_of,
+    suppress_duplicates,
+    utility_factor,
 )
 from memory.schema import read_version
 from memory.validate import check_choice, check_level, levels_of
@@ -146,8 +146,7 @@ class Reads(IndexSync):
         bm_rank: list[str] = []
         bm_score: dict[str, float] = {}
         qv = self._query_vector(query) if mode != "bm25" and status == "active" else None
-        # (id, score, cosine, BM25 score, vector rank, BM25 rank) of the candidates that pass
-        found: list[tuple[str, float, float | None, float | None, int | None, int | None]] = []
+        hits: list[Hit] = []
         vectors: dict[str, np.ndarray] = {}
         # one read transaction for the whole search: the exact index's freshness check,
         # BM25 and the candidate rows (each transaction costs ~0.3 ms of Python here)
@@ -180,59 +179,42 @@ class Reads(IndexSync):
             step = max(4 * k, 20)
             for start in range(0, len(ranked), step):
                 chunk = ranked[start : start + step]
-                # the columns that score and filter; whole items are loaded below only for
-                # the hits returned (loading every candidate was half of a search's time)
-                rows = s.connection().execute(
-                    sa_select(
-                        col(MemoryItem.id),
-                        col(MemoryItem.status),
-                        col(MemoryItem.level),
-                        col(MemoryItem.scope),
-                        col(MemoryItem.trust),
-                        col(MemoryItem.success),
-                        col(MemoryItem.failure),
-                        col(ItemVector.vector),
-                        col(ItemVector.model),
-                    )
-                    .select_from(MemoryItem)
+                rows = s.exec(
+                    select(MemoryItem, ItemVector.vector, ItemVector.model)
                     .outerjoin(ItemVector, col(ItemVector.item_id) == col(MemoryItem.id))
                     .where(col(MemoryItem.id).in_(chunk))
-                )
-                for item_id, st, lv, sc, tr, wins, losses, blob, model in rows:
-                    if st != status or lv not in levels:
+                ).all()
+                for it, blob, model in rows:
+                    if it.status != status or it.level not in levels:
                         continue
-                    if scope and not (sc == scope or str(sc).startswith(scope + "/")):
+                    if scope and not (it.scope == scope or it.scope.startswith(scope + "/")):
                         continue
-                    if trust and tr != trust:
+                    if trust and it.trust != trust:
                         continue
                     if blob is not None and model == self.model_id:
-                        vectors[item_id] = np.frombuffer(blob, dtype=np.float32)
-                    cos = vec_score.get(item_id)
-                    if cos is None and qv is not None and item_id in vectors:
-                        cos = float(vectors[item_id] @ qv)  # found by BM25 alone
+                        vectors[it.id] = np.frombuffer(blob, dtype=np.float32)
+                    cos = vec_score.get(it.id)
+                    if cos is None and qv is not None and it.id in vectors:
+                        cos = float(vectors[it.id] @ qv)  # found by BM25 alone
                     if qv is None:  # no vectors (BM25 mode, non-active items): BM25 order
-                        base = prior[item_id]
+                        base = prior[it.id]
                     else:
-                        base = (cos or 0.0) + bonus.get(item_id, 0.0)
-                    score = max(base, 0.0) * utility_factor_of(wins, losses)
-                    ranks = vec_pos.get(item_id), bm_pos.get(item_id)
-                    found.append((item_id, score, cos, bm_score.get(item_id), *ranks))
-                if len(found) >= 2 * k:
+                        base = (cos or 0.0) + bonus.get(it.id, 0.0)
+                    hits.append(
+                        Hit(
+                            item=it,
+                            score=max(base, 0.0) * utility_factor(it),
+                            vector_score=cos,
+                            bm25_score=bm_score.get(it.id),
+                            vector_rank=vec_pos.get(it.id),
+                            bm25_rank=bm_pos.get(it.id),
+                        )
+                    )
+                if len(hits) >= 2 * k:
                     break
-            found.sort(key=lambda f: -f[1])
-            keep = distinct([f[0] for f in found], vectors, threshold=_DUPLICATE_HIT)
-            top = [found[i] for i in keep]
-
-            def hits() -> Iterator[Hit]:  # whole items, a few at a time, as ``pack`` asks
-                size = max(k, 8)
-                for start in range(0, len(top), size):
-                    part = top[start : start + size]
-                    items = get_many(s, [f[0] for f in part])
-                    for item_id, score, cos, bm25, vpos, bpos in part:
-                        if item_id in items:
-                            yield Hit(items[item_id], score, cos, bm25, vpos, bpos)
-
-            return pack(hits(), budget_tokens=budget_tokens, k=k)
+        hits.sort(key=lambda h: -h.score)
+        top = suppress_duplicates(hits, vectors, threshold=_DUPLICATE_HIT)
+        return pack(top, budget_tokens=budget_tokens, k=k)
 
     def _selective_terms(self, s: Session, terms: list[str]) -> list[str]:
         """Drop query terms that occur in more than max(1000, 3%) of the store's items.

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from memory.records import MemoryItem
-from memory.utility import utility
 
 _FTS_WORD = re.compile(r"[A-Za-z0-9]+")
 STOPWORDS = frozenset(
@@ -130,35 +129,24 @@ def fusion_prior(
 
 def utility_factor(item: MemoryItem) -> float:
     """Re-ranking multiplier from 0.75 (always failed) to 1.25 (always helped); 1 unused."""
-    return utility_factor_of(item.success, item.failure)
-
-
-def utility_factor_of(success: int, failure: int) -> float:
-    """:func:`utility_factor` from an item's counters."""
-    return 0.75 + 0.5 * utility(success, failure)
+    return 0.75 + 0.5 * item.utility
 
 
 def suppress_duplicates(
     hits: Sequence[Hit], vectors: dict[str, np.ndarray], *, threshold: float
 ) -> list[Hit]:
     """Keep the best of each group of hits whose vectors are nearly identical."""
-    return [hits[i] for i in distinct([h.item.id for h in hits], vectors, threshold=threshold)]
-
-
-def distinct(ids: Sequence[str], vectors: dict[str, np.ndarray], *, threshold: float) -> list[int]:
-    """Positions of the ids kept by :func:`suppress_duplicates` (best first in, the first
-    of each group of nearly identical vectors kept)."""
-    kept: list[int] = []
+    kept: list[Hit] = []
     mat: np.ndarray | None = None  # the kept hits' vectors, one row each
     n = 0
-    for pos, item_id in enumerate(ids):
-        vec = vectors.get(item_id)
+    for hit in hits:
+        vec = vectors.get(hit.item.id)
         if vec is not None and mat is not None and n and float(np.max(mat[:n] @ vec)) >= threshold:
             continue
-        kept.append(pos)
+        kept.append(hit)
         if vec is not None:
             if mat is None:
-                mat = np.empty((len(ids), vec.shape[0]), dtype=np.float32)
+                mat = np.empty((len(hits), vec.shape[0]), dtype=np.float32)
             mat[n] = vec
             n += 1
     return kept

@@ -216,13 +216,10 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         if not any(r.kind == "note" and r.text == text for r in records):
             records = [*records, note]
             update["trajectory"] = [note]
-    specs = ctx.tool_specs(tips_by_tool(state.get("recalled", [])))
-    specs = specs + [ToolSpec(**x) for x in skill_specs(items)]
-    budget = (
-        ctx.profile.context_window
-        - REPLY_RESERVE_TOKENS
-        - prompt_tokens(json.dumps([s.model_dump() for s in specs]))
-    )
+    tips = tips_by_tool(state.get("recalled", []))
+    skills = [ToolSpec(**x) for x in skill_specs(items)]
+    specs = ctx.tool_specs(tips) + skills
+    budget = ctx.profile.context_window - REPLY_RESERVE_TOKENS - ctx.spec_tokens(tips, skills)
     full = executor_messages(state, ctx, items, records)
     acted = any(r.kind == "tool" for r in records)
     for shrink in OVERFLOW_SHRINK:  # estimates can be wrong: fit harder if the server says so

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
+from langgraph.types import ensure_valid_checkpointer
 
 from agent.context import RunContext
 from agent.distill import distill
@@ -51,8 +53,21 @@ def after_reflect(state: AgentState) -> str:
 
 
 def build_graph(*, checkpointer: BaseCheckpointSaver[Any] | None = None) -> Any:
-    """The compiled agent graph; its nodes get a :class:`RunContext` as runtime context."""
-    return _wiring().compile(checkpointer=checkpointer)
+    """The compiled agent graph; its nodes get a :class:`RunContext` as runtime context.
+
+    Compiling inspects every node's code again (~5 ms, half a step's framework cost):
+    the graph is compiled once, and each run gets a shallow copy with its own
+    checkpointer (what ``compile(checkpointer=...)`` would differ in; LangGraph applies
+    its serialisation allowlist to the checkpointer when a run resolves it).
+    """
+    graph = copy.copy(_compiled())
+    graph.checkpointer = ensure_valid_checkpointer(checkpointer)
+    return graph
+
+
+@functools.cache
+def _compiled() -> Any:
+    return _wiring().compile()
 
 
 @functools.cache

@@ -9,6 +9,7 @@ search (memory/reads.py), writes and the gate (memory/writes.py), episodes
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -28,6 +29,8 @@ from memory.records import MemoryItem
 from memory.settings import MemorySettings
 
 __all__ = ["INDEX_DIR", "StoreCore", "model_id_of"]
+
+log = logging.getLogger(__name__)
 
 
 def model_id_of(settings: MemorySettings, embedder: Embedder | None = None) -> str:
@@ -69,6 +72,8 @@ class StoreCore:
         self._index_lock = make_index_lock(path, settings, self.backend) if not readonly else None
         self.index = self._new_index(writable=False)
         self._exact: ExactIndex | None = None
+        self._index_behind = False  # changes left for the index's next batch
+        self._deferred_at: tuple[int, str] | None = None  # (seq, epoch) last found waiting
         self._closed = False
         self.repairs: list[str] = []  # what open() repaired, for the user to see
 
@@ -95,6 +100,10 @@ class StoreCore:
         """Release locks and connections (idempotent)."""
         if self._closed:
             return
+        try:
+            self._flush_index()
+        except Exception as exc:  # the index catches up when the store is next opened
+            log.warning("memory index not brought up to date on close: %s", exc)
         self._closed = True
         self.index.close()
         self.db.close()
@@ -138,8 +147,12 @@ class StoreCore:
         with self.db.locked():
             with self.db.write() as session:
                 yield session
-            self._sync_index()
+            self._sync_index(defer=True)
 
-    def _sync_index(self) -> tuple[int, str] | None:
+    def _sync_index(self, *, defer: bool = False, persist: bool = True) -> tuple[int, str] | None:
         """Apply the changes the index has not seen (memory/indexsync.py)."""
+        raise NotImplementedError
+
+    def _flush_index(self) -> None:
+        """Apply the changes left for a batch (memory/indexsync.py)."""
         raise NotImplementedError

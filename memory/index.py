@@ -92,6 +92,11 @@ class IndexEntry:
 class ChromaIndex:
     """Chroma PersistentClient collections ``mem_<level>`` with cosine HNSW."""
 
+    #: Whether the owner may apply small changes in batches (see ``memory.index_batch``):
+    #: only this process queries a store folder's index, and it does so only beyond
+    #: exact search. A shared server index is read by other machines: never deferred.
+    deferrable = True
+
     def __init__(self, folder: Path, *, writable: bool) -> None:
         self.folder = folder
         self.writable = writable

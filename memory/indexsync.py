@@ -68,6 +68,12 @@ class IndexSync(StoreCore):
         self.index = self._new_index(writable=True)
         self._check_index()
 
+    def _changed_since(self, seq: int) -> set[str]:
+        """Ids of the items changed or purged after change ``seq``."""
+        with self._read() as s:
+            rows = s.connection().exec_driver_sql("SELECT id FROM items WHERE seq > ?", (seq,))
+            return {str(r[0]) for r in rows} | set(purged_since(s, seq))
+
     def _sqlite_active(self) -> dict[str, Entry]:
         with self._read() as s:
             rows = s.connection().exec_driver_sql(ACTIVE_ITEMS)
@@ -95,12 +101,16 @@ class IndexSync(StoreCore):
         if st.count != len(active) or st.checksum != total or self.index.count() != len(active):
             self._repair_index(active)
 
-    def _sync_index(self) -> tuple[int, str] | None:
+    def _sync_index(self, *, defer: bool = False, persist: bool = True) -> tuple[int, str] | None:
         """Apply every change since the index's last applied change counter (owner only).
 
-        Returns the change counter and epoch it read when nothing was left to apply (a
-        search reuses them instead of reading them again: on a database server that is a
-        round trip), else None.
+        With ``defer``, a few changes are left for later when :meth:`_may_defer` allows
+        (one Chroma write of one item cost 4-30 ms here, of 50 items about the same: see
+        ``memory.index_batch``); close, stats, verify and open apply what is left.
+
+        Returns the change counter and epoch it read when nothing was left to apply or
+        the rest is deferred (a search reuses them instead of reading them again: on a
+        database server that is a round trip), else None.
         """
         if not self.owns_index:
             return None
@@ -110,6 +120,13 @@ class IndexSync(StoreCore):
             if epoch != st.epoch:
                 rows = None
             elif seq <= st.applied_seq:
+                self._index_behind = False
+                return seq, epoch
+            elif defer and (
+                self._deferred_at == (seq, epoch) or self._may_defer(s, st.applied_seq)
+            ):
+                # nothing changed since the last decision to wait: no need to count again
+                self._index_behind, self._deferred_at = True, (seq, epoch)
                 return seq, epoch
             else:
                 rows = s.exec(select(MemoryItem).where(col(MemoryItem.seq) > st.applied_seq)).all()
@@ -119,14 +136,39 @@ class IndexSync(StoreCore):
             return None
         active = [r for r in rows if r.status == "active"]
         deletes = [r.id for r in rows if r.status != "active"] + purged
-        vectors = self._vectors_for(active)
+        vectors = self._vectors_for(active, persist=persist)
         self.index.apply(
             [IndexEntry(r.id, r.level, r.version, vectors[r.id], r.namespace) for r in active],
             deletes,
         )
         self.index.state.applied_seq = seq
         self.index.write_state()
+        self._index_behind = False
         return None
+
+    def _may_defer(self, s: Session, applied_seq: int) -> bool:
+        """Whether the changes since ``applied_seq`` may wait for a batch: a store-folder
+        index, fewer than ``index_batch`` changed items, and exact search answering every
+        query even with that many more items (so nothing reads the lagging index)."""
+        batch = self.settings.index_batch
+        limit = self.settings.exact_search_max_items
+        ex = self._exact
+        if not (batch and limit and self.index.deferrable) or ex is None:
+            return False
+        if len(ex) + batch > limit:
+            return False
+        conn = s.connection()
+        changed = conn.exec_driver_sql(
+            "SELECT count(*) FROM items WHERE seq > ?", (applied_seq,)
+        ).scalar_one()
+        if int(changed) >= batch:
+            return False
+        return int(changed) + len(purged_since(s, applied_seq)) < batch
+
+    def _flush_index(self) -> None:
+        """Apply the changes left for a batch (owner of a writable store only)."""
+        if self._index_behind and not self.readonly and self.owns_index:
+            self._sync_index()
 
     def _vectors_for(
         self, items: Sequence[MemoryItem], *, persist: bool = True
@@ -220,7 +262,7 @@ class IndexSync(StoreCore):
             return None
         if not self.owns_index:
             self._claim_index()  # the previous owner may have gone
-        return self._sync_index()
+        return self._sync_index(defer=True)
 
     def _nearest(
         self,
@@ -246,6 +288,10 @@ class IndexSync(StoreCore):
         # Chroma filters on the vectors' namespace metadata only when the store holds
         # another namespace: a ``where`` costs HNSW a metadata scan (callers check each
         # hit's namespace again, so a stale list costs recall, never isolation)
+        if self._index_behind and not self.readonly and self.owns_index:
+            # grown past exact search with changes still waiting (several items in one
+            # write): the index answers from now on, so it must hold them
+            self._sync_index(persist=persist)
         held = self._namespaces_held(session)
         where = None if held <= set(names) else names
         return self.index.query(vec, levels=levels, n=n, namespaces=where)

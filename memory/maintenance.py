@@ -197,6 +197,7 @@ class Maintenance(Episodes):
     def verify(self, *, repair: bool = True) -> VerifyReport:
         """Full check: database integrity, FTS, versions, vectors, and the index (diffed
         id by id). With ``repair`` (and index ownership) a stale index is fixed."""
+        self._flush_index()  # changes waiting for a batch are not damage
         rep = VerifyReport(ok=True)
         with self._read() as s:
             conn = s.connection()
@@ -211,15 +212,18 @@ class Maintenance(Episodes):
             _seq, epoch = self.db.meta(s)
         active = self._sqlite_active()
         rep.active = len(active)
+        # read before the index: what changed after the owner's last applied change counter
+        # waits for its next batch (or write) and is not damage
+        st = self.index.read_state()
+        waiting = self._changed_since(st.applied_seq) if st.epoch == epoch else set()
         if not self.index.exists:
             rep.problems.append("vector index folder missing")
             indexed: dict[str, Entry] = {}
         else:
             indexed = self.index.entries()
         rep.indexed = len(indexed)
-        stale = sum(1 for i, lv in active.items() if indexed.get(i) != lv)
-        extra = sum(1 for i in indexed if i not in active)
-        st = self.index.read_state()
+        stale = sum(1 for i, lv in active.items() if indexed.get(i) != lv and i not in waiting)
+        extra = sum(1 for i in indexed if i not in active and i not in waiting)
         if stale or extra:
             rep.problems.append(f"index: {stale} missing or stale, {extra} not active")
         if st.model and st.model != self.model_id:

@@ -7,14 +7,24 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import or_, text
+from sqlalchemy import select as sa_select  # five columns: more than sqlmodel's select types
 from sqlmodel import Session, col, select
 
 from memory.errors import InvalidInput, ItemNotFound
 from memory.indexsync import IndexSync, get_many
 from memory.queries import BY_UTILITY, strategic_ids
-from memory.records import LEVELS, STATUSES, TRUSTS, ItemVector, ItemVersion, MemoryItem
+from memory.records import (
+    LEVELS,
+    STATUSES,
+    TRUSTS,
+    ItemVector,
+    ItemVersion,
+    MemoryItem,
+    render_text,
+)
 from memory.retrieval import (
     Hit,
+    estimate_tokens,
     fts_terms,
     fusion_prior,
     lexical_bonus,
@@ -278,30 +288,47 @@ class Reads(IndexSync):
         scope = col(MemoryItem.scope)
         scopes = [c for n in names for c in (scope == f"tool/{n}", scope.startswith(f"tool/{n}/"))]
         with self._read() as s:
-            # one query for all the tools (one per tool cost ~1 ms each at 10k items)
-            rows = s.exec(
-                select(MemoryItem)
-                .where(MemoryItem.level == "tool", MemoryItem.status == "active")
-                .where(col(MemoryItem.namespace).in_(self.view.read))
-                .where(or_(*scopes))
-                .order_by(text(BY_UTILITY), col(MemoryItem.updated_at).desc())
-            ).all()
-        by_tool: dict[str, list[MemoryItem]] = {n: [] for n in names}
-        for row in rows:  # scope is tool/<name>[/...]
-            tips = by_tool.get(row.scope.split("/")[1])
-            if tips is not None and len(tips) < 50:
-                tips.append(row)
-        return {
-            name: [
-                h.item
-                for h in pack([Hit(item=r, score=r.utility) for r in tips], budget_tokens=budget)
-            ]
-            for name, tips in by_tool.items()
-        }
+            # one query for all the tools (one per tool cost ~1 ms each at 10k items); the
+            # text columns alone: only the tips that fit are loaded as items (loading every
+            # candidate was most of the call)
+            rows = (
+                s.connection()
+                .execute(
+                    sa_select(
+                        col(MemoryItem.id),
+                        col(MemoryItem.scope),
+                        col(MemoryItem.title),
+                        col(MemoryItem.when_to_use),
+                        col(MemoryItem.content),
+                    )
+                    .where(col(MemoryItem.level) == "tool", col(MemoryItem.status) == "active")
+                    .where(col(MemoryItem.namespace).in_(self.view.read))
+                    .where(or_(*scopes))
+                    .order_by(text(BY_UTILITY), col(MemoryItem.updated_at).desc())
+                )
+                .all()
+            )
+            seen = dict.fromkeys(names, 0)
+            used = dict.fromkeys(names, 0)
+            chosen: dict[str, list[str]] = {n: [] for n in names}
+            for item_id, where, title, when, content in rows:  # scope: tool/<name>[/...]
+                name = str(where).split("/")[1]
+                if name not in seen or seen[name] >= 50:  # the best 50 of each tool
+                    continue
+                seen[name] += 1
+                # what ``pack`` charges: a tip that does not fit is passed over
+                cost = estimate_tokens(render_text(item_id, title, when, content) + "\n\n")
+                if used[name] + cost > budget:
+                    continue
+                used[name] += cost
+                chosen[name].append(item_id)
+            found = get_many(s, [i for ids in chosen.values() for i in ids])
+        return {name: [found[i] for i in ids if i in found] for name, ids in chosen.items()}
 
     def stats(self) -> dict[str, Any]:
         """Counts (of the readable namespaces) by level and status, trust and namespace;
         episodes, versions; the (whole-store) index and file sizes."""
+        self._flush_index()  # the index's figures include every change
         ns, ns_params = self.view.condition()
         with self._read() as s:
             conn = s.connection()

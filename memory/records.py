@@ -45,6 +45,15 @@ def new_episode_id() -> str:
     return f"ep-{uuid.uuid4().hex[:12]}"
 
 
+def render_text(item_id: str, title: str, when_to_use: str | None, content: str) -> str:
+    """An item's prompt text from its fields (:meth:`MemoryItem.render`; a packing that
+    reads the fields alone sizes items with it before loading them)."""
+    head = f"[{item_id}] {title}"
+    if when_to_use:
+        head += f"\nWhen: {when_to_use}"
+    return f"{head}\n{content}".strip()
+
+
 class MemoryItem(SQLModel, table=True):
     """One piece of experience: a lesson, an SOP, a tool tip or an episode summary."""
 
@@ -111,10 +120,7 @@ class MemoryItem(SQLModel, table=True):
 
     def render(self) -> str:
         """The text injected into a prompt."""
-        head = f"[{self.id}] {self.title}"
-        if self.when_to_use:
-            head += f"\nWhen: {self.when_to_use}"
-        return f"{head}\n{self.content}".strip()
+        return render_text(self.id, self.title, self.when_to_use, self.content)
 
     def to_record(self) -> dict[str, Any]:
         """A JSON-ready dict of every field (export, history, ``--json``)."""

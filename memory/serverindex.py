@@ -45,6 +45,8 @@ def parse_index_url(url: str) -> tuple[str, int, bool]:
 class ServerIndex(ChromaIndex):
     """A store's collections on a Chroma server (see the module docstring)."""
 
+    deferrable = False  # other machines query it
+
     def __init__(self, url: str, store_id: Callable[[], str], *, writable: bool) -> None:
         self.url = url
         self.host, self.port, self.ssl = parse_index_url(url)

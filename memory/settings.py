@@ -96,6 +96,14 @@ class MemorySettings(BaseModel):
         ge=0,
         description="Rank by exact cosine in memory up to this many active items (0: HNSW only).",
     )
+    index_batch: int = Field(
+        default=32,
+        ge=0,
+        description=(
+            "Changed items a store-folder index may lag behind while exact search serves "
+            "every query; applied together (0: apply each write at once)."
+        ),
+    )
     curate_min_uses: int = Field(default=5, ge=1)
     curate_threshold: float = Field(default=0.3, ge=0, le=1)
 

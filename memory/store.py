@@ -13,7 +13,9 @@ is None (pysqlite's implicit transactions lose read-modify-write updates between
 processes), under ``write.lock`` so the gate's read-decide-write is atomic across
 processes. Any number of processes may write; the first one to open a writable store
 owns the Chroma index and applies every change (its own and, via a store-wide change
-counter, other processes') to it. Read-only stores take no lock and never write Chroma.
+counter, other processes') to it; a store folder's index takes small changes in batches
+of ``memory.index_batch`` while exact search answers every query (close, stats, verify
+and the next open apply what waits). Read-only stores take no lock and never write Chroma.
 
 :class:`MemoryStore` is assembled from one module per responsibility (each a layer over
 the one before): memory/core.py (settings, database, embedder), memory/db.py (engine,

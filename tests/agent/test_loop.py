@@ -217,3 +217,34 @@ def test_outputs_of_a_run_are_what_its_actions_wrote() -> None:
         step("no_such_tool", path="c.csv"),
     ]
     assert outputs_of(run, default_registry()) == {"totals.csv", "b.txt", "report.md"}
+
+
+async def test_each_run_gets_its_own_graph_over_one_compilation(settings, workspace: Path) -> None:
+    """The graph is compiled once; a run's copy carries its own checkpointer and leaves
+    the compiled one (and the other runs') untouched; runs back to back both finish."""
+    import sqlite3
+
+    import pytest
+
+    from agent.checkpoint import InlineSqliteSaver
+    from agent.graph import _compiled, build_graph
+
+    one = InlineSqliteSaver(sqlite3.connect(":memory:", check_same_thread=False))
+    two = InlineSqliteSaver(sqlite3.connect(":memory:", check_same_thread=False))
+    g1, g2 = build_graph(checkpointer=one), build_graph(checkpointer=two)
+    assert (g1.checkpointer, g2.checkpointer, _compiled().checkpointer) == (one, two, None)
+    assert set(g1.__dict__) == set(_compiled().__dict__)
+    with pytest.raises(TypeError, match="Invalid checkpointer"):
+        build_graph(checkpointer="checkpoints.sqlite")  # type: ignore[arg-type]
+    results = []
+    for task in ("write a.txt", "write b.txt"):
+        name = task.split()[1]
+        llm = ScriptedLLM(
+            [plan(task), call("file_write", path=name, content="x"), answer("ok"), verdict(True)]
+        )
+        agent = build_agent(
+            settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+        )
+        results.append(await run_task(agent, task))
+    assert all(r.achieved for r in results)
+    assert (workspace / "a.txt").is_file() and (workspace / "b.txt").is_file()

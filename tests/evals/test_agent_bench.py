@@ -17,3 +17,4 @@ async def test_agent_bench_runs_end_to_end(capsys: pytest.CaptureFixture[str]) -
     await main(4, 1, 50, 2, None)
     out = capsys.readouterr().out
     assert "journeyman / (a) bare loop:" in out and "journeyman / (b) prebuilt ReAct:" in out
+    assert "of which the store closing (index batch)" in out  # index writes left for a batch

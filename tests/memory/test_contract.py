@@ -280,6 +280,33 @@ def test_tool_tips_and_usage(store: MemoryStore) -> None:
     assert store.get(good.id).retrieved == 1 and store.get(good.id).utility == pytest.approx(2 / 3)
 
 
+def test_tool_tips_pass_over_a_tip_that_does_not_fit(store: MemoryStore) -> None:
+    """Each tool's tips in utility order within the budget: one too large for what is left
+    is passed over and smaller ones after it still come in; other tools have their own."""
+
+    def tip(tool: str, title: str, words: int, wins: int) -> str:
+        it = store.add(
+            level="tool", scope=f"tool/{tool}", title=title, content="check the file " * words
+        )
+        for n in range(wins):
+            store.record_outcome([it.id], success=True, episode_id=f"{title}-{n}")
+        return it.id
+
+    first = tip("file_read", "Read the header first", 5, 4)
+    large = tip("file_read", "Large files", 30, 3)  # ~130 tokens: over what is left
+    small = tip("file_read", "Small files", 5, 2)
+    last = tip("file_read", "Binary files", 25, 1)  # fits no more
+    other = tip("file_write", "Write to a new file", 30, 0)
+    near = tip("file_readx", "Another tool's tip", 1, 5)  # tool/file_readx: not file_read
+    tips = store.tool_tips(["file_read", "file_write", "file_read"], budget_tokens=140)
+    assert list(tips) == ["file_read", "file_write"]
+    assert [t.id for t in tips["file_read"]] == [first, small]
+    assert [t.id for t in tips["file_write"]] == [other]
+    assert {large, last, near}.isdisjoint(t.id for ts in tips.values() for t in ts)
+    sizes = [estimate_tokens(t.render() + "\n\n") for t in tips["file_read"]]
+    assert sum(sizes) <= 140 < sum(sizes) + estimate_tokens(store.get(last).render() + "\n\n")
+
+
 def test_strategic_lessons_best_first_until_the_budget_is_full(store: MemoryStore) -> None:
     """Utility order; a lesson larger than the whole budget is passed over; the first that
     would overflow ends the list (the rest of 400 candidates is never loaded)."""
@@ -320,6 +347,24 @@ def test_utility_counts_episodes_not_attempts(store: MemoryStore) -> None:
     # without an episode every call counts
     store.record_outcome([sop.id], success=True)
     assert store.get(sop.id).success == 2
+
+
+def test_one_outcome_call_over_many_items_counts_each_as_alone(store: MemoryStore) -> None:
+    """Items seen in the episode with the same outcome, with the other one, and not yet,
+    in one call: each counts as if recorded on its own."""
+    a, b, c = (
+        store.add(level="procedural", scope="app/x", title=f"Do {n}", content=f"Steps for {n}.")
+        for n in "ABC"
+    )
+    store.record_outcome([a.id, b.id], success=True, episode_id="ep1")
+    store.record_outcome([b.id], success=False, episode_id="ep1")  # b flips to failure
+    store.record_outcome([a.id, b.id, c.id, "no-such-item"], success=True, episode_id="ep1")
+    got = [(store.get(i.id).success, store.get(i.id).failure) for i in (a, b, c)]
+    assert got == [(1, 0), (1, 0), (1, 0)]
+    store.record_outcome([a.id, b.id, c.id], success=False, episode_id="ep1")
+    got = [(store.get(i.id).success, store.get(i.id).failure) for i in (a, b, c)]
+    assert got == [(0, 1), (0, 1), (0, 1)]
+    assert all(store.get(i.id).last_used for i in (a, b, c))
 
 
 def test_curate_retires_low_utility(store: MemoryStore) -> None:

@@ -100,6 +100,7 @@ def test_csv_task_prompt_economy(tmp_path: Path) -> None:
     assert figures["calls"] <= 10 and figures["prompt_tokens"] <= 20_000, figures
 
 
+@pytest.mark.timeout(1800)  # two runs of a 1.5B model on two cores
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_demo_second_run_uses_what_the_first_learned(tmp_path: Path, seed: int) -> None:
     """The demo with the default local model: on each of three seeds (other tables, other

@@ -12,6 +12,8 @@ the kind the goal asks for:
   action of a matching kind happened in the attempt;
 - ``output_not_seen``: the goal names an output (a file, a ticket, a mail) and nothing
   after the last write shows it (an empty file, or only errors since);
+- ``header_mismatch``: the goal spells out the header of the one table it asks for
+  ("columns a,b", "header `a,b`", "(a,b)") and the written table starts with another one;
 - a goal that only asks a question may succeed on an answer (no rule applies).
 
 ``broken_rule`` is the one entry point: pure logic over the goal, the attempt's records
@@ -34,7 +36,12 @@ from tools.process import WRITTEN_MARK
 from tools.registry import ToolRegistry
 
 RuleName = Literal[
-    "file_missing", "input_unused", "effect_not_done", "output_not_seen", "no_progress"
+    "file_missing",
+    "input_unused",
+    "effect_not_done",
+    "output_not_seen",
+    "header_mismatch",
+    "no_progress",
 ]
 
 
@@ -351,6 +358,50 @@ def _effect_rule(goal: str, attempt: list[Record], read_only: ReadOnly) -> Broke
     return None
 
 
+_NAMES = r"[A-Za-z_][\w-]*(?:\s*,\s*[A-Za-z_][\w-]*)+"
+HEADER_SPEC = re.compile(
+    r"(?i)\b(?:columns?|headers?|header row|fields)\b\W{0,6}(?:are\W{1,3}|of\W{1,3})?[`'\"]?("
+    + _NAMES
+    + r")\b|\(("
+    + _NAMES
+    + r")\)"
+)
+TABLES = (".csv", ".tsv")
+
+
+def stated_header(goal: str) -> list[str] | None:
+    """The header a goal spells out for its table (None when it states none, or several
+    different ones)."""
+    found = {
+        tuple(c.strip() for c in (m.group(1) or m.group(2)).split(","))
+        for m in HEADER_SPEC.finditer(goal)
+        if not re.match(r"\s*,?\s*(?:and|or|&)\b", goal[m.end() :], re.IGNORECASE)
+    }  # "a, b and c" is a list in prose, not a header
+    return list(found.pop()) if len(found) == 1 else None
+
+
+def _header_rule(goal: str, files: list[str], workspace: Path) -> BrokenRule | None:
+    tables = [n for n in files if n.lower().endswith(TABLES)]
+    want = stated_header(goal)
+    if want is None or len(tables) != 1 or not (workspace / tables[0]).is_file():
+        return None
+    name = tables[0]
+    with (workspace / name).open(encoding="utf-8", errors="replace") as f:
+        first = f.readline(4000).strip().lstrip("\ufeff")
+    sep = "\t" if name.lower().endswith(".tsv") else ","
+    got = [c.strip().strip('"') for c in first.split(sep)]
+    if [c.lower() for c in got] == [c.lower() for c in want]:
+        return None
+    return BrokenRule(
+        rule="header_mismatch",
+        evidence=f"{name} starts with the header {sep.join(got)!r}",
+        analysis=(
+            f"{name} has the header {sep.join(got)!r}, but the task asks for exactly "
+            f"{sep.join(want)!r}. Write the file again with that header."
+        ),
+    )
+
+
 def _output_rule(
     goal: str,
     attempt: list[Record],
@@ -377,6 +428,9 @@ def _output_rule(
                     evidence=f"{name} is empty",
                     analysis=f"{name} is empty. Write the result into it, then read it back.",
                 )
+        header = _header_rule(goal, files, workspace)
+        if header is not None:
+            return header
     if files or not OUTPUT_NOUN.search(goal) or not effects_asked(goal)[1]:
         return None
     # a ticket, a mail ...: something after the last change must show it was made
@@ -445,5 +499,6 @@ __all__ = [
     "is_question",
     "missing_files",
     "outputs_of",
+    "stated_header",
     "untouched_inputs",
 ]

@@ -175,6 +175,56 @@ def test_an_output_file_left_empty_is_broken(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("goal", "out", "right", "wrong"),
+    [
+        (
+            "Count the tickets per agent in tickets.csv; save agent_counts.csv with the header agent,count.",
+            "agent_counts.csv", "agent,count\nmia,3\n", "agent,ticket_count\nmia,3\n",
+        ),
+        (
+            "Make scores.csv from exams.csv. Its columns: student, score.",
+            "scores.csv", "Student,Score\nbo,7\n", "student\nbo\n",
+        ),
+        (
+            "Put each city's population total from census.csv into cities.tsv (city,population).",
+            "cities.tsv", "city\tpopulation\nrome,9\n", "city,population\nrome,9\n",
+        ),
+    ],
+)  # fmt: skip
+def test_a_table_with_another_header_than_asked_is_broken(
+    tmp_path: Path, goal: str, out: str, right: str, wrong: str
+) -> None:
+    attempt = [step("python_run", "ran", code="...")]
+
+    def judge() -> object:
+        return broken_rule(goal, attempt, read_only=read_only, outputs={out}, workspace=tmp_path)
+
+    (tmp_path / out).write_text(wrong)
+    broken = judge()
+    assert broken is not None and broken.rule == "header_mismatch"
+    assert "asks for exactly" in broken.analysis
+    (tmp_path / out).write_text(right)
+    assert judge() is None
+
+
+@pytest.mark.parametrize(
+    "goal",
+    [
+        "Write the totals per region to out.csv.",  # no header stated
+        "Write out.csv; the columns are region, amount and share.",  # a list in prose
+        "Write out.csv with the columns region,amount; the old file had (region,total).",
+    ],
+)
+def test_no_header_rule_without_one_stated_header(tmp_path: Path, goal: str) -> None:
+    (tmp_path / "out.csv").write_text("something,else\n1,2\n")
+    attempt = [step("python_run", "ran", code="...")]
+    assert (
+        broken_rule(goal, attempt, read_only=read_only, outputs={"out.csv"}, workspace=tmp_path)
+        is None
+    )
+
+
 def test_an_output_that_nothing_after_the_last_change_shows_is_broken() -> None:
     goal = "Create a ticket for the broken printer"
     failed = [

@@ -288,17 +288,22 @@ def _read_only(ctx: RunContext) -> Callable[[str], bool]:
 
 
 def repeated_failure(records: list[Record], calls: list[ToolCall]) -> str | None:
-    """The error of the previous action if ``calls`` repeat it exactly and it failed."""
+    """The error of an earlier action of the attempt if ``calls`` repeat it exactly and it
+    failed: right before, or with other steps in between (the 1.5B model alternated a read
+    of the input with the same broken script until the step limit)."""
     if not calls:
         return None
-    for i in range(len(records) - 1, -1, -1):
+    wanted = [(c.name, c.arguments) for c in calls]
+    model_at = [i for i, r in enumerate(records) if isinstance(r, ModelStep) and r.tool_calls]
+    for n, i in enumerate(model_at):
         r = records[i]
-        if isinstance(r, ModelStep) and r.tool_calls:
-            same = [(c.name, c.arguments) for c in r.tool_calls] == [
-                (c.name, c.arguments) for c in calls
-            ]
-            errors = [t.error for t in records[i + 1 :] if isinstance(t, ToolStep) and t.error]
-            return errors[0][:300] if same and errors else None
+        assert isinstance(r, ModelStep)
+        if [(c.name, c.arguments) for c in r.tool_calls] != wanted:
+            continue
+        end = model_at[n + 1] if n + 1 < len(model_at) else len(records)
+        errors = [t.error for t in records[i + 1 : end] if isinstance(t, ToolStep) and t.error]
+        if errors:
+            return errors[0][:300]
     return None
 
 

@@ -162,6 +162,46 @@ async def test_repeated_failing_action_is_not_run_again(settings, workspace: Pat
     assert len(reads) == 2  # file_read ran once; file_list once
 
 
+def _with_python():
+    from tools.python_env import PYTHON_TOOLS
+    from tools.registry import ToolRegistry
+
+    return ToolRegistry([*file_registry(), *PYTHON_TOOLS])
+
+
+async def test_a_failing_action_repeated_after_a_read_is_not_run_again(
+    settings, workspace: Path
+) -> None:
+    """A read in between does not make the same broken call new (seen with the 1.5B model:
+    read the input, run the same broken script, read again, ... until the step limit)."""
+    (workspace / "data.csv").write_text("a,b\n1,2\n")
+    broken = call("python_run", code="print('unterminated)")
+    llm = ScriptedLLM(
+        [
+            plan("sum column b of data.csv"),
+            broken,
+            call("file_read", path="data.csv"),
+            broken,  # the same failing call after a read: not run, a warning instead
+            call(
+                "python_run",
+                code="import csv\nprint(sum(int(r['b']) for r in csv.DictReader(open('data.csv'))))",
+            ),
+            answer("2"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace,
+        registry=_with_python(),
+    )  # fmt: skip
+    result = await run_task(agent, "Sum column b of data.csv")
+    assert result.achieved
+    prompts = [c.messages[-1].content for c in llm.calls if c.tools]
+    assert prompts[3].startswith("You repeated the action that just failed: SyntaxError")
+    ran = [c for c in llm.calls if c.tools and c.messages[-1].role == "tool"]
+    assert len(ran) == 3  # broken once, the read, the good script
+
+
 async def test_reflector_sees_the_files_its_evidence_names(settings, workspace: Path) -> None:
     llm = ScriptedLLM(
         [

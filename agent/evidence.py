@@ -14,6 +14,9 @@ the kind the goal asks for:
   after the last write shows it (an empty file, or only errors since);
 - ``header_mismatch``: the goal spells out the header of the one table it asks for
   ("columns a,b", "header `a,b`", "(a,b)") and the written table starts with another one;
+- ``duplicate_groups``: the goal totals something per group ("sum ... per/for each/by ...")
+  and the one table it asks for repeats a value in its first column (rows copied, not
+  grouped);
 - a goal that only asks a question may succeed on an answer (no rule applies).
 
 ``broken_rule`` is the one entry point: pure logic over the goal, the attempt's records
@@ -41,6 +44,7 @@ RuleName = Literal[
     "effect_not_done",
     "output_not_seen",
     "header_mismatch",
+    "duplicate_groups",
     "no_progress",
 ]
 
@@ -402,6 +406,36 @@ def _header_rule(goal: str, files: list[str], workspace: Path) -> BrokenRule | N
     )
 
 
+AGGREGATE = re.compile(r"(?i)\b(?:total|sum|add(?:s|ed|ing)? up|aggregat|subtotal)\w*")
+PER_GROUP = re.compile(r"(?i)\b(?:per|for (?:each|every)|each|every|by)\b")
+
+
+def _groups_rule(goal: str, files: list[str], workspace: Path) -> BrokenRule | None:
+    tables = [n for n in files if n.lower().endswith(TABLES)]
+    if len(tables) != 1 or not (AGGREGATE.search(goal) and PER_GROUP.search(goal)):
+        return None
+    name = tables[0]
+    sep = "\t" if name.lower().endswith(".tsv") else ","
+    with (workspace / name).open(encoding="utf-8", errors="replace") as f:
+        rows = [line.rstrip("\r\n").split(sep) for line in f.readlines(200_000)]
+    keys = [r[0].strip() for r in rows[1:] if r and r[0].strip()]
+    seen: dict[str, int] = {}
+    for k in keys:
+        seen[k] = seen.get(k, 0) + 1
+    repeated = [k for k, n in seen.items() if n > 1]
+    if not repeated:
+        return None
+    k = repeated[0]
+    return BrokenRule(
+        rule="duplicate_groups",
+        evidence=f"{name} has {seen[k]} rows for {k!r}",
+        analysis=(
+            f"{name} repeats {k!r} ({seen[k]} rows) in its first column: the rows were copied, "
+            "not grouped. Group by that column and write one row per value with its total."
+        ),
+    )
+
+
 def _output_rule(
     goal: str,
     attempt: list[Record],
@@ -428,9 +462,9 @@ def _output_rule(
                     evidence=f"{name} is empty",
                     analysis=f"{name} is empty. Write the result into it, then read it back.",
                 )
-        header = _header_rule(goal, files, workspace)
-        if header is not None:
-            return header
+        shape = _header_rule(goal, files, workspace) or _groups_rule(goal, files, workspace)
+        if shape is not None:
+            return shape
     if files or not OUTPUT_NOUN.search(goal) or not effects_asked(goal)[1]:
         return None
     # a ticket, a mail ...: something after the last change must show it was made

@@ -211,6 +211,39 @@ def test_a_table_with_another_header_than_asked_is_broken(
 @pytest.mark.parametrize(
     "goal",
     [
+        "Add up the claims of every department in claims.csv; write dept.csv.",
+        "Put the subtotal for each warehouse into out.csv.",
+        "Aggregate bookings.csv by room into out.csv",
+    ],
+)
+def test_rows_copied_instead_of_grouped_are_broken(tmp_path: Path, goal: str) -> None:
+    out = "dept.csv" if "dept.csv" in goal else "out.csv"
+    attempt = [step("python_run", "ran", code="...")]
+
+    def judge() -> object:
+        return broken_rule(goal, attempt, read_only=read_only, outputs={out}, workspace=tmp_path)
+
+    (tmp_path / out).write_text("key,total\nA,1\nB,2\nA,3\n")
+    broken = judge()
+    assert broken is not None and broken.rule == "duplicate_groups"
+    assert "'A' (2 rows)" in broken.analysis
+    (tmp_path / out).write_text("key,total\nA,4\nB,2\n")
+    assert judge() is None
+
+
+def test_repeated_keys_are_fine_when_nothing_is_totalled(tmp_path: Path) -> None:
+    (tmp_path / "out.csv").write_text("day,item\nmon,tea\nmon,milk\n")
+    attempt = [step("python_run", "ran", code="...")]
+    goal = "Copy the rows of orders.csv for Monday into out.csv."
+    assert (
+        broken_rule(goal, attempt, read_only=read_only, outputs={"out.csv"}, workspace=tmp_path)
+        is None
+    )
+
+
+@pytest.mark.parametrize(
+    "goal",
+    [
         "Write the totals per region to out.csv.",  # no header stated
         "Write out.csv; the columns are region, amount and share.",  # a list in prose
         "Write out.csv with the columns region,amount; the old file had (region,total).",

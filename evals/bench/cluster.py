@@ -225,6 +225,7 @@ async def _run_on_pool(
     for item in todo:
         run.emit(BenchEvent(kind="task_start", key=item[1]))
         pool.submit(submit, item)
+    pending = len(todo)
     while pool.has_next():
         try:
             result: TaskResult = pool.get_next_unordered(timeout=0)
@@ -233,7 +234,8 @@ async def _run_on_pool(
             continue
         except Exception as exc:
             raise _translate(exc, run.config) from None
-        record(run, phase, store, result)
+        pending -= 1
+        record(run, phase, store, result, alone=pending == 0)
         run.emit(BenchEvent(kind="task_done", key=result.key, result=result, worker=result.worker))
     in_flight.clear()
 

@@ -21,9 +21,23 @@ if TYPE_CHECKING:
 START_SNAPSHOT = "bench-start"
 
 
-def record(run: BenchRun, phase: PhasePlan, store: MemoryStore | None, result: TaskResult) -> None:
-    """Append the result; for a carried store, keep the snapshot --resume returns to."""
-    carried = store is not None and phase.memory == "carry"
+def record(
+    run: BenchRun,
+    phase: PhasePlan,
+    store: MemoryStore | None,
+    result: TaskResult,
+    *,
+    alone: bool = True,
+) -> None:
+    """Append the result; for a carried store, keep the snapshot --resume returns to.
+
+    ``alone``: no other attempt of the run was started and unfinished at this point. Only
+    then does the store hold exactly what the recorded attempts wrote; a snapshot taken
+    beside a running attempt would also hold part of that attempt's writes, and a resumed
+    run would give the attempt its own earlier lessons. Such a result gets no snapshot:
+    ``--resume`` returns to the last one that has one and runs the results after it again.
+    """
+    carried = store is not None and phase.memory == "carry" and alone
     previous = last_carried(run) if carried else None
     if store is not None and carried:
         name = f"bench-task-{uuid.uuid4().hex[:10]}"
@@ -110,8 +124,27 @@ def set_start_changes(run: BenchRun, changes: int) -> None:
 
 
 def rewind(run: BenchRun, store: MemoryStore) -> None:
-    """Undo what a killed task wrote: return to the snapshot of the last recorded task."""
+    """Undo what a killed task wrote: return to the snapshot of the last recorded task
+    (the last one recorded alone, see :func:`record`; those recorded beside it run again)."""
     last = last_carried(run)
+    unsettled = [
+        r
+        for r in run.done.values()
+        if r.protocol == run.config.protocol
+        and r.memory_mode == "carry"
+        and r.memory_snapshot is None
+        and (last is None or r.finished_at > last.finished_at)
+    ]
+    if unsettled:
+        for r in unsettled:
+            del run.done[r.key]
+        run.emit(
+            BenchEvent(
+                kind="note",
+                text=f"resume: {len(unsettled)} finished task(s) run again (they ended while "
+                "other tasks ran, so the store cannot be put back to right after them)",
+            )
+        )
     if last is not None and last.memory_snapshot:
         name, changes = last.memory_snapshot, last.memory_changes
     else:

@@ -322,10 +322,14 @@ async def _run_tasks(
     for item in todo:
         queue.put_nowait(item)
 
+    busy = 0
+
     async def worker(w: int) -> None:
+        nonlocal busy
         while not queue.empty():
             task, key = queue.get_nowait()
             run.emit(BenchEvent(kind="task_start", key=key, worker=w))
+            busy += 1
             result = await run_attempt(
                 run.settings,
                 run.config,
@@ -337,7 +341,8 @@ async def _run_tasks(
                 key=key,
                 worker=w,
             )
-            record(run, phase, store, result)
+            busy -= 1
+            record(run, phase, store, result, alone=busy == 0)
             run.emit(BenchEvent(kind="task_done", key=key, result=result, worker=w))
 
     n = min(run.config.workers, len(todo))

@@ -50,8 +50,13 @@ class ResultsStore:
 
     # -- reading ---------------------------------------------------------------------
     def results(self) -> list[TaskResult]:
-        """Every complete result line, in the order written."""
-        return _read(self.results_path, TaskResult)
+        """The latest complete result line of each attempt, in the order written (an
+        attempt run again on resume appends a line that replaces the earlier one)."""
+        latest: dict[TaskKey, TaskResult] = {}
+        for r in _read(self.results_path, TaskResult):
+            latest.pop(r.key, None)
+            latest[r.key] = r
+        return list(latest.values())
 
     def iterations(self) -> list[IterationRecord]:
         """Every complete iteration line, in the order written."""

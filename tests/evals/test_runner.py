@@ -141,6 +141,42 @@ async def test_workers_run_tasks_side_by_side(settings: Settings, tmp_path: Path
         await run_bench(settings, _config(tmp_path / "x", tasks=["nope"]), llm=helpers.build())
 
 
+async def test_killed_beside_a_running_task_resumes_from_before_both(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """With two workers, the first result of a pass is recorded while the other attempt
+    runs and may already have written; its snapshot would carry that half-attempt into the
+    resumed run. It gets none: the resume goes back to the start and runs both again."""
+    out = tmp_path / "out"
+    events: list[str] = []
+    cfg = _config(out, protocol="continual", iterations=2, workers=2)
+    helpers.KILL_ON_GRADE = 2  # the second attempt of pass 1 wrote its episode, then the kill
+    with pytest.raises(helpers.Killed):
+        await run_bench(settings, cfg, llm=helpers.build())
+    (first,) = ResultsStore(out).results()
+    assert first.memory_mode == "carry" and first.memory_snapshot is None
+    helpers.KILL_ON_GRADE = None
+    summary = await run_bench(
+        settings,
+        cfg.model_copy(update={"resume": True}),
+        llm=helpers.build(),
+        on_event=lambda e: events.append(e.text or ""),
+    )
+    assert summary.skipped == 0 and summary.ran == 4
+    assert any(t.startswith("resume: 1 finished task(s) run again") for t in events)
+    results = ResultsStore(out).results()
+    assert sorted((r.iteration, r.task) for r in results) == [
+        (1, "ws/answer-a"),
+        (1, "ws/answer-b"),
+        (2, "ws/answer-a"),
+        (2, "ws/answer-b"),
+    ]
+    assert len(ResultsStore(out).results_path.read_text().splitlines()) == 5  # 1 replaced
+    # both killed attempts' writes were undone: one episode per recorded attempt
+    assert _episodes_and_items(out, "continual")[0] == 4
+    assert all(r.score == 1.0 for r in results if r.iteration == 2)
+
+
 def test_a_line_cut_short_by_a_kill_is_dropped(tmp_path: Path) -> None:
     store = ResultsStore(tmp_path)
     store.results_path.write_text('{"protocol": "single", "pha')

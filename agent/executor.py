@@ -17,7 +17,7 @@ from langgraph.types import interrupt
 
 from agent import prompts
 from agent.context import RunContext
-from agent.errors import ContextOverflow
+from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import outputs_of
 from agent.inputs import header_names, input_files, input_shapes
 from agent.learn import files_in, record_use, run_through, skill_of, snapshot
@@ -237,6 +237,19 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         except ContextOverflow:
             if shrink == OVERFLOW_SHRINK[-1]:
                 raise
+        except StructuredOutputError as exc:
+            # a model that cannot form an action after its re-asks fails this attempt (the
+            # reflector judges it, the planner may retry), never the whole run
+            note = NoteStep(
+                **mine,
+                purpose="limit",
+                text=f"The model gave no usable action in {exc.attempts} replies "
+                f"({exc.last_error[:200]}); this attempt ends.",
+            )
+            return update | {
+                "trajectory": [*update.get("trajectory", []), note],
+                "elapsed_s": ctx.elapsed(),
+            }
     failed = repeated_failure(records, reply.tool_calls)
     if failed is not None:  # the same call that just failed: not run again
         warned = any(r.kind == "note" and r.text.startswith(REPEATED) for r in records)

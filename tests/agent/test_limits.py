@@ -208,3 +208,28 @@ async def test_reflector_context_overflow_shows_less_of_each_observation(
     r = await _run(tmp_path, FunctionLLM(reply))
     assert r.achieved
     assert len(judged) == 2 and judged[1] < judged[0] - 500, judged
+
+
+async def test_a_model_that_never_forms_an_action_fails_the_attempt_not_the_run(
+    tmp_path: Path,
+) -> None:
+    """Re-asks used up on an action (a small model that writes prose or a broken JSON
+    action every time) end the attempt with a note; the run ends as failed, with a result."""
+
+    async def reply(messages: Any, tools: Any, output: Any) -> Any:
+        if output is Plan:
+            return plan("write ok.txt")
+        if output is Reflection:
+            return verdict(False, analysis="nothing was done")
+        if output is Distillation:
+            return {"lessons": []}
+        return '{"tool": "file_write", "arguments": {"path": "ok.txt", "content": '  # cut off
+
+    llm = FunctionLLM(reply)
+    r = await _run(tmp_path, llm, max_attempts_per_subtask=2)
+    assert r.outcome == "failed" and not r.achieved and r.subtasks
+    # the reflector saw why each attempt ended, and the run went on after each
+    judged = [c for c in llm.calls if c.output is Reflection]
+    assert len(judged) >= 2
+    assert all("no usable action" in c.messages[-1].content for c in judged)
+    assert not (tmp_path / "ws" / "ok.txt").exists()

@@ -21,6 +21,7 @@ from urllib.request import url2pathname
 
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
+from tools.code_mend import mend_line_breaks_in_strings
 from tools.confine import Network, confine
 from tools.context import ToolContext
 from tools.errors import ToolError
@@ -114,6 +115,7 @@ class PipInstallArgs(BaseModel):
 async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
     """Run a Python script (or code) in the workspace's own virtual environment."""
     scratch: Path | None = None
+    mend_note = ""
     if args.script is not None:
         target = ctx.sandbox.resolve(args.script)
         if not target.is_file():
@@ -122,6 +124,14 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
         venv = await ensure_env(ctx)
     else:
         shown = "python <code>" + (" (`script` held source, not a path: run as code)" * args._moved)
+        mended = mend_line_breaks_in_strings(args.code or "")
+        if mended is not None:
+            code, at = mended
+            args = args.model_copy(update={"code": code})
+            where = ", ".join(str(n) for n in at)
+            mend_note = (
+                f"[a line break inside a quoted string (line {where}) was read as the escape \\n]\n"
+            )
         rejected = _syntax_error(args.code or "", shown)
         if rejected is not None:
             return rejected
@@ -170,6 +180,7 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
     output = await with_files_written(outcome.render(shown), before, ctx.workspace)
     if installed:
         output = f"[{installed[0]} was missing: installed it, then ran the code again]\n{output}"
+    output = mend_note + output
     error = None
     if outcome.timed_out:
         error = f"timed out after {timeout:g} s; the process and its children were killed"

@@ -140,6 +140,32 @@ async def test_code_that_does_not_compile_is_not_run(
     assert ok.error is None and ok.output.splitlines()[-1] == "\\d"
 
 
+async def test_a_line_break_inside_a_quoted_string_is_read_as_an_escape(
+    registry: ToolRegistry, pctx: ToolContext
+) -> None:
+    """A model that writes ``'\\n'.join(rows)`` in a JSON action without escaping the
+    backslash sends real line breaks inside one-line strings; the code runs as meant, and
+    the output says where it was read so. Code broken otherwise is still not run."""
+    code = (
+        "rows = ['x,1', 'y,2']\n"
+        "with open('mended.csv', 'w') as f:\n"
+        "    f.write('k,v\n' + '\n'.join(rows) + \"\n\")\n"
+        "# don't: a quote in a comment\n"
+        "print('''done''')\n"
+    )
+    res = await registry.call("python_run", {"code": code}, pctx)
+    assert res.error is None, res.output
+    assert res.output.startswith(
+        "[a line break inside a quoted string (line 3, 4, 5) was read as the escape \\n]\n"
+    )
+    assert (pctx.workspace / "mended.csv").read_text() == "k,v\nx,1\ny,2\n"
+    assert "\ndone\n" in res.output
+    # a string left open is another mistake: reported, not "mended" into something else
+    broken = await registry.call("python_run", {"code": "print('hello)\nx = 1\n"}, pctx)
+    assert broken.error is not None and "unterminated string literal" in broken.error
+    assert "read as the escape" not in broken.output
+
+
 async def test_a_missing_module_says_how_to_install_it(
     registry: ToolRegistry, pctx: ToolContext
 ) -> None:

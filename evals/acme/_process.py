@@ -33,10 +33,17 @@ def port_in_use(port: int) -> bool:
     return False
 
 
-def spawn(spec: ProcSpec, log: Path) -> subprocess.Popen[bytes]:
-    """Start one process as the leader of a new process group, output into ``log``."""
+OWNER_ENV = "JM_ACME_RUN"
+"""Set in every app process to its run folder: :func:`strays` finds them by it."""
+
+
+def spawn(spec: ProcSpec, log: Path, *, owner: Path | None = None) -> subprocess.Popen[bytes]:
+    """Start one process as the leader of a new process group, output into ``log``;
+    ``owner``: the run folder it belongs to (inherited by everything it starts)."""
     log.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, **spec.env}
+    if owner is not None:
+        env[OWNER_ENV] = str(owner)
     with log.open("wb") as out:
         return subprocess.Popen(
             spec.argv,
@@ -117,6 +124,23 @@ def _processes() -> list[tuple[int, int]]:
             continue
         out.append((int(entry.name), int(fields[2])))
     return out
+
+
+def strays(owner: Path, known: set[int]) -> set[int]:
+    """Process groups started for run folder ``owner`` and not among ``known``: what a run
+    killed between starting an app and recording it left behind."""
+    marker = f"{OWNER_ENV}={owner}".encode()
+    found = set()
+    for pid, pgid in _processes():
+        if pgid in known or pid == os.getpid():
+            continue
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes()
+        except OSError:
+            continue
+        if marker in environ.split(b"\0"):
+            found.add(pgid)
+    return found
 
 
 def group_rss_bytes(pgids: list[int]) -> int:

@@ -190,6 +190,8 @@ class Environment:
                 if self._running(state, name):
                     stopped.append(name)
                 self._stop(state, name)
+            if apps is None:
+                self._stop_strays(state)
         return stopped
 
     def purge(self) -> None:
@@ -292,6 +294,7 @@ class Environment:
 
     def _start(self, state: EnvState, names: list[str]) -> None:
         """Spawn every app's processes, then wait for all their ready checks together."""
+        self._stop_strays(state)
         t0 = time.monotonic()
         taken = {p for a in state.apps.values() if a.pgids for p in a.ports.values()}
         pending: dict[str, list] = {}
@@ -302,7 +305,7 @@ class Environment:
                 record.ports = self._choose_ports(state, name, taken)
                 app.configure(record.data, self._conf(name), record.ports)
                 for spec in app.processes(record.data, self._conf(name), record.ports):
-                    proc = _process.spawn(spec, self._log(name, spec.name))
+                    proc = _process.spawn(spec, self._log(name, spec.name), owner=self.run_dir)
                     self._children[proc.pid] = proc
                     record.pgids.append(proc.pid)
                     # on disk before any wait: `down` finds it even if this process is killed
@@ -331,6 +334,13 @@ class Environment:
             for name in names:
                 self._stop(state, name)
             raise
+
+    def _stop_strays(self, state: EnvState) -> None:
+        """Stop app processes of this run folder that no record holds (a run SIGKILLed
+        between starting one and writing it down): they would hold ports and data."""
+        known = {pg for a in state.apps.values() for pg in a.pgids}
+        for pgid in _process.strays(self.run_dir, known):
+            _process.stop_group(pgid)
 
     def _fail_if_exited(self, state: EnvState, name: str) -> None:
         for pgid in state.apps[name].pgids:

@@ -172,6 +172,31 @@ def test_app_of_a_killed_manager_is_recorded_and_stopped(tmp_path: Path) -> None
         env.purge()
 
 
+def test_an_app_process_no_record_holds_is_stopped(tmp_path: Path) -> None:
+    """A run SIGKILLed between starting an app and writing it down leaves a process that
+    no state.json names (seen: a tracd alive after a killed benchmark run and its resume).
+    The next start in that run folder, and ``down``, stop it; another folder's stays."""
+    from evals.acme._process import spawn
+
+    run, other = tmp_path / "run", tmp_path / "other"
+    sleeper = ProcSpec(name="stray", argv=[sys.executable, "-c", "import time; time.sleep(120)"])
+    env = Environment(run)
+    strays = [spawn(sleeper, tmp_path / "logs" / f"s{i}.log", owner=env.run_dir) for i in (1, 2)]
+    kept = spawn(sleeper, tmp_path / "logs" / "k.log", owner=other.resolve())
+    try:
+        env.up(["files"])
+        assert strays[0].wait(timeout=10) is not None and strays[1].wait(timeout=10) is not None
+        assert {s.name: s.running for s in env.status()}["files"]
+        late = spawn(sleeper, tmp_path / "logs" / "late.log", owner=env.run_dir)
+        env.down()
+        assert late.wait(timeout=10) is not None
+        assert kept.poll() is None  # another run folder's process is not this run's to stop
+    finally:
+        kept.kill()
+        kept.wait()
+        env.purge()
+
+
 def test_cli_exit_code_2_on_errors(tmp_path: Path) -> None:
     jm = Path(sys.executable).with_name("journeyman")
     res = subprocess.run(

@@ -1,5 +1,5 @@
-"""Mending the one slip small models make in nearly every script: a line break inside a
-quoted string.
+"""Mending the two slips small models make in their scripts: a line break inside a quoted
+string, and the closing braces of the JSON action swallowed into the code.
 
 A model that writes ``'\\n'.join(rows)`` in a JSON action must escape the backslash; small
 models do not, so JSON decodes ``\\n`` to a real line break and the script arrives as
@@ -9,8 +9,10 @@ models do not, so JSON decodes ``\\n`` to a real line break and the script arriv
 
 which does not compile ("unterminated string literal"). The code below reads such a break,
 inside a one-line string (not a triple-quoted one, not a comment), as the escape ``\\n``
-it stood for. It is used only when the code does not compile as written and does compile
-mended, and the tool's output says that it was done and where.
+it stood for. A reply that loses a quote of its JSON action may also end the code with the
+action's own ``}}``: closing braces at the end that open nowhere are cut. Either is used
+only when the code does not compile as written and does compile mended, and the tool's
+output says what was done and where.
 """
 
 from __future__ import annotations
@@ -28,12 +30,40 @@ def _compiles(code: str) -> bool:
     return True
 
 
-def mend_line_breaks_in_strings(code: str) -> tuple[str, list[int]] | None:
-    """``(mended code, the 1-based lines where a break was read as \\n)`` when ``code``
-    fails to compile with an unterminated one-line string and compiles once its breaks
-    inside one-line strings are escaped; otherwise None."""
+def mend(code: str) -> tuple[str, str] | None:
+    """``(mended code, what was done)`` when ``code`` does not compile and compiles once
+    mended (breaks in one-line strings escaped, unopened closing braces at its end cut);
+    otherwise None."""
     if _compiles(code):
         return None
+    trimmed = _cut_json_tail(code)
+    for candidate in dict.fromkeys((code, trimmed)):
+        done = []
+        if candidate != code:
+            done.append(
+                f"the {code[len(trimmed) :].strip()!r} at its end, which opens nowhere, cut"
+            )
+            if _compiles(candidate):
+                return candidate, "; ".join(done)
+        escaped = _escape_breaks(candidate)
+        if escaped is not None and _compiles(escaped[0]):
+            where = ", ".join(str(n) for n in escaped[1])
+            done.insert(0, f"a line break inside a quoted string (line {where}) read as \\n")
+            return escaped[0], "; ".join(done)
+    return None
+
+
+def _cut_json_tail(code: str) -> str:
+    """``code`` without closing braces at its end that no brace in it opens."""
+    out = code.rstrip()
+    while out.endswith("}") and out.count("}") > out.count("{"):
+        out = out[:-1].rstrip()
+    return out
+
+
+def _escape_breaks(code: str) -> tuple[str, list[int]] | None:
+    """``code`` with every line break inside a one-line string escaped, and the 1-based
+    lines where one was; None when there is none or a string is left open."""
     out: list[str] = []
     lines: list[int] = []
     quote: str | None = None
@@ -75,5 +105,4 @@ def mend_line_breaks_in_strings(code: str) -> tuple[str, list[int]] | None:
             i += 1
     if not lines or quote is not None:
         return None
-    mended = "".join(out)
-    return (mended, lines) if _compiles(mended) else None
+    return "".join(out), lines

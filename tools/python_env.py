@@ -21,7 +21,7 @@ from urllib.request import url2pathname
 
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
-from tools.code_mend import mend_line_breaks_in_strings
+from tools.code_mend import mend
 from tools.confine import Network, confine
 from tools.context import ToolContext
 from tools.errors import ToolError
@@ -124,14 +124,10 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
         venv = await ensure_env(ctx)
     else:
         shown = "python <code>" + (" (`script` held source, not a path: run as code)" * args._moved)
-        mended = mend_line_breaks_in_strings(args.code or "")
+        mended = mend(args.code or "")
         if mended is not None:
-            code, at = mended
-            args = args.model_copy(update={"code": code})
-            where = ", ".join(str(n) for n in at)
-            mend_note = (
-                f"[a line break inside a quoted string (line {where}) was read as the escape \\n]\n"
-            )
+            args = args.model_copy(update={"code": mended[0]})
+            mend_note = f"[the code did not compile as sent; mended: {mended[1]}]\n"
         rejected = _syntax_error(args.code or "", shown)
         if rejected is not None:
             return rejected

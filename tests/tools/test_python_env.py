@@ -156,10 +156,17 @@ async def test_a_line_break_inside_a_quoted_string_is_read_as_an_escape(
     res = await registry.call("python_run", {"code": code}, pctx)
     assert res.error is None, res.output
     assert res.output.startswith(
-        "[a line break inside a quoted string (line 3, 4, 5) was read as the escape \\n]\n"
+        "[the code did not compile as sent; mended: "
+        "a line break inside a quoted string (line 3, 4, 5) read as \\n]\n"
     )
     assert (pctx.workspace / "mended.csv").read_text() == "k,v\nx,1\ny,2\n"
     assert "\ndone\n" in res.output
+    # the action's own closing braces swallowed into the code (a quote of the JSON lost)
+    tail = await registry.call(
+        "python_run", {"code": "totals = {'a': 2}\nprint(totals['a'] * 21)}}"}, pctx
+    )
+    assert tail.error is None and "the '}}' at its end, which opens nowhere, cut" in tail.output
+    assert tail.output.endswith("\n42")
     # a string left open is another mistake: reported, not "mended" into something else
     broken = await registry.call("python_run", {"code": "print('hello)\nx = 1\n"}, pctx)
     assert broken.error is not None and "unterminated string literal" in broken.error

@@ -17,6 +17,8 @@ output says what was done and where.
 
 from __future__ import annotations
 
+import io
+import tokenize
 import warnings
 
 
@@ -32,25 +34,49 @@ def _compiles(code: str) -> bool:
 
 def mend(code: str) -> tuple[str, str] | None:
     """``(mended code, what was done)`` when ``code`` does not compile and compiles once
-    mended (breaks in one-line strings escaped, unopened closing braces at its end cut);
-    otherwise None."""
+    mended; otherwise None. The mends, each kept only on the way to code that compiles:
+    breaks in one-line strings escaped, closing braces at the end that open nowhere cut,
+    brackets still open at the end closed."""
     if _compiles(code):
         return None
+    done: list[str] = []
+    escaped = _escape_breaks(code)
+    if escaped is not None:
+        code = escaped[0]
+        where = ", ".join(str(n) for n in escaped[1])
+        done.append(f"a line break inside a quoted string (line {where}) read as \\n")
+        if _compiles(code):
+            return code, "; ".join(done)
     trimmed = _cut_json_tail(code)
-    for candidate in dict.fromkeys((code, trimmed)):
-        done = []
-        if candidate != code:
-            done.append(
-                f"the {code[len(trimmed) :].strip()!r} at its end, which opens nowhere, cut"
-            )
-            if _compiles(candidate):
-                return candidate, "; ".join(done)
-        escaped = _escape_breaks(candidate)
-        if escaped is not None and _compiles(escaped[0]):
-            where = ", ".join(str(n) for n in escaped[1])
-            done.insert(0, f"a line break inside a quoted string (line {where}) read as \\n")
-            return escaped[0], "; ".join(done)
+    if trimmed != code.rstrip():
+        done.append(f"the {code[len(trimmed) :].strip()!r} at its end, which opens nowhere, cut")
+        code = trimmed
+        if _compiles(code):
+            return code, "; ".join(done)
+    closers = _unclosed(code)
+    if closers and _compiles(code + closers):
+        done.append(f"{closers!r} added at its end to close what was open")
+        return code + closers, "; ".join(done)
     return None
+
+
+def _unclosed(code: str) -> str:
+    """The closing brackets that the brackets left open at the end of ``code`` need, in
+    order; "" when none is open or a bracket closes what it does not open."""
+    pairs = {"(": ")", "[": "]", "{": "}"}
+    stack: list[str] = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
+            if tok.type != tokenize.OP:
+                continue
+            if tok.string in pairs:
+                stack.append(pairs[tok.string])
+            elif tok.string in ")]}":
+                if not stack or stack.pop() != tok.string:
+                    return ""
+    except (tokenize.TokenError, SyntaxError):
+        pass  # the end of input inside brackets: what was read so far counts
+    return "".join(reversed(stack))
 
 
 def _cut_json_tail(code: str) -> str:

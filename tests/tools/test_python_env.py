@@ -167,6 +167,12 @@ async def test_a_line_break_inside_a_quoted_string_is_read_as_an_escape(
     )
     assert tail.error is None and "the '}}' at its end, which opens nowhere, cut" in tail.output
     assert tail.output.endswith("\n42")
+    # ... and the closing parenthesis lost with the quote: the 1.5B model's own reply
+    lost = "rows = ['a', 'b']\nwith open('lost.txt', 'w') as f:\n    f.write('\n'.join(rows)}}"
+    res = await registry.call("python_run", {"code": lost}, pctx)
+    assert res.error is None, res.output
+    assert "')' added at its end" in res.output
+    assert (pctx.workspace / "lost.txt").read_text() == "a\nb"
     # a string left open is another mistake: reported, not "mended" into something else
     broken = await registry.call("python_run", {"code": "print('hello)\nx = 1\n"}, pctx)
     assert broken.error is not None and "unterminated string literal" in broken.error

@@ -1,25 +1,27 @@
-"""Mending the two slips small models make in their scripts: a line break inside a quoted
-string, and the closing braces of the JSON action swallowed into the code.
+"""What python_run does for the slips small models make in nearly every script.
 
-A model that writes ``'\\n'.join(rows)`` in a JSON action must escape the backslash; small
-models do not, so JSON decodes ``\\n`` to a real line break and the script arrives as
+Mends, used only when the code does not compile as sent and does compile mended, and named
+in the tool's output:
+- a line break inside a quoted string. A model that writes ``'\\n'.join(rows)`` in a JSON
+  action must escape the backslash; small models do not, so JSON decodes ``\\n`` to a real
+  line break and the script arrives as ``f.write('`` / ``'.join(rows))``. Such a break,
+  inside a one-line string (not a triple-quoted one, not a comment), is read as ``\\n``;
+- the action's own ``}}`` swallowed into the code when the reply lost a quote: closing
+  braces at the end that open nowhere are cut, and brackets left open there are closed.
 
-    f.write('
-    '.join(rows))
-
-which does not compile ("unterminated string literal"). The code below reads such a break,
-inside a one-line string (not a triple-quoted one, not a comment), as the escape ``\\n``
-it stood for. A reply that loses a quote of its JSON action may also end the code with the
-action's own ``}}``: closing braces at the end that open nowhere are cut. Either is used
-only when the code does not compile as written and does compile mended, and the tool's
-output says what was done and where.
+And a hint, when a script failed turning a table's column name into a number: the header
+line was read as data.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 import warnings
+from pathlib import Path
+
+from tools.process import read_head
 
 
 def _compiles(code: str) -> bool:
@@ -132,3 +134,38 @@ def _escape_breaks(code: str) -> tuple[str, list[int]] | None:
     if not lines or quote is not None:
         return None
     return "".join(out), lines
+
+
+_NOT_A_NUMBER = re.compile(
+    r"(?:invalid literal for int\(\) with base \d+|could not convert string to float): "
+    r"'([^'\n]{1,80})"
+)
+_TABLES = (".csv", ".tsv")
+
+
+def header_hint(stderr: str | None, workspace: Path) -> str | None:
+    """A hint when a script failed turning a table's column name into a number: the loop
+    read the header line as data (the 1.5B model's most common error on a CSV after the
+    syntax slips). None when the failed value is no column name of a table in the
+    workspace's top folder."""
+    found = _NOT_A_NUMBER.search(stderr or "")
+    if found is None:
+        return None
+    value = found.group(1).replace("\\n", "").replace("\\r", "").strip().strip('"')
+    try:
+        names = sorted(p.name for p in workspace.iterdir() if p.suffix.lower() in _TABLES)[:50]
+    except OSError:
+        return None
+    for name in names:
+        try:
+            first = read_head(workspace, name, 4096).decode("utf-8", "replace").splitlines()
+        except OSError:
+            continue
+        cells = [c.strip().strip('"') for c in re.split(r"[,\t;]", first[0])] if first else []
+        if value and value in cells:
+            return (
+                f"Hint: {value!r} is a column name: the first line of {name} is its header "
+                f"({', '.join(cells)}). Skip it (next(reader) after csv.reader, or use "
+                "csv.DictReader and row['column'])."
+            )
+    return None

@@ -253,7 +253,7 @@ def files_written(
         if not 0 < size <= 1 << 20:
             continue
         try:
-            head = _read_head(root, path, preview_chars + 1).decode("utf-8")
+            head = read_head(root, path, preview_chars + 1).decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue  # binary, gone again, or not a plain file of the workspace
         cut = " ..." if len(head) > preview_chars or size > preview_chars + 1 else ""
@@ -262,7 +262,7 @@ def files_written(
     return "\n".join(lines)
 
 
-def _read_head(root: Path, rel: str, size: int) -> bytes:
+def read_head(root: Path, rel: str, size: int) -> bytes:
     """The first ``size`` bytes of a workspace file, opened only as the file tools would:
     no symlink followed (in any component), no FIFO, device or socket (opened non-blocking
     and checked before reading), no hard link, nothing outside ``root``."""

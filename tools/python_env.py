@@ -21,7 +21,7 @@ from urllib.request import url2pathname
 
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
-from tools.code_mend import mend
+from tools.code_mend import header_hint, mend
 from tools.confine import Network, confine
 from tools.context import ToolContext
 from tools.errors import ToolError
@@ -182,6 +182,10 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
         error = f"timed out after {timeout:g} s; the process and its children were killed"
     elif outcome.returncode != 0:
         error = f"exit code {outcome.returncode}"
+        if (
+            hint := await asyncio.to_thread(header_hint, outcome.stderr, ctx.workspace)
+        ) is not None:
+            output += "\n" + hint
         if (module := _missing_module(outcome)) is not None:
             error += f": module {module!r} is not installed in the workspace's Python"
             output += (

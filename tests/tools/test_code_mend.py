@@ -44,3 +44,24 @@ def test_each_mend_is_named_and_the_result_runs() -> None:
     assert said == "')' added at its end to close what was open"
     exec(code, ns)
     assert ns["total"] == 3
+
+
+def test_a_header_read_as_data_gets_a_hint(tmp_path) -> None:
+    from tools.code_mend import header_hint
+
+    (tmp_path / "stock.tsv").write_text("sku\tshelf\tcount\nA1\t3\t7\n")
+    (tmp_path / "notes.txt").write_text("count\n")
+    err = "ValueError: invalid literal for int() with base 10: 'count\\n'"
+    hint = header_hint(err, tmp_path)
+    assert hint is not None and "'count' is a column name" in hint and "stock.tsv" in hint
+    assert "sku, shelf, count" in hint
+    as_float = "ValueError: could not convert string to float: 'shelf'"
+    assert header_hint(as_float, tmp_path) is not None
+    # a value that is no column name, or no table at all: no hint
+    assert (
+        header_hint("ValueError: invalid literal for int() with base 10: 'n/a'", tmp_path) is None
+    )
+    assert header_hint("KeyError: 'count'", tmp_path) is None
+    (tmp_path / "stock.tsv").unlink()
+    (tmp_path / "stock.tsv").symlink_to(tmp_path / "notes.txt")  # links are not followed
+    assert header_hint(err, tmp_path) is None

@@ -140,7 +140,7 @@ async def test_code_that_does_not_compile_is_not_run(
     assert ok.error is None and ok.output.splitlines()[-1] == "\\d"
 
 
-async def test_a_line_break_inside_a_quoted_string_is_read_as_an_escape(
+async def test_slips_of_small_models_are_mended_or_hinted(
     registry: ToolRegistry, pctx: ToolContext
 ) -> None:
     """A model that writes ``'\\n'.join(rows)`` in a JSON action without escaping the
@@ -173,6 +173,16 @@ async def test_a_line_break_inside_a_quoted_string_is_read_as_an_escape(
     assert res.error is None, res.output
     assert "')' added at its end" in res.output
     assert (pctx.workspace / "lost.txt").read_text() == "a\nb"
+    # the header read as data: the error comes back with a hint naming the header
+    (pctx.workspace / "visits.csv").write_text("clinic,patients\nNorth,4\nSouth,9\n")
+    loop = (
+        "t = 0\nfor line in open('visits.csv'):\n    t += int(line.strip().split(',')[1])\nprint(t)"
+    )
+    res = await registry.call("python_run", {"code": loop}, pctx)
+    assert res.error == "exit code 1"
+    assert "Hint: 'patients' is a column name: the first line of visits.csv is its header" in (
+        res.output
+    )
     # a string left open is another mistake: reported, not "mended" into something else
     broken = await registry.call("python_run", {"code": "print('hello)\nx = 1\n"}, pctx)
     assert broken.error is not None and "unterminated string literal" in broken.error

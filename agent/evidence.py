@@ -17,6 +17,8 @@ the kind the goal asks for:
 - ``duplicate_groups``: the goal totals something per group ("sum ... per/for each/by ...")
   and the one table it asks for repeats a value in its first column (rows copied, not
   grouped);
+- ``wrong_totals`` (applied by the reflector, agent/totals.py): a table of sums per group
+  that code recomputes from its input and finds wrong;
 - a goal that only asks a question may succeed on an answer (no rule applies).
 
 ``broken_rule`` is the one entry point: pure logic over the goal, the attempt's records
@@ -45,6 +47,7 @@ RuleName = Literal[
     "output_not_seen",
     "header_mismatch",
     "duplicate_groups",
+    "wrong_totals",
     "no_progress",
 ]
 

@@ -33,6 +33,7 @@ from agent.state import (
     attempt_records,
     current_subtask,
 )
+from agent.totals import check_totals
 from tools.registry import ToolRegistry
 
 MAX_REPLANS = 1
@@ -148,33 +149,74 @@ def guard(
     attempt: list[Record] | None = None,
     outputs: set[str] | None = None,
     registry: ToolRegistry | None = None,
-) -> tuple[Reflection, BrokenRule | None]:
-    """Overrule a verdict of success that breaks an evidence rule (small models are fooled);
-    the rule broken is returned with the verdict, for the trajectory."""
-    if not verdict.achieved:
-        return verdict, None
+    task: str = "",
+) -> tuple[Reflection, BrokenRule | None, str]:
+    """Overrule a verdict of success that breaks an evidence rule (small models are fooled),
+    and a verdict of failure on an attempt whose output code verified (agent/totals.py).
+    Returns the verdict, the rule broken and what code verified, for the trajectory."""
 
     def read_only(name: str) -> bool:
         return registry is not None and name in registry and registry.get(name).read_only
 
-    broken = broken_rule(
-        goal,
-        attempt or [],
-        read_only=read_only,
-        done_when=done_when,
-        outputs=outputs or set(),
-        workspace=workspace,
-    )
+    outputs = outputs or set()
+    records = attempt or []
+    totals = check_totals(task or goal, workspace, outputs)
+    if (
+        totals is not None
+        and registry is not None
+        and totals.output not in outputs_of(records, registry)
+    ):
+        totals = None  # judged only on the attempt that wrote the table
+
+    def rule() -> BrokenRule | None:
+        return broken_rule(
+            goal,
+            records,
+            read_only=read_only,
+            done_when=done_when,
+            outputs=outputs,
+            workspace=workspace,
+        )
+
+    if not verdict.achieved:
+        if totals is None or not totals.right or rule() is not None:
+            return verdict, None, ""
+        return (
+            verdict.model_copy(
+                update={
+                    "achieved": True,
+                    "evidence": f"verified by code: {totals.detail}",
+                    "analysis": "",
+                    "memory": [],  # written for a failure that was none
+                }
+            ),
+            None,
+            totals.detail,
+        )
+    broken = rule()
+    if broken is None and totals is not None and not totals.right:
+        broken = BrokenRule(
+            rule="wrong_totals",
+            evidence=totals.detail,
+            analysis=(
+                f"{totals.detail}. Compute the totals with a tool that reads {totals.source} "
+                f"and write {totals.output} again."
+            ),
+        )
     if broken is None:
-        return verdict, None
-    return verdict.model_copy(
-        update={
-            "achieved": False,
-            "evidence": f"overruled ({broken.rule}): {broken.evidence}",
-            "analysis": broken.analysis,
-            "memory": [m for m in verdict.memory if m.level != "procedural"],
-        }
-    ), broken
+        return verdict, None, ""
+    return (
+        verdict.model_copy(
+            update={
+                "achieved": False,
+                "evidence": f"overruled ({broken.rule}): {broken.evidence}",
+                "analysis": broken.analysis,
+                "memory": [m for m in verdict.memory if m.level != "procedural"],
+            }
+        ),
+        broken,
+        "",
+    )
 
 
 async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]:
@@ -190,7 +232,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     )
     if halt or (stop and not records):
         verdict, usage = Reflection(achieved=False, analysis=f"stopped: {halt or stop}"), Usage()
-        broken = None
+        broken, verified = None, ""
     elif looped:  # ended for making no progress: failed, whatever a model would say
         verdict, usage = (
             Reflection(
@@ -201,10 +243,10 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             ),
             Usage(),
         )
-        broken = BrokenRule(rule="no_progress", evidence=looped, analysis="")
+        broken, verified = BrokenRule(rule="no_progress", evidence=looped, analysis=""), ""
     else:
         verdict, usage = await judge(state, ctx, records)
-        verdict, broken = guard(
+        verdict, broken, verified = guard(
             verdict,
             sub.done_when,
             getattr(ctx.tools, "workspace", None),
@@ -212,6 +254,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             attempt=records,
             outputs=outputs_of(state.get("trajectory", []), ctx.registry),
             registry=ctx.registry,
+            task=state["task"],
         )
     written: list[str] = []
     learning = ""
@@ -252,6 +295,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         analysis=verdict.analysis,
         written=written,
         rule=broken.rule if broken else None,
+        verified=verified,
         learned=learning,
     )
     return {

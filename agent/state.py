@@ -110,6 +110,9 @@ class ReflectionStep(_Record):
     rule: str | None = Field(
         default=None, description="The evidence rule that overruled a verdict of success."
     )
+    verified: str = Field(
+        default="", description="What code checked when it overruled a verdict of failure."
+    )
     learned: str = Field(default="", description="What the learner made of the attempt.")
 
 

@@ -19,29 +19,27 @@ def load(path: Path) -> list[dict[str, Any]]:
 
 
 def replay(entry: dict[str, Any]) -> tuple[bool, str | None]:
-    """The verdict the rules give today on a recorded attempt (the model's verdict, unless a
-    rule overrules it), and the rule."""
-    from agent.evidence import broken_rule, outputs_of
+    """The verdict the reflector's guard gives today on a recorded attempt: the model's
+    verdict, unless a rule overrules a success or a code check a failure; and the rule
+    (or "verified")."""
+    from agent.evidence import outputs_of
+    from agent.models import Reflection
+    from agent.reflector import guard
     from agent.state import records_from_json
     from tools import default_registry
 
     registry = default_registry()
     records = records_from_json(entry["attempt"])
-
-    def read_only(name: str) -> bool:
-        return name in registry and registry.get(name).read_only
-
-    if not entry["model_verdict"]:
-        return False, None
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp)
         for name, text in entry.get("files", {}).items():
             (ws / name).write_text(text)
-        broken = broken_rule(
-            entry["goal"], records, read_only=read_only,
-            outputs=outputs_of(records, registry), workspace=ws,
+        verdict, broken, verified = guard(
+            Reflection(achieved=entry["model_verdict"]), "", ws,
+            goal=entry["goal"], attempt=records, outputs=outputs_of(records, registry),
+            registry=registry, task=entry.get("task", ""),
         )  # fmt: skip
-    return broken is None, broken.rule if broken else None
+    return verdict.achieved, broken.rule if broken else ("verified" if verified else None)
 
 
 def counts(entries: list[dict[str, Any]]) -> dict[str, int]:

@@ -68,7 +68,11 @@ async def _one(
                     "model": llm.name,
                     "goal": goals.get(d["subtask"], task),
                     "attempt": attempt,
-                    "model_verdict": bool(d["achieved"] or d.get("rule")),
+                    # a rule overrules a success, a code check (verified) a failure
+                    "model_verdict": bool(
+                        d["achieved"] != bool(d.get("verified")) or d.get("rule")
+                    ),
+                    "task": task,
                     "final_verdict": bool(d["achieved"]),
                     "rule": d.get("rule"),
                     "truth": bool(truth()),

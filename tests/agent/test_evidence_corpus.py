@@ -23,9 +23,13 @@ def test_no_false_success_a_rule_can_catch() -> None:
     entries = load(CORPUS)
     assert entries, "the corpus file is empty"
     c = counts(entries)
-    assert c["ff_after"] == c["ff_before"], c  # no right success is overruled
+    assert c["ff_after"] <= c["ff_before"] and c["fs_after"] <= c["fs_before"], c
     for e in entries:
-        after, _ = replay(e)
+        after, why = replay(e)
+        if e["model_verdict"] and e["truth"]:
+            assert after, (e["goal"], why)  # no right success is overruled
+        if after and not e["model_verdict"]:
+            assert e["truth"] and why == "verified", e["goal"]  # a failure flipped only by code
         if after and not e["truth"]:
             # a false success left standing is one the rules cannot see: something was done
             # and shown, but wrong (a wrong sum, the wrong button) - the reflector's job

@@ -1,0 +1,162 @@
+"""Totals checked by code (agent/totals.py): a table of sums per group recomputed from its
+input overrules the reflector both ways. The wordings and tables here are used nowhere
+else (not the demo's family, not the CSV probes)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from _agent_helpers import answer, call, file_registry, plan, verdict
+
+from agent.build import build_agent
+from agent.llm import ScriptedLLM
+from agent.runner import Event, run_task
+from agent.totals import check_totals
+
+SHIPMENTS = "week\tregion\tcarrier\tunits\n1\tWest\tDHL\t40\n1\tEast\tUPS\t15\n2\tWest\tUPS\t2.5\n"
+TASK = (
+    "For each region, add up the units in shipments.tsv and save region_units.csv with the "
+    "header region,units."
+)
+
+
+def _ws(tmp_path: Path, output: str | None = None) -> Path:
+    (tmp_path / "shipments.tsv").write_text(SHIPMENTS)
+    if output is not None:
+        (tmp_path / "region_units.csv").write_text(output)
+    return tmp_path
+
+
+def test_right_totals_are_verified_in_any_row_order(tmp_path: Path) -> None:
+    ws = _ws(tmp_path, "Region,Units\nEast,15\nWest,42.5\n")
+    check = check_totals(TASK, ws, {"region_units.csv"})
+    assert check is not None and check.right
+    assert (check.source, check.output) == ("shipments.tsv", "region_units.csv")
+    assert "each of the 2 region values of shipments.tsv" in check.detail
+
+
+@pytest.mark.parametrize(
+    ("table", "detail"),
+    [
+        (
+            "region,units\nWest,40\nEast,15\n",
+            "the units of 'West' is 40, but shipments.tsv sums to 42.5",
+        ),
+        ("region,units\nWest,42.5\n", "region_units.csv has no row for 'East'"),
+        ("region,units\nWest,42.5\nEast,15\nNorth,0\n", "a row for 'North'"),
+        ("region,units\nWest,42.5\nEast,15\nEast,0\n", "3 rows for 2 groups"),
+        ("region,units\nWest,42.5\nEast,n/a\n", "'n/a' as a total"),
+    ],
+)
+def test_wrong_totals_are_named(tmp_path: Path, table: str, detail: str) -> None:
+    check = check_totals(TASK, _ws(tmp_path, table), {"region_units.csv"})
+    assert check is not None and not check.right and detail in check.detail
+
+
+@pytest.mark.parametrize(
+    "task",
+    [
+        # other aggregates, or no stated two-column header
+        "Average the units per region in shipments.tsv into region_units.csv (region,units).",
+        "Count the shipments per region in shipments.tsv; columns region,units in region_units.csv.",
+        "For each region, add up the units in shipments.tsv and save region_units.csv.",
+        "Add up units and weeks per region from shipments.tsv into region_units.csv "
+        "(columns region,week,units).",
+        # a column the input does not have
+        "Total the parcels per region in shipments.tsv into region_units.csv (columns region,parcels).",
+    ],
+)
+def test_other_tasks_are_not_checked(tmp_path: Path, task: str) -> None:
+    assert check_totals(task, _ws(tmp_path, "region,units\nWest,1\n"), {"region_units.csv"}) is None
+
+
+def test_not_checked_before_the_output_is_written_or_on_words(tmp_path: Path) -> None:
+    ws = _ws(tmp_path, "region,units\nEast,15\nWest,42.5\n")
+    assert check_totals(TASK, ws, set()) is None  # the run did not write it
+    (tmp_path / "shipments.tsv").write_text("region\tunits\nWest\tmany\n")
+    assert check_totals(TASK, ws, {"region_units.csv"}) is None  # not numbers
+
+
+SCRIPT = """python3 - <<'EOF'
+import csv
+totals = {}
+with open('shipments.tsv') as f:
+    for row in csv.DictReader(f, delimiter='\\t'):
+        totals[row['region']] = totals.get(row['region'], 0) + float(row['units'])
+with open('region_units.csv', 'w') as out:
+    out.write('region,units\\n' + ''.join(f'{k},{v:g}\\n' for k, v in totals.items()))
+EOF"""
+
+
+async def _run(settings, workspace: Path, script: list) -> tuple:
+    (workspace / "shipments.tsv").write_text(SHIPMENTS)
+    agent = build_agent(
+        settings, llm=ScriptedLLM(script), memory=False, workspace=workspace,
+        registry=file_registry(), profile="local",
+    )  # fmt: skip
+    events: list[Event] = []
+    result = await run_task(agent, TASK, on_event=events.append)
+    return result, [e.data for e in events if e.event == "reflection"]
+
+
+async def test_a_right_table_judged_failed_is_verified_by_code(settings, workspace: Path) -> None:
+    result, judged = await _run(
+        settings,
+        workspace,
+        [
+            call("shell_run", command=SCRIPT),
+            answer("region_units.csv written"),
+            verdict(False, analysis="the header 'West,40' is still in the file"),  # wrong
+        ],
+    )
+    assert result.achieved and result.subtasks[0].attempts == 0
+    assert [r["achieved"] for r in judged] == [True]
+    assert judged[0]["verified"].startswith("region_units.csv holds the sum of units")
+    assert judged[0]["evidence"].startswith("verified by code:") and judged[0]["rule"] is None
+
+
+async def test_wrong_totals_judged_done_are_overruled(settings, workspace: Path) -> None:
+    wrong = SCRIPT.replace("float(row['units'])", "int(float(row['units']))")  # 42 for 42.5
+    result, judged = await _run(
+        settings,
+        workspace,
+        [
+            call("shell_run", command=wrong),
+            answer("done"),
+            verdict(True),  # fooled
+            call("shell_run", command=SCRIPT),
+            answer("done"),
+            verdict(True),
+        ],
+    )
+    assert result.achieved and result.subtasks[0].attempts == 1
+    assert [r["rule"] for r in judged] == ["wrong_totals", None]
+    assert "the units of 'West' is 42, but shipments.tsv sums to 42.5" in judged[0]["evidence"]
+
+
+async def test_a_typed_table_is_never_verified(settings, workspace: Path) -> None:
+    """Right numbers written by hand: the input was never read, so no code check flips a
+    failure (input_unused would break the success)."""
+    result, judged = await _run(
+        settings,
+        workspace,
+        [
+            call(
+                "file_write", path="region_units.csv", content="region,units\nWest,42.5\nEast,15\n"
+            ),
+            answer("written"),
+            verdict(False),
+            call("file_read", path="region_units.csv"),
+            answer("written"),
+            verdict(False),
+            plan("write region_units.csv again"),  # the one replan
+            call("file_read", path="region_units.csv"),
+            answer("written"),
+            verdict(False),
+            call("file_read", path="region_units.csv"),
+            answer("written"),
+            verdict(False),
+        ],
+    )
+    assert not result.achieved and all(not r["achieved"] and not r["verified"] for r in judged)

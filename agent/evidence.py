@@ -399,13 +399,22 @@ def _header_rule(goal: str, files: list[str], workspace: Path) -> BrokenRule | N
     got = [c.strip().strip('"') for c in first.split(sep)]
     if [c.lower() for c in got] == [c.lower() for c in want]:
         return None
+    analysis = (
+        f"{name} has the header {sep.join(got)!r}, but the task asks for exactly "
+        f"{sep.join(want)!r}. Write the file again with that header."
+    )
+    lost = [c for c in want if c.lower() not in {g.lower() for g in got}]
+    if lost and [c.lower() for c in want[len(lost) :]] == [c.lower() for c in got]:
+        # the leading (group) columns are gone: pandas writes a grouped Series without its
+        # index when told index=False, the most common way to lose them
+        analysis += (
+            f" The first column{'s' * (len(lost) > 1)} ({', '.join(lost)}) {'is' if len(lost) == 1 else 'are'} "
+            "missing: after a pandas groupby, call .reset_index() before to_csv(index=False)."
+        )
     return BrokenRule(
         rule="header_mismatch",
         evidence=f"{name} starts with the header {sep.join(got)!r}",
-        analysis=(
-            f"{name} has the header {sep.join(got)!r}, but the task asks for exactly "
-            f"{sep.join(want)!r}. Write the file again with that header."
-        ),
+        analysis=analysis,
     )
 
 

@@ -208,6 +208,23 @@ def test_a_table_with_another_header_than_asked_is_broken(
     assert judge() is None
 
 
+def test_a_lost_group_column_is_named_with_its_usual_cause(tmp_path: Path) -> None:
+    goal = "Per kiln, total the firings in kilns.csv into firings.csv (columns kiln,firings)."
+    attempt = [step("python_run", "ran", code="...")]
+    (tmp_path / "firings.csv").write_text("firings\n3\n5\n")  # a Series written without index
+    broken = broken_rule(
+        goal, attempt, read_only=read_only, outputs={"firings.csv"}, workspace=tmp_path
+    )
+    assert broken is not None and broken.rule == "header_mismatch"
+    assert "The first column (kiln) is missing" in broken.analysis
+    assert ".reset_index()" in broken.analysis
+    (tmp_path / "firings.csv").write_text("kiln,count\nA,3\n")  # another header: no such hint
+    other = broken_rule(
+        goal, attempt, read_only=read_only, outputs={"firings.csv"}, workspace=tmp_path
+    )
+    assert other is not None and "reset_index" not in other.analysis
+
+
 @pytest.mark.parametrize(
     "goal",
     [

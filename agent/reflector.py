@@ -178,22 +178,29 @@ def guard(
             workspace=workspace,
         )
 
-    if not verdict.achieved:
-        if totals is None or not totals.right or rule() is not None:
-            return verdict, None, ""
+    broken = rule() if verdict.achieved or (totals is not None and totals.right) else None
+    if totals is not None and totals.right and (broken is None or broken.rule != "input_unused"):
+        # the task's table recomputed from its input by code: stronger evidence than the
+        # model's verdict and than the rules over a subtask's wording (a planner's done_when
+        # that names a helper script never written, say); only a table typed without
+        # reading the input is not taken (a skill learned from it would type numbers)
+        if verdict.achieved and broken is None:
+            return verdict, None, ""  # nothing to overrule
         return (
             verdict.model_copy(
                 update={
                     "achieved": True,
                     "evidence": f"verified by code: {totals.detail}",
                     "analysis": "",
-                    "memory": [],  # written for a failure that was none
+                    # a model that judged a failure wrote for a failure that was none
+                    "memory": verdict.memory if verdict.achieved else [],
                 }
             ),
             None,
             totals.detail,
         )
-    broken = rule()
+    if not verdict.achieved:
+        return verdict, None, ""
     if broken is None and totals is not None and not totals.right:
         broken = BrokenRule(
             rule="wrong_totals",
@@ -232,7 +239,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     )
     if halt or (stop and not records):
         verdict, usage = Reflection(achieved=False, analysis=f"stopped: {halt or stop}"), Usage()
-        broken, verified = None, ""
+        broken, verified, said = None, "", None
     elif looped:  # ended for making no progress: failed, whatever a model would say
         verdict, usage = (
             Reflection(
@@ -243,9 +250,14 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             ),
             Usage(),
         )
-        broken, verified = BrokenRule(rule="no_progress", evidence=looped, analysis=""), ""
+        broken, verified, said = (
+            BrokenRule(rule="no_progress", evidence=looped, analysis=""),
+            "",
+            None,
+        )
     else:
         verdict, usage = await judge(state, ctx, records)
+        said = verdict.achieved
         verdict, broken, verified = guard(
             verdict,
             sub.done_when,
@@ -296,6 +308,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         written=written,
         rule=broken.rule if broken else None,
         verified=verified,
+        model_achieved=said,
         learned=learning,
     )
     return {

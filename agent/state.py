@@ -111,7 +111,13 @@ class ReflectionStep(_Record):
         default=None, description="The evidence rule that overruled a verdict of success."
     )
     verified: str = Field(
-        default="", description="What code checked when it overruled a verdict of failure."
+        default="",
+        description="What code verified when it decided the verdict against the model's or a "
+        "rule's.",
+    )
+    model_achieved: bool | None = Field(
+        default=None,
+        description="The model's own verdict, before rules and checks (None: no model judged).",
     )
     learned: str = Field(default="", description="What the learner made of the attempt.")
 

@@ -68,10 +68,7 @@ async def _one(
                     "model": llm.name,
                     "goal": goals.get(d["subtask"], task),
                     "attempt": attempt,
-                    # a rule overrules a success, a code check (verified) a failure
-                    "model_verdict": bool(
-                        d["achieved"] != bool(d.get("verified")) or d.get("rule")
-                    ),
+                    "model_verdict": bool(d.get("model_achieved")),
                     "task": task,
                     "final_verdict": bool(d["achieved"]),
                     "rule": d.get("rule"),

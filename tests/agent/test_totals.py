@@ -114,6 +114,7 @@ async def test_a_right_table_judged_failed_is_verified_by_code(settings, workspa
     assert [r["achieved"] for r in judged] == [True]
     assert judged[0]["verified"].startswith("region_units.csv holds the sum of units")
     assert judged[0]["evidence"].startswith("verified by code:") and judged[0]["rule"] is None
+    assert judged[0]["model_achieved"] is False  # the model's own verdict, kept on record
 
 
 async def test_wrong_totals_judged_done_are_overruled(settings, workspace: Path) -> None:
@@ -160,3 +161,32 @@ async def test_a_typed_table_is_never_verified(settings, workspace: Path) -> Non
         ],
     )
     assert not result.achieved and all(not r["achieved"] and not r["verified"] for r in judged)
+
+
+async def test_a_verified_table_stands_against_a_rule_on_the_plans_wording(
+    settings, workspace: Path
+) -> None:
+    """The planner's done_when names a helper script the attempt never wrote: file_missing
+    would fail the attempt, but the task's table was recomputed by code and is right."""
+    (workspace / "shipments.tsv").write_text(SHIPMENTS)
+    step = {
+        "goal": "Sum the units per region into region_units.csv",
+        "done_when": "sum_units.py exists and region_units.csv holds the totals",
+    }
+    llm = ScriptedLLM(
+        [
+            {"subtasks": [step]},
+            call("shell_run", command=SCRIPT),
+            answer("done"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+    )
+    events: list[Event] = []
+    result = await run_task(agent, TASK, on_event=events.append)
+    judged = [e.data for e in events if e.event == "reflection"]
+    assert result.achieved and not (workspace / "sum_units.py").exists()
+    assert judged[0]["rule"] is None and judged[0]["model_achieved"] is True
+    assert judged[0]["evidence"].startswith("verified by code:")

@@ -211,7 +211,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     if looping is not None:
         text, ends = looping
         note = NoteStep(**mine, purpose="limit" if ends else "info", text=text)
-        if ends:  # the same read, same result, four times: this attempt failed
+        if ends:  # the same call, same result, four times: this attempt ends
             return update | {"trajectory": [note], "elapsed_s": ctx.elapsed()}
         if not any(r.kind == "note" and r.text == text for r in records):
             records = [*records, note]

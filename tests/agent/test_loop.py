@@ -162,6 +162,37 @@ async def test_repeated_failing_action_is_not_run_again(settings, workspace: Pat
     assert len(reads) == 2  # file_read ran once; file_list once
 
 
+async def test_the_same_write_again_and_again_is_told_then_ended_and_judged(
+    settings, workspace: Path
+) -> None:
+    """The 1.5B model wrote one file eleven times in a row (a CSV probe): at the third
+    identical write with the same result it is told the action is done; at the fourth the
+    attempt ends, and is judged on what it did (not failed for looping, as a read loop is)."""
+    write = call("file_write", path="out.csv", content="a,b\n1,2\n")
+    llm = ScriptedLLM(
+        [
+            plan("write out.csv"),
+            write,
+            write,
+            write,  # third: a note follows
+            write,  # fourth: the attempt ends here
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+    )
+    events: list[Event] = []
+    result = await run_task(agent, "Write out.csv with a,b and 1,2", on_event=events.append)
+    assert result.achieved and llm.remaining == 0
+    assert (workspace / "out.csv").read_text() == "a,b\n1,2\n"
+    notes = [e.data["text"] for e in events if e.event == "note"]
+    assert any(n.startswith("Done already: you ran file_write 3 times") for n in notes)
+    assert any(n.startswith("Done already: the same action gave the same result 4") for n in notes)
+    executor = [c.messages[-1].content for c in llm.calls if c.tools]
+    assert "Give your final answer now" in executor[3]
+
+
 def _with_python():
     from tools.python_env import PYTHON_TOOLS
     from tools.registry import ToolRegistry

@@ -68,7 +68,13 @@ async def _one(
                     "model": llm.name,
                     "goal": goals.get(d["subtask"], task),
                     "attempt": attempt,
-                    "model_verdict": bool(d.get("model_achieved")),
+                    # older agent code (a "before" run) records no model_achieved: it had
+                    # rules that overrule a success only
+                    "model_verdict": bool(
+                        d["model_achieved"]
+                        if d.get("model_achieved") is not None
+                        else d["achieved"] or d.get("rule")
+                    ),
                     "task": task,
                     "final_verdict": bool(d["achieved"]),
                     "rule": d.get("rule"),

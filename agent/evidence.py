@@ -17,6 +17,9 @@ the kind the goal asks for:
 - ``duplicate_groups``: the goal totals something per group ("sum ... per/for each/by ...")
   and the one table it asks for repeats a value in its first column (rows copied, not
   grouped);
+- ``target_missed``: the goal names a control to act on ("Click the 'Publish' button",
+  "press Next", "choose Lisbon"), an observation of the attempt showed it, and no executed
+  action was on it (the click went to another button);
 - ``wrong_totals`` (applied by the reflector, agent/totals.py): a table of sums per group
   that code recomputes from its input and finds wrong;
 - a goal that only asks a question may succeed on an answer (no rule applies).
@@ -37,6 +40,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from agent.state import Record, ToolStep, flatten
+from tools.browser.actions import ACTED_ON
 from tools.process import WRITTEN_MARK
 from tools.registry import ToolRegistry
 
@@ -48,6 +52,7 @@ RuleName = Literal[
     "header_mismatch",
     "duplicate_groups",
     "wrong_totals",
+    "target_missed",
     "no_progress",
 ]
 
@@ -365,6 +370,85 @@ def _effect_rule(goal: str, attempt: list[Record], read_only: ReadOnly) -> Broke
     return None
 
 
+# A control the goal names: quoted, or one capitalised word, after a verb that acts on it
+# ("Click the 'Publish' button", "press Next", "choose Lisbon", "tick 'I agree'").
+NAMED_TARGET = re.compile(
+    r"\b(?i:click(?:ing)?|press(?:ing)?|tap|hit|push|tick|choose|select|pick)\b"
+    r"(?:\s+(?i:on|the|button|checkbox|box|option|link))*\s+"
+    r"(?:['\"\u2018\u201c]([^'\"\u2019\u201d\n]{1,60})['\"\u2019\u201d]|([A-Z][\w-]*))"
+)
+_ELEMENT_LINE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
+_ON_ELEMENT = frozenset({"browser_click", "browser_check", "browser_select", "browser_type"})
+
+
+def named_targets(goal: str) -> list[str]:
+    """The controls a goal names to act on, in order (not those it says not to touch)."""
+    out = []
+    for m in NAMED_TARGET.finditer(goal):
+        if _NEGATED.search(goal[max(0, m.start() - 30) : m.start()]):
+            continue
+        out.append((m.group(1) or m.group(2)).strip())
+    return list(dict.fromkeys(n for n in out if n))
+
+
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def _target_rule(goal: str, attempt: list[Record]) -> BrokenRule | None:
+    """A named control shown on the page and never acted on: the click went elsewhere."""
+    names = named_targets(goal)
+    if not names:
+        return None
+    shown: list[str] = []  # element lines of the attempt's observations
+    acted: list[str] = []  # what each executed, non-failed action was on
+    submitted = False
+    for i, r in enumerate(attempt):
+        if not isinstance(r, ToolStep):
+            continue
+        shown += [m.group(2) for m in _ELEMENT_LINE.finditer(r.output)]
+        if not r.executed or r.error:
+            continue
+        if r.tool == "browser_press" and "enter" in str(r.arguments.get("keys", "")).lower():
+            submitted = True
+        if r.tool == "browser_type" and r.arguments.get("submit"):
+            submitted = True
+        if r.tool not in _ON_ELEMENT or "element_id" not in r.arguments:
+            continue
+        acted += [str(o) for o in r.arguments.get("options", [])]
+        wanted = f"[{r.arguments['element_id']}] "
+        said = r.output.split("\n", 1)[0]
+        if said.startswith(ACTED_ON):  # the action named its element itself
+            acted.append(said[len(ACTED_ON) :].rstrip("]"))
+            continue
+        for earlier in reversed(attempt[:i]):  # the element as last shown before the action
+            if isinstance(earlier, ToolStep):
+                line = next(
+                    (ln for ln in earlier.output.splitlines() if ln.startswith(wanted)), None
+                )
+                if line is not None:  # the element itself, not every option it offers
+                    acted.append(line.split(" options: ", 1)[0])
+                    break
+    for name in names:
+        lines = [ln for ln in shown if _mentions(ln, name)]
+        if not lines or any(_mentions(a, name) for a in acted):
+            continue  # not a control the attempt saw, or acted on
+        if submitted and all(ln.split(" ", 1)[0] == "button" for ln in lines):
+            continue  # a form sent with Enter presses its button too
+        done = ", ".join(dict.fromkeys(a for a in acted if not a.startswith("["))) or "none"
+        on = "; ".join(dict.fromkeys(a for a in acted if a.startswith("["))) or "nothing"
+        return BrokenRule(
+            rule="target_missed",
+            evidence=f"the goal names {name!r}, shown as {lines[-1]!r}, and no action was on it",
+            analysis=(
+                f"The goal names {name!r}, but the actions were on {on}"
+                f"{'' if done == 'none' else f' (options chosen: {done})'}. Act on the element "
+                f"labelled {name!r} (its id is in the latest observation)."
+            ),
+        )
+    return None
+
+
 _NAMES = r"[A-Za-z_][\w-]*(?:\s*,\s*[A-Za-z_][\w-]*)+"
 HEADER_SPEC = re.compile(
     r"(?i)\b(?:columns?|headers?|header row|fields)\b\W{0,6}(?:are\W{1,3}|of\W{1,3})?[`'\"]?("
@@ -532,8 +616,10 @@ def broken_rule(
                 "processed it. Compute the result from the file with a tool; never type the data."
             ),
         )
-    return _effect_rule(goal, attempt, read_only) or _output_rule(
-        goal, attempt, read_only, outputs, workspace
+    return (
+        _effect_rule(goal, attempt, read_only)
+        or _target_rule(goal, attempt)
+        or _output_rule(goal, attempt, read_only, outputs, workspace)
     )
 
 

@@ -345,3 +345,67 @@ def test_model_steps_are_not_actions() -> None:
     goal = "Click the OK button on the page"
     claim = ModelStep(text="I clicked OK")
     assert broken_rule(goal, [claim], read_only=read_only) is not None
+
+
+# ---------------------------------------------------------------- target rule
+ROSTER = (
+    'URL: http://127.0.0.1:9/roster\nInteractive elements:\n[1] button "Decline"\n'
+    '[2] button "Accept shift"\n[3] combobox "Site" options: Porto | Madrid | Riga\n'
+    '[4] checkbox "Notify my team"\n[5] button "Done"'
+)
+
+
+@pytest.mark.parametrize(
+    ("goal", "wrong", "right"),
+    [
+        (
+            "Press 'Accept shift' on the roster page.",
+            [step("browser_click", ROSTER, element_id=1)],
+            [step("browser_click", ROSTER, element_id=2)],
+        ),
+        (
+            "Pick Madrid as the site, then click Done.",
+            [
+                step("browser_select", ROSTER, element_id=3, options=["Riga"]),
+                step("browser_click", ROSTER, element_id=5),
+            ],
+            [
+                step("browser_select", ROSTER, element_id=3, options=["Madrid"]),
+                step("browser_click", ROSTER, element_id=5),
+            ],
+        ),
+        (
+            "Tick “Notify my team” and hit Done.",
+            [step("browser_click", ROSTER, element_id=5)],
+            [step("browser_check", ROSTER, element_id=4), step("browser_click", ROSTER, element_id=5)],
+        ),
+    ],
+)  # fmt: skip
+def test_a_click_on_another_control_than_the_named_one_is_broken(
+    goal: str, wrong: list, right: list
+) -> None:
+    page = step("browser_goto", ROSTER, url="http://127.0.0.1:9/roster")
+    broken = broken_rule(goal, [page, *wrong], read_only=read_only)
+    assert broken is not None and broken.rule == "target_missed", broken
+    assert "no action was on it" in broken.evidence
+    assert broken_rule(goal, [page, *right], read_only=read_only) is None
+
+
+def test_named_controls_the_page_never_showed_or_told_not_to_touch_are_not_required() -> None:
+    page = step("browser_goto", ROSTER, url="http://127.0.0.1:9/roster")
+    accept = step("browser_click", ROSTER, element_id=2)
+    # 'Confirm' is no control of this page: the rule cannot know what it would be
+    assert (
+        broken_rule("Press 'Accept shift', then Confirm it.", [page, accept], read_only=read_only)
+        is None
+    )
+    # "do not click Decline": a negated name is no target
+    assert (
+        broken_rule(
+            "Do not click 'Decline'; press 'Accept shift'.", [page, accept], read_only=read_only
+        )
+        is None
+    )
+    # a form sent with Enter presses its button
+    typed = step("browser_type", ROSTER, element_id=3, text="x", submit=True)
+    assert broken_rule("Type x and press Done.", [page, typed], read_only=read_only) is None

@@ -115,6 +115,8 @@ async def test_form_with_select_checkbox_radio_date(bctx: ToolContext, site: Sit
     assert bad.error and "'Germany'" in bad.error
     res = await call(bctx, "browser_select", element_id=country, options=["germany"])
     assert 'value="Germany"' in res.output
+    # every action on an element names it first, as it was before the action
+    assert res.output.splitlines()[0] == f'[acted on [{country}] combobox "Country"]'
     news = el(res, "Subscribe to newsletter", "checkbox")
     await call(bctx, "browser_check", element_id=news)
     res = await call(bctx, "browser_check", element_id=news, checked=False)
@@ -125,8 +127,10 @@ async def test_form_with_select_checkbox_radio_date(bctx: ToolContext, site: Sit
     res = await call(bctx, "browser_check", element_id=el(res, "Pro", "radio"))
     await call(bctx, "browser_type", element_id=el(res, "Start date"), text="2026-03-15")
     res = await call(bctx, "browser_type", element_id=el(res, "Notes"), text="Prefers email.")
-    res = await call(bctx, "browser_click", element_id=el(res, "Save profile"))
+    save = el(res, "Save profile")
+    res = await call(bctx, "browser_click", element_id=save)
     assert res.ok, res.error
+    assert res.output.startswith(f'[acted on [{save}] button "Save profile"]\n')
     assert site.state.profile == {
         "full_name": "Alice Liddell",
         "country": "de",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
@@ -24,14 +25,46 @@ READ_ELEMENTS = 40  # elements listed by browser_read (the observation budgets i
 ElementId = Field(description="Element id from the latest observation, e.g. 12 for [12].")
 
 
+ACTED_ON = "[acted on "
+"""The first line of an element action's output: what the element was, read before acting
+(the observation after it may no longer show it), so every action says what it was on."""
+
+_DESCRIBE_JS = """e => {
+  const tag = e.tagName.toLowerCase();
+  const type = (e.getAttribute('type') || '').toLowerCase();
+  const role = e.getAttribute('role') || (tag === 'a' ? 'link' : tag === 'select' ? 'combobox'
+    : tag === 'textarea' ? 'textbox' : tag === 'input' ? (['checkbox', 'radio'].includes(type)
+    ? type : ['button', 'submit', 'reset'].includes(type) ? 'button' : 'textbox') : tag);
+  let label = e.getAttribute('aria-label');
+  if (!label && e.labels && e.labels[0]) {  // the label's own words, not the control's
+    const c = e.labels[0].cloneNode(true);
+    c.querySelectorAll('select, input, textarea').forEach(x => x.remove());
+    label = c.textContent;
+  }
+  label = label || (tag === 'select' ? '' : e.innerText) || e.value
+    || e.getAttribute('placeholder') || e.getAttribute('title') || '';
+  return role + ' "' + label.trim().replace(/\\s+/g, ' ').slice(0, 80) + '"';
+}"""
+
+
 async def _run(
     ctx: ToolContext,
     action: Callable[[BrowserSession], Awaitable[Any]],
+    element_id: int | None = None,
 ) -> ToolResult:
-    """Run an action on the session and return the observation after it."""
+    """Run an action on the session and return the observation after it (for an action on
+    an element, after a line naming the element as it was)."""
     session = await ctx.browser()
+    acted = ""
+    if element_id is not None:
+        from playwright.async_api import Error as PlaywrightError
+
+        with contextlib.suppress(ToolError, PlaywrightError):  # the action says why
+            loc = await session.locate(element_id)
+            acted = f"{ACTED_ON}[{element_id}] {await loc.evaluate(_DESCRIBE_JS)}]\n"
     observation, error = await session.act(lambda: action(session))
     text, cut = observation.render(ctx.settings.observation_budget_chars)
+    text = acted + text
     return ToolResult(
         output=text,
         error=error,
@@ -214,7 +247,7 @@ async def browser_click(ctx: ToolContext, args: ClickArgs) -> ToolResult:
         else:
             await loc.click()
 
-    return await _run(ctx, click)
+    return await _run(ctx, click, args.element_id)
 
 
 @tool(name="browser_type", group="browser", read_only=False)
@@ -233,7 +266,7 @@ async def browser_type(ctx: ToolContext, args: TypeArgs) -> ToolResult:
         if args.submit:
             await loc.press("Enter")
 
-    return await _run(ctx, type_)
+    return await _run(ctx, type_, args.element_id)
 
 
 @tool(name="browser_select", group="browser", read_only=False)
@@ -264,7 +297,7 @@ async def browser_select(ctx: ToolContext, args: SelectArgs) -> ToolResult:
             indexes.append(match)
         await loc.select_option(index=indexes)
 
-    return await _run(ctx, select)
+    return await _run(ctx, select, args.element_id)
 
 
 @tool(name="browser_check", group="browser", read_only=False)
@@ -275,7 +308,7 @@ async def browser_check(ctx: ToolContext, args: CheckArgs) -> ToolResult:
         loc = await s.locate(args.element_id)
         await loc.set_checked(args.checked)
 
-    return await _run(ctx, check)
+    return await _run(ctx, check, args.element_id)
 
 
 @tool(name="browser_press", group="browser", read_only=False)

@@ -381,6 +381,14 @@ _ELEMENT_LINE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
 _ON_ELEMENT = frozenset({"browser_click", "browser_check", "browser_select", "browser_type"})
 
 
+# Text the goal gives to type into a page: "Type the word 'harbor' into ...", "Enter the
+# last name 'Rivera'", "Write the comment 'ship it' in the Comment box".
+TYPED_TEXT = re.compile(
+    r"\b(?i:type|enter|write|fill in|put)\b[^'\"\u2018\u201c\n]{0,40}"
+    r"['\"\u2018\u201c]([^'\"\u2019\u201d\n]{1,80})['\"\u2019\u201d]"
+)
+
+
 def named_targets(goal: str) -> list[str]:
     """The controls a goal names to act on, in order (not those it says not to touch)."""
     out = []
@@ -398,7 +406,7 @@ def _mentions(text: str, name: str) -> bool:
 def _target_rule(goal: str, attempt: list[Record]) -> BrokenRule | None:
     """A named control shown on the page and never acted on: the click went elsewhere."""
     names = named_targets(goal)
-    if not names:
+    if not names and not TYPED_TEXT.search(goal):
         return None
     shown: list[str] = []  # element lines of the attempt's observations
     acted: list[str] = []  # what each executed, non-failed action was on
@@ -429,6 +437,22 @@ def _target_rule(goal: str, attempt: list[Record]) -> BrokenRule | None:
                 if line is not None:  # the element itself, not every option it offers
                     acted.append(line.split(" options: ", 1)[0])
                     break
+    typed = [
+        str(r.arguments.get("text", ""))
+        for r in attempt
+        if isinstance(r, ToolStep) and r.tool == "browser_type" and r.executed and not r.error
+    ]
+    on_page = any(isinstance(r, ToolStep) and r.tool.startswith("browser_") for r in attempt)
+    for text in (m.group(1) for m in TYPED_TEXT.finditer(goal)) if on_page else ():
+        if not any(text.strip().lower() in t.lower() for t in typed):
+            return BrokenRule(
+                rule="target_missed",
+                evidence=f"the goal gives the text {text!r} to enter, and no browser_type entered it",
+                analysis=(
+                    f"The text {text!r} was never typed: enter it with browser_type into the field "
+                    "the goal names, then do the rest."
+                ),
+            )
     for name in names:
         lines = [ln for ln in shown if _mentions(ln, name)]
         if not lines or any(_mentions(a, name) for a in acted):

@@ -409,3 +409,20 @@ def test_named_controls_the_page_never_showed_or_told_not_to_touch_are_not_requi
     # a form sent with Enter presses its button
     typed = step("browser_type", ROSTER, element_id=3, text="x", submit=True)
     assert broken_rule("Type x and press Done.", [page, typed], read_only=read_only) is None
+
+
+def test_text_the_goal_gives_to_type_must_be_typed_on_the_page() -> None:
+    form = (
+        'URL: http://127.0.0.1:9/f\nInteractive elements:\n[1] textbox "Code"\n[2] button "Redeem"'
+    )
+    goal = "Enter the code 'MAPLE-7' in the Code field and press Redeem."
+    page = step("browser_goto", form, url="http://127.0.0.1:9/f")
+    redeem = step("browser_click", form, element_id=2)
+    typo = step("browser_type", form, element_id=1, text="MAPLE")
+    broken = broken_rule(goal, [page, typo, redeem], read_only=read_only)
+    assert broken is not None and broken.rule == "target_missed" and "'MAPLE-7'" in broken.evidence
+    right = step("browser_type", form, element_id=1, text="maple-7")
+    assert broken_rule(goal, [page, right, redeem], read_only=read_only) is None
+    # a file task that writes a quoted text is not a page's business
+    note = step("file_write", "wrote 5 bytes", path="n.txt", content="MAPLE-7")
+    assert broken_rule("Write the code 'MAPLE-7' into n.txt.", [note], read_only=read_only) is None

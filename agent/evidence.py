@@ -389,6 +389,43 @@ TYPED_TEXT = re.compile(
 )
 
 
+_QUOTED_NAME = re.compile(r'^(?:\[\d+\] )?\S+ "([^"]*)"')
+_URL = re.compile(r"\S+://\S+")
+
+
+def _sibling_missed(goal: str, shown: list[str], acted: list[str]) -> BrokenRule | None:
+    """A control of a numbered row acted on for the wrong number: the goal says 17, the
+    click was on "Approve invoice 12" while "Approve invoice 17" was shown (the 1.5B model
+    took the first of three such buttons)."""
+    wanted = set(re.findall(r"\d+", _URL.sub(" ", goal)))
+    if not wanted:
+        return None
+
+    def named(line: str) -> str:
+        m = _QUOTED_NAME.match(line)
+        return m.group(1) if m else ""
+
+    def numbers(label: str) -> set[str]:
+        return set(re.findall(r"\d+", label))
+
+    done = [named(a) for a in acted if a.startswith("[")]
+    for label in (named(ln) for ln in shown):
+        if not numbers(label) & wanted:
+            continue
+        shape = re.sub(r"\d+", "#", label)
+        same = [d for d in done if numbers(d) and re.sub(r"\d+", "#", d) == shape]
+        if same and not any(numbers(d) & wanted for d in same):
+            return BrokenRule(
+                rule="target_missed",
+                evidence=f"the action was on {same[-1]!r}, and the goal's {label!r} was shown",
+                analysis=(
+                    f"The action was on {same[-1]!r}, but the goal asks for "
+                    f"{', '.join(sorted(numbers(label) & wanted))}: act on {label!r}."
+                ),
+            )
+    return None
+
+
 def named_targets(goal: str) -> list[str]:
     """The controls a goal names to act on, in order (not those it says not to touch)."""
     out = []
@@ -406,7 +443,7 @@ def _mentions(text: str, name: str) -> bool:
 def _target_rule(goal: str, attempt: list[Record]) -> BrokenRule | None:
     """A named control shown on the page and never acted on: the click went elsewhere."""
     names = named_targets(goal)
-    if not names and not TYPED_TEXT.search(goal):
+    if not names and not TYPED_TEXT.search(goal) and not re.search(r"\d", _URL.sub(" ", goal)):
         return None
     shown: list[str] = []  # element lines of the attempt's observations
     acted: list[str] = []  # what each executed, non-failed action was on
@@ -453,6 +490,9 @@ def _target_rule(goal: str, attempt: list[Record]) -> BrokenRule | None:
                     "the goal names, then do the rest."
                 ),
             )
+    sibling = _sibling_missed(goal, shown, acted)
+    if sibling is not None:
+        return sibling
     for name in names:
         lines = [ln for ln in shown if _mentions(ln, name)]
         if not lines or any(_mentions(a, name) for a in acted):

@@ -426,3 +426,26 @@ def test_text_the_goal_gives_to_type_must_be_typed_on_the_page() -> None:
     # a file task that writes a quoted text is not a page's business
     note = step("file_write", "wrote 5 bytes", path="n.txt", content="MAPLE-7")
     assert broken_rule("Write the code 'MAPLE-7' into n.txt.", [note], read_only=read_only) is None
+
+
+def test_a_row_button_for_another_number_than_the_goals_is_broken() -> None:
+    rows = (
+        'URL: http://127.0.0.1:9/orders\nInteractive elements:\n[1] button "Refund order 4410"\n'
+        '[2] button "Refund order 4412"\n[3] link "Help"'
+    )
+    goal = "On http://127.0.0.1:9/orders, refund order 4412 with its button."
+    page = step("browser_goto", rows, url="http://127.0.0.1:9/orders")
+    wrong = step("browser_click", '[acted on [1] button "Refund order 4410"]\nURL: x', element_id=1)
+    broken = broken_rule(goal, [page, wrong], read_only=read_only)
+    assert broken is not None and broken.rule == "target_missed"
+    assert "'Refund order 4410'" in broken.evidence and "'Refund order 4412'" in broken.evidence
+    right = step("browser_click", '[acted on [2] button "Refund order 4412"]\nURL: x', element_id=2)
+    assert broken_rule(goal, [page, wrong, right], read_only=read_only) is None
+    # the port of the URL is no number the goal asks for; a link without a number is no row
+    help_ = step("browser_click", '[acted on [3] link "Help"]\nURL: x', element_id=3)
+    assert (
+        broken_rule(
+            "Open http://127.0.0.1:9/orders and click Help.", [page, help_], read_only=read_only
+        )
+        is None
+    )

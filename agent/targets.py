@@ -1,0 +1,169 @@
+"""The controls a goal names, checked against what an attempt acted on (the rule
+``target_missed`` of agent/evidence.py).
+
+A small model clicks the first of three buttons, or clicks a field and types nothing, and
+says it is done. When the goal names what to act on, code can see that the attempt never
+did:
+
+- a control named after a verb that acts on it ("Click the 'Publish' button", "press Next",
+  "choose Lisbon", "tick 'I agree'"), shown by an observation of the attempt, and no
+  executed action on it;
+- a text the goal gives to type on a page ("Type the word 'harbor'") never entered;
+- a control of a numbered row acted on for another number than the goal's ("Approve
+  invoice 17", and the click was on "Approve invoice 12").
+
+Each action on an element names it as it was (``[acted on [1] button "Cancel"]``, written by
+the browser tools), so the check needs nothing from before the attempt.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.state import Record, ToolStep
+from tools.browser.actions import ACTED_ON
+
+NEGATED = re.compile(
+    r"(?i)\b(not|never|no|don't|do not|without|no need to|instead of)\s+(\w+\s+){0,2}$"
+)
+
+
+# A control the goal names: quoted, or one capitalised word, after a verb that acts on it
+# ("Click the 'Publish' button", "press Next", "choose Lisbon", "tick 'I agree'").
+NAMED_TARGET = re.compile(
+    r"\b(?i:click(?:ing)?|press(?:ing)?|tap|hit|push|tick|choose|select|pick)\b"
+    r"(?:\s+(?i:on|the|button|checkbox|box|option|link))*\s+"
+    r"(?:['\"\u2018\u201c]([^'\"\u2019\u201d\n]{1,60})['\"\u2019\u201d]|([A-Z][\w-]*))"
+)
+_ELEMENT_LINE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
+_ON_ELEMENT = frozenset({"browser_click", "browser_check", "browser_select", "browser_type"})
+
+
+# Text the goal gives to type into a page: "Type the word 'harbor' into ...", "Enter the
+# last name 'Rivera'", "Write the comment 'ship it' in the Comment box".
+TYPED_TEXT = re.compile(
+    r"\b(?i:type|enter|write|fill in|put)\b[^'\"\u2018\u201c\n]{0,40}"
+    r"['\"\u2018\u201c]([^'\"\u2019\u201d\n]{1,80})['\"\u2019\u201d]"
+)
+
+
+_QUOTED_NAME = re.compile(r'^(?:\[\d+\] )?\S+ "([^"]*)"')
+_URL = re.compile(r"\S+://\S+")
+
+
+def _sibling_missed(goal: str, shown: list[str], acted: list[str]) -> tuple[str, str] | None:
+    """A control of a numbered row acted on for the wrong number: the goal says 17, the
+    click was on "Approve invoice 12" while "Approve invoice 17" was shown (the 1.5B model
+    took the first of three such buttons)."""
+    wanted = set(re.findall(r"\d+", _URL.sub(" ", goal)))
+    if not wanted:
+        return None
+
+    def named(line: str) -> str:
+        m = _QUOTED_NAME.match(line)
+        return m.group(1) if m else ""
+
+    def numbers(label: str) -> set[str]:
+        return set(re.findall(r"\d+", label))
+
+    done = [named(a) for a in acted if a.startswith("[")]
+    for label in (named(ln) for ln in shown):
+        if not numbers(label) & wanted:
+            continue
+        shape = re.sub(r"\d+", "#", label)
+        same = [d for d in done if numbers(d) and re.sub(r"\d+", "#", d) == shape]
+        if same and not any(numbers(d) & wanted for d in same):
+            return (
+                f"the action was on {same[-1]!r}, and the goal's {label!r} was shown",
+                (
+                    f"The action was on {same[-1]!r}, but the goal asks for "
+                    f"{', '.join(sorted(numbers(label) & wanted))}: act on {label!r}."
+                ),
+            )
+    return None
+
+
+def named_targets(goal: str) -> list[str]:
+    """The controls a goal names to act on, in order (not those it says not to touch)."""
+    out = []
+    for m in NAMED_TARGET.finditer(goal):
+        if NEGATED.search(goal[max(0, m.start() - 30) : m.start()]):
+            continue
+        out.append((m.group(1) or m.group(2)).strip())
+    return list(dict.fromkeys(n for n in out if n))
+
+
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def missed_target(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
+    """``(evidence, analysis)`` when the attempt missed what the goal names to act on (see
+    the module), else None."""
+    names = named_targets(goal)
+    if not names and not TYPED_TEXT.search(goal) and not re.search(r"\d", _URL.sub(" ", goal)):
+        return None
+    shown: list[str] = []  # element lines of the attempt's observations
+    acted: list[str] = []  # what each executed, non-failed action was on
+    submitted = False
+    for i, r in enumerate(attempt):
+        if not isinstance(r, ToolStep):
+            continue
+        shown += [m.group(2) for m in _ELEMENT_LINE.finditer(r.output)]
+        if not r.executed or r.error:
+            continue
+        if r.tool == "browser_press" and "enter" in str(r.arguments.get("keys", "")).lower():
+            submitted = True
+        if r.tool == "browser_type" and r.arguments.get("submit"):
+            submitted = True
+        if r.tool not in _ON_ELEMENT or "element_id" not in r.arguments:
+            continue
+        acted += [str(o) for o in r.arguments.get("options", [])]
+        wanted = f"[{r.arguments['element_id']}] "
+        said = r.output.split("\n", 1)[0]
+        if said.startswith(ACTED_ON):  # the action named its element itself
+            acted.append(said[len(ACTED_ON) :].rstrip("]"))
+            continue
+        for earlier in reversed(attempt[:i]):  # the element as last shown before the action
+            if isinstance(earlier, ToolStep):
+                line = next(
+                    (ln for ln in earlier.output.splitlines() if ln.startswith(wanted)), None
+                )
+                if line is not None:  # the element itself, not every option it offers
+                    acted.append(line.split(" options: ", 1)[0])
+                    break
+    typed = [
+        str(r.arguments.get("text", ""))
+        for r in attempt
+        if isinstance(r, ToolStep) and r.tool == "browser_type" and r.executed and not r.error
+    ]
+    on_page = any(isinstance(r, ToolStep) and r.tool.startswith("browser_") for r in attempt)
+    for text in (m.group(1) for m in TYPED_TEXT.finditer(goal)) if on_page else ():
+        if not any(text.strip().lower() in t.lower() for t in typed):
+            return (
+                f"the goal gives the text {text!r} to enter, and no browser_type entered it",
+                (
+                    f"The text {text!r} was never typed: enter it with browser_type into the field "
+                    "the goal names, then do the rest."
+                ),
+            )
+    sibling = _sibling_missed(goal, shown, acted)
+    if sibling is not None:
+        return sibling
+    for name in names:
+        lines = [ln for ln in shown if _mentions(ln, name)]
+        if not lines or any(_mentions(a, name) for a in acted):
+            continue  # not a control the attempt saw, or acted on
+        if submitted and all(ln.split(" ", 1)[0] == "button" for ln in lines):
+            continue  # a form sent with Enter presses its button too
+        done = ", ".join(dict.fromkeys(a for a in acted if not a.startswith("["))) or "none"
+        on = "; ".join(dict.fromkeys(a for a in acted if a.startswith("["))) or "nothing"
+        return (
+            f"the goal names {name!r}, shown as {lines[-1]!r}, and no action was on it",
+            (
+                f"The goal names {name!r}, but the actions were on {on}"
+                f"{'' if done == 'none' else f' (options chosen: {done})'}. Act on the element "
+                f"labelled {name!r} (its id is in the latest observation)."
+            ),
+        )
+    return None

@@ -30,10 +30,13 @@ NEGATED = re.compile(
 
 # A control the goal names: quoted, or one capitalised word, after a verb that acts on it
 # ("Click the 'Publish' button", "press Next", "choose Lisbon", "tick 'I agree'").
+_ACT = r"\b(?i:click(?:ing)?|press(?:ing)?|tap|hit|push|tick|choose|select|pick)\b"
 NAMED_TARGET = re.compile(
-    r"\b(?i:click(?:ing)?|press(?:ing)?|tap|hit|push|tick|choose|select|pick)\b"
-    r"(?:\s+(?i:on|the|button|checkbox|box|option|link))*\s+"
-    r"(?:['\"\u2018\u201c]([^'\"\u2019\u201d\n]{1,60})['\"\u2019\u201d]|([A-Z][\w-]*))"
+    # a quoted name up to three words after the verb ("choose the plan 'Pro'"), or one
+    # capitalised word right after it and its fillers ("press Next", "click on Save")
+    _ACT
+    + r"(?:(?:\s+[\w-]+){0,3}?\s+['\"\u2018\u201c]([^'\"\u2019\u201d\n]{1,60})['\"\u2019\u201d]"
+    r"|(?:\s+(?i:on|the|button|checkbox|box|option|link))*\s+([A-Z][\w-]*))"
 )
 _ELEMENT_LINE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
 _ON_ELEMENT = frozenset({"browser_click", "browser_check", "browser_select", "browser_type"})
@@ -113,7 +116,14 @@ def missed_target(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
         if not r.executed or r.error:
             continue
         if r.tool == "browser_press" and "enter" in str(r.arguments.get("keys", "")).lower():
-            submitted = True
+            # Enter sends a form from a text field it is typed in, not from a list or the page
+            before = next((e.output for e in reversed(attempt[:i]) if isinstance(e, ToolStep)), "")
+            focus = str(r.arguments.get("element_id", ""))
+            submitted |= any(
+                ln.startswith("textbox") and ("[focused]" in ln or m.group(1) == focus)
+                for m in _ELEMENT_LINE.finditer(before)
+                for ln in [m.group(2)]
+            )
         if r.tool == "browser_type" and r.arguments.get("submit"):
             submitted = True
         if r.tool not in _ON_ELEMENT or "element_id" not in r.arguments:

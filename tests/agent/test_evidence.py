@@ -449,3 +449,20 @@ def test_a_row_button_for_another_number_than_the_goals_is_broken() -> None:
         )
         is None
     )
+
+
+def test_a_quoted_choice_a_few_words_after_its_verb_and_enter_in_a_list() -> None:
+    shop = (
+        'URL: http://127.0.0.1:9/shop\nInteractive elements:\n[1] combobox "Size" value="Small" '
+        'options: Small | Large\n[2] button "Order"'
+    )
+    goal = "Pick the shirt size 'Large', then hit Order."
+    page = step("browser_goto", shop, url="http://127.0.0.1:9/shop")
+    small = step("browser_select", shop, element_id=1, options=["Small"])
+    enter = step("browser_press", shop, keys="Enter")  # in a list: sends nothing
+    broken = broken_rule(goal, [page, small, enter], read_only=read_only)
+    assert broken is not None and broken.rule == "target_missed" and "'Large'" in broken.evidence
+    large = step("browser_select", shop, element_id=1, options=["Large"])
+    assert broken_rule(goal, [page, large, enter], read_only=read_only) is not None  # no Order
+    order = step("browser_click", shop, element_id=2)
+    assert broken_rule(goal, [page, large, order], read_only=read_only) is None

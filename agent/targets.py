@@ -96,6 +96,15 @@ def named_targets(goal: str) -> list[str]:
     return list(dict.fromkeys(n for n in out if n))
 
 
+def _page(observation: str) -> tuple[str, str]:
+    """The address and the page text of an observation (not its element list, where a
+    typed value or the focus changes)."""
+    url = next((ln for ln in observation.splitlines() if ln.startswith("URL:")), "")
+    return url, observation.split("Page text:", 1)[
+        -1
+    ].strip() if "Page text:" in observation else ""
+
+
 def _mentions(text: str, name: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
 
@@ -115,17 +124,13 @@ def missed_target(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
         shown += [m.group(2) for m in _ELEMENT_LINE.finditer(r.output)]
         if not r.executed or r.error:
             continue
-        if r.tool == "browser_press" and "enter" in str(r.arguments.get("keys", "")).lower():
-            # Enter sends a form from a text field it is typed in, not from a list or the page
-            before = next((e.output for e in reversed(attempt[:i]) if isinstance(e, ToolStep)), "")
-            focus = str(r.arguments.get("element_id", ""))
-            submitted |= any(
-                ln.startswith("textbox") and ("[focused]" in ln or m.group(1) == focus)
-                for m in _ELEMENT_LINE.finditer(before)
-                for ln in [m.group(2)]
-            )
-        if r.tool == "browser_type" and r.arguments.get("submit"):
-            submitted = True
+        before = next((e.output for e in reversed(attempt[:i]) if isinstance(e, ToolStep)), "")
+        enter = (
+            r.tool == "browser_press" and "enter" in str(r.arguments.get("keys", "")).lower()
+        ) or (r.tool == "browser_type" and bool(r.arguments.get("submit")))
+        # Enter presses a form's button only when the page answered it (its text or address
+        # changed): a field outside a form takes the key and nothing happens
+        submitted |= enter and bool(before) and _page(r.output) != _page(before)
         if r.tool not in _ON_ELEMENT or "element_id" not in r.arguments:
             continue
         acted += [str(o) for o in r.arguments.get("options", [])]

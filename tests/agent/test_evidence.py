@@ -406,9 +406,15 @@ def test_named_controls_the_page_never_showed_or_told_not_to_touch_are_not_requi
         )
         is None
     )
-    # a form sent with Enter presses its button
-    typed = step("browser_type", ROSTER, element_id=3, text="x", submit=True)
+    # Enter presses a form's button when the page answers it, not when nothing happens
+    answered = (
+        "URL: http://127.0.0.1:9/roster?saved=1\nInteractive elements: none\nPage text:\nSaved."
+    )
+    typed = step("browser_type", answered, element_id=3, text="x", submit=True)
     assert broken_rule("Type x and press Done.", [page, typed], read_only=read_only) is None
+    ignored = step("browser_type", ROSTER, element_id=3, text="x", submit=True)
+    broken = broken_rule("Type x and press Done.", [page, ignored], read_only=read_only)
+    assert broken is not None and broken.rule == "target_missed" and "'Done'" in broken.evidence
 
 
 def test_text_the_goal_gives_to_type_must_be_typed_on_the_page() -> None:

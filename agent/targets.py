@@ -96,6 +96,21 @@ def named_targets(goal: str) -> list[str]:
     return list(dict.fromkeys(n for n in out if n))
 
 
+def _chosen(step: ToolStep) -> list[str]:
+    """The options a browser_select left chosen: those its element shows as its value
+    after the action (asked for three options of a one-choice list, the list keeps one)."""
+    asked = [str(o) for o in step.arguments.get("options", [])]
+    line = next(
+        (m.group(2) for m in _ELEMENT_LINE.finditer(step.output)
+         if m.group(1) == str(step.arguments.get("element_id"))),
+        "",
+    )  # fmt: skip
+    value = re.search(r'value="([^"]*)"', line)
+    if not asked or value is None:
+        return asked
+    return [o for o in asked if _mentions(value.group(1), o)]
+
+
 def _page(observation: str) -> tuple[str, str]:
     """The address and the page text of an observation (not its element list, where a
     typed value or the focus changes)."""
@@ -133,7 +148,7 @@ def missed_target(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
         submitted |= enter and bool(before) and _page(r.output) != _page(before)
         if r.tool not in _ON_ELEMENT or "element_id" not in r.arguments:
             continue
-        acted += [str(o) for o in r.arguments.get("options", [])]
+        acted += _chosen(r)
         wanted = f"[{r.arguments['element_id']}] "
         said = r.output.split("\n", 1)[0]
         if said.startswith(ACTED_ON):  # the action named its element itself

@@ -468,7 +468,22 @@ def test_a_quoted_choice_a_few_words_after_its_verb_and_enter_in_a_list() -> Non
     enter = step("browser_press", shop, keys="Enter")  # in a list: sends nothing
     broken = broken_rule(goal, [page, small, enter], read_only=read_only)
     assert broken is not None and broken.rule == "target_missed" and "'Large'" in broken.evidence
-    large = step("browser_select", shop, element_id=1, options=["Large"])
+    large = step(
+        "browser_select", shop.replace('"Small"', '"Large"'), element_id=1, options=["Large"]
+    )
     assert broken_rule(goal, [page, large, enter], read_only=read_only) is not None  # no Order
     order = step("browser_click", shop, element_id=2)
     assert broken_rule(goal, [page, large, order], read_only=read_only) is None
+
+
+def test_options_asked_for_but_not_left_chosen_do_not_count() -> None:
+    before = 'URL: http://127.0.0.1:9/s\nInteractive elements:\n[1] combobox "Tier" value="Bronze" options: Bronze | Gold\n[2] button "Apply"'
+    goal = "Select 'Gold' as the tier and press Apply."
+    page = step("browser_goto", before, url="http://127.0.0.1:9/s")
+    both = step("browser_select", before, element_id=1, options=["Bronze", "Gold"])  # stays Bronze
+    apply_ = step("browser_click", '[acted on [2] button "Apply"]\nURL: x', element_id=2)
+    broken = broken_rule(goal, [page, both, apply_], read_only=read_only)
+    assert broken is not None and broken.rule == "target_missed" and "'Gold'" in broken.evidence
+    after = before.replace('value="Bronze"', 'value="Gold"')
+    gold = step("browser_select", after, element_id=1, options=["Gold"])
+    assert broken_rule(goal, [page, gold, apply_], read_only=read_only) is None

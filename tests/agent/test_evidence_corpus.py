@@ -1,10 +1,9 @@
 """The evidence rules over recorded judged attempts of the local models (issue 16).
 
 The corpus is recorded by ``evals/probes/run.py`` (real runs of the local models on the
-probe pages and CSV wordings, each verdict with the page's or the oracle's truth). The
-properties are asserted over every attempt recorded, however many: the issue asks for 30 or
-more, and the committed corpus holds fewer (one slow 2-core session of the 1.5B model; see
-``evals/results/judgment-probes/summary.md``), so the size is reported, not faked.
+probe pages and CSV wordings, each verdict with the page's or the oracle's truth; see
+``evals/results/judgment-probes/summary.md``). The replay is the reflector's own guard: the
+rules that overrule a success and the code checks that overrule a failure.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ CORPUS = Path(__file__).parent / "data" / "judged_attempts.jsonl"
 
 def test_no_false_success_a_rule_can_catch() -> None:
     entries = load(CORPUS)
-    assert entries, "the corpus file is empty"
+    assert len(entries) >= 30, len(entries)  # what the issue asks for
     c = counts(entries)
     assert c["ff_after"] <= c["ff_before"] and c["fs_after"] <= c["fs_before"], c
     for e in entries:
@@ -37,7 +36,7 @@ def test_no_false_success_a_rule_can_catch() -> None:
                 r for r in e["attempt"] if r["kind"] == "tool" and r["executed"] and not r["error"]
             ]
             assert acted, e["goal"]
-    print(c, "(the issue asks for >= 30 judged attempts)" if len(entries) < 30 else "")
+    print(c)
 
 
 def test_replay_counts_before_and_after() -> None:

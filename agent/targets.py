@@ -139,13 +139,14 @@ def missed_target(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
         shown += [m.group(2) for m in _ELEMENT_LINE.finditer(r.output)]
         if not r.executed or r.error:
             continue
-        before = next((e.output for e in reversed(attempt[:i]) if isinstance(e, ToolStep)), "")
         enter = (
             r.tool == "browser_press" and "enter" in str(r.arguments.get("keys", "")).lower()
         ) or (r.tool == "browser_type" and bool(r.arguments.get("submit")))
-        # Enter presses a form's button only when the page answered it (its text or address
-        # changed): a field outside a form takes the key and nothing happens
-        submitted |= enter and bool(before) and _page(r.output) != _page(before)
+        if enter:
+            # Enter presses a form's button only when the page answered it (its text or
+            # address changed): a field outside a form takes the key and nothing happens
+            before = next((e.output for e in reversed(attempt[:i]) if isinstance(e, ToolStep)), "")
+            submitted |= bool(before) and _page(r.output) != _page(before)
         if r.tool not in _ON_ELEMENT or "element_id" not in r.arguments:
             continue
         acted += _chosen(r)

@@ -19,7 +19,8 @@ the kind the goal asks for:
   grouped);
 - ``target_missed``: the goal names a control to act on ("Click the 'Publish' button",
   "press Next", "choose Lisbon"), an observation of the attempt showed it, and no executed
-  action was on it (the click went to another button);
+  action was on it (the click went to another button), or a box it says to tick was
+  unticked when the form was sent (agent/targets.py);
 - ``wrong_totals`` (applied by the reflector, agent/totals.py): a table of sums per group
   that code recomputes from its input and finds wrong;
 - a goal that only asks a question may succeed on an answer (no rule applies).

@@ -10,7 +10,10 @@ did:
   executed action on it;
 - a text the goal gives to type on a page ("Type the word 'harbor'") never entered;
 - a control of a numbered row acted on for another number than the goal's ("Approve
-  invoice 17", and the click was on "Approve invoice 12").
+  invoice 17", and the click was on "Approve invoice 12");
+- a checkbox the goal says to tick ("Tick the boxes Red and Green") last shown unticked, or
+  one it says to leave or make unticked ("and not Blue", "untick 'Offers'") last shown
+  ticked: a click toggles, so a click on a box that was ticked already unticks it.
 
 Each action on an element names it as it was (``[acted on [1] button "Cancel"]``, written by
 the browser tools), so the check needs nothing from before the attempt.
@@ -48,6 +51,81 @@ TYPED_TEXT = re.compile(
     r"\b(?i:type|enter|write|fill in|put)\b[^'\"\u2018\u201c\n]{0,40}"
     r"['\"\u2018\u201c]([^'\"\u2019\u201d\n]{1,80})['\"\u2019\u201d]"
 )
+
+
+# A sentence part that sets boxes: the verb and what follows it up to "then" or the
+# sentence's end ("Tick the checkboxes Red and Green (and not Blue), then press Save").
+_TICK_CLAUSE = re.compile(
+    r"\b(?i:(un)?(?:tick|check|mark)(?:ing)?|(de|un)?select(?:ing)?|choose|pick|enable|"
+    r"(disable|clear)|turn on|switch on|(turn off|switch off))\b"
+    r"([^.;!?\n]*?)(?=,?\s+(?i:then|and then|after that)\b|[.;!?\n]|$)"
+)
+_BOX = re.compile(r'^(?:checkbox|switch|menuitemcheckbox) "([^"]+)"(.*)$')
+
+
+def _boxes_wanted(goal: str) -> dict[str, bool]:
+    """The parts of the goal's sentences that set boxes, each with True when it ticks and
+    False when it unticks ("untick", "clear", "turn off")."""
+    return {
+        m.group(5): not any(m.group(k) for k in (1, 2, 3, 4)) for m in _TICK_CLAUSE.finditer(goal)
+    }
+
+
+def _boxes_when_sent(attempt: list[Record]) -> dict[str, bool]:
+    """Each box's state (ticked or not) as last shown when the form was sent: before the
+    last press of another control or Enter that came after the last action on a box (a
+    page may show a fresh form after saving), or as last shown if nothing was sent."""
+    state: dict[str, bool] = {}
+    sent: dict[str, bool] | None = None
+    for r in attempt:
+        if not isinstance(r, ToolStep):
+            continue
+        if r.executed and not r.error and r.tool.startswith("browser_"):
+            said = r.output.split("\n", 1)[0]
+            on_box = r.tool == "browser_check" or bool(
+                said.startswith(ACTED_ON)
+                and re.match(
+                    r"\[\d+\] (?:checkbox|switch|menuitemcheckbox) ", said[len(ACTED_ON) :]
+                )
+            )
+            enter = "enter" in str(r.arguments.get("keys", "")).lower() or bool(
+                r.arguments.get("submit")
+            )
+            if on_box:
+                sent = None
+            elif r.tool == "browser_click" or enter:
+                sent = dict(state)
+        for m in _ELEMENT_LINE.finditer(r.output):
+            box = _BOX.match(m.group(2))
+            if box:
+                state[box.group(1)] = bool(re.search(r"\[[^\]]*\bchecked\b[^\]]*\]", box.group(2)))
+    return state if sent is None else sent
+
+
+def _box_missed(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
+    """A checkbox left in the other state than the goal's (see the module)."""
+    clauses = _boxes_wanted(goal)
+    if not clauses:
+        return None
+    for label, ticked in _boxes_when_sent(attempt).items():
+        for clause, on in clauses.items():
+            at = re.search(rf"(?<!\w){re.escape(label)}(?!\w)", clause, re.IGNORECASE)
+            if at is None:
+                continue
+            want = on != bool(NEGATED.search(clause[max(0, at.start() - 30) : at.start()]))
+            if want != ticked:
+                state, do = ("unticked", "tick") if want else ("ticked", "untick")
+                return (
+                    f"the goal wants {label!r} {'ticked' if want else 'unticked'}, and it was "
+                    f"{state} when the form was sent",
+                    (
+                        f"The box {label!r} was left {state}: a click toggles a box, so look "
+                        f"at its state in the latest observation and {do} it (browser_check "
+                        "sets it either way), then do the rest."
+                    ),
+                )
+            break
+    return None
 
 
 _QUOTED_NAME = re.compile(r'^(?:\[\d+\] )?\S+ "([^"]*)"')
@@ -128,7 +206,12 @@ def missed_target(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
     """``(evidence, analysis)`` when the attempt missed what the goal names to act on (see
     the module), else None."""
     names = named_targets(goal)
-    if not names and not TYPED_TEXT.search(goal) and not re.search(r"\d", _URL.sub(" ", goal)):
+    if (
+        not names
+        and not TYPED_TEXT.search(goal)
+        and not re.search(r"\d", _URL.sub(" ", goal))
+        and not _TICK_CLAUSE.search(goal)
+    ):
         return None
     shown: list[str] = []  # element lines of the attempt's observations
     acted: list[str] = []  # what each executed, non-failed action was on
@@ -197,4 +280,4 @@ def missed_target(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
                 f"labelled {name!r} (its id is in the latest observation)."
             ),
         )
-    return None
+    return _box_missed(goal, attempt)

@@ -377,7 +377,10 @@ ROSTER = (
         (
             "Tick “Notify my team” and hit Done.",
             [step("browser_click", ROSTER, element_id=5)],
-            [step("browser_check", ROSTER, element_id=4), step("browser_click", ROSTER, element_id=5)],
+            [
+                step("browser_check", ROSTER.replace('team"', 'team" [checked]'), element_id=4),
+                step("browser_click", ROSTER, element_id=5),
+            ],
         ),
     ],
 )  # fmt: skip

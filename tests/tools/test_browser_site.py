@@ -338,3 +338,39 @@ async def test_a_shared_session_outlives_a_borrowing_context(
         assert res.ok
     res = await call(bctx, "browser_wait", seconds=0.1)
     assert res.ok and res.data["url"] == site.base + "/big"
+
+
+async def test_a_box_is_judged_by_its_state_when_the_form_was_sent(
+    bctx: ToolContext, site: Site
+) -> None:
+    """target_missed over real observations: a box clicked twice is unticked when the form
+    is sent (the page saved no newsletter), and a box ticked once counts although the page
+    shows a fresh, unticked form after saving."""
+    from agent.state import ToolStep
+    from agent.targets import missed_target
+
+    goal = "Tick the box Subscribe to newsletter, then press 'Save profile'."
+    await login(bctx, site)
+    for clicks in (2, 1):
+        steps: list[ToolStep] = []
+
+        async def act(name: str, steps: list[ToolStep] = steps, **args: Any) -> ToolResult:
+            res = await call(bctx, name, **args)
+            steps.append(
+                ToolStep(call_id=str(len(steps)), tool=name, arguments=args, output=res.output)
+            )
+            return res
+
+        res = await act("browser_goto", url=site.base + "/profile")
+        for _ in range(clicks):
+            res = await act("browser_click", element_id=el(res, "newsletter", "checkbox"))
+        res = await act("browser_click", element_id=el(res, "Save profile"))
+        box = next(e for e in res.data["elements"] if "newsletter" in e["name"])
+        assert "Profile saved." in res.output and "checked" not in box["state"]  # a fresh form
+        missed = missed_target(goal, steps)
+        if clicks == 2:
+            assert "newsletter" not in site.state.profile
+            assert missed is not None and "unticked when the form was sent" in missed[0], missed
+        else:
+            assert site.state.profile.get("newsletter") == "yes"
+            assert missed is None, missed

@@ -81,6 +81,17 @@ async def phase_memory(run: BenchRun, phase: PhasePlan) -> AsyncIterator[MemoryS
     if phase.memory == "carry":
         path = memory_dir(run.config.out, protocol, "carry")
         fresh = not MemoryStore.exists(path)
+        if fresh:
+            recorded = [
+                r for r in run.done.values() if r.protocol == protocol and r.memory_mode == "carry"
+            ]
+            if recorded:
+                raise BenchError(
+                    f"--resume: the {protocol} run has {len(recorded)} recorded task(s) that "
+                    f"carried memory, but its store is missing from {path}; a fresh store "
+                    "would continue the run without what they learned. Put that folder back "
+                    "(it is not committed with the results), or start over in a new folder."
+                )
         store = MemoryStore.open(path, settings=settings)
         try:
             if fresh:

@@ -103,6 +103,29 @@ async def test_killed_mid_task_resumes_to_the_same_results_and_memory(
     assert _episodes_and_items(broken, "continual") == _episodes_and_items(whole, "continual")
 
 
+async def test_resume_without_the_carried_store_says_so_and_changes_nothing(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A run folder copied without its (uncommitted) memory folder: resuming it on an empty
+    store would quietly go on as if nothing had been learned. It stops, naming the folder."""
+    import shutil
+
+    out = tmp_path / "out"
+    helpers.KILL_ON_GRADE = 3
+    with pytest.raises(helpers.Killed):
+        await run_bench(
+            settings, _config(out, protocol="continual", iterations=2), llm=helpers.build()
+        )
+    helpers.KILL_ON_GRADE = None
+    before = ResultsStore(out).results_path.read_text()
+    shutil.rmtree(memory_dir(out, "continual", "carry"))
+    cfg = _config(out, protocol="continual", iterations=2, resume=True)
+    with pytest.raises(BenchError, match=r"2 recorded task\(s\).*store is missing"):
+        await run_bench(settings, cfg, llm=helpers.build())
+    assert ResultsStore(out).results_path.read_text() == before
+    assert not MemoryStore.exists(memory_dir(out, "continual", "carry"))
+
+
 async def test_transfer_uses_a_frozen_copy(settings: Settings, tmp_path: Path) -> None:
     out = tmp_path / "out"
     cfg = _config(out, protocol="transfer", transfer_suite="ws2")

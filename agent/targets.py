@@ -8,7 +8,8 @@ did:
 - a control named after a verb that acts on it ("Click the 'Publish' button", "press Next",
   "choose Lisbon", "tick 'I agree'"), shown by an observation of the attempt, and no
   executed action on it;
-- a text the goal gives to type on a page ("Type the word 'harbor'") never entered;
+- a text the goal gives to type on a page ("Type the word 'harbor'") never entered, and
+  in no field when the attempt acted (a retry may find it typed by the attempt before);
 - a control of a numbered row acted on for another number than the goal's ("Approve
   invoice 17", and the click was on "Approve invoice 12");
 - a checkbox the goal says to tick ("Tick the boxes Red and Green") last shown unticked, or
@@ -202,6 +203,24 @@ def _mentions(text: str, name: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
 
 
+def _held(text: str, attempt: list[Record]) -> bool:
+    """A field already held ``text`` when the attempt acted on the page: typed by an
+    earlier attempt of the run, the retry only has to press the button (the 1.5B model
+    typed 'harbor' in one attempt and pressed Submit in the next)."""
+    want = text.strip().lower()
+    shown = ""  # the page as the latest observation before each action showed it
+    for r in attempt:
+        if not isinstance(r, ToolStep):
+            continue
+        if r.executed and not r.error and r.tool.startswith("browser_") and shown:
+            for m in _ELEMENT_LINE.finditer(shown):
+                value = re.search(r'\bvalue="([^"]*)"', m.group(2))
+                if value is not None and want in value.group(1).lower():
+                    return True
+        shown = r.output or shown
+    return False
+
+
 def missed_target(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
     """``(evidence, analysis)`` when the attempt missed what the goal names to act on (see
     the module), else None."""
@@ -253,7 +272,7 @@ def missed_target(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
     ]
     on_page = any(isinstance(r, ToolStep) and r.tool.startswith("browser_") for r in attempt)
     for text in (m.group(1) for m in TYPED_TEXT.finditer(goal)) if on_page else ():
-        if not any(text.strip().lower() in t.lower() for t in typed):
+        if not any(text.strip().lower() in t.lower() for t in typed) and not _held(text, attempt):
             return (
                 f"the goal gives the text {text!r} to enter, and no browser_type entered it",
                 (

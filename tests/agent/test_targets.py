@@ -112,3 +112,49 @@ def test_the_state_when_sent_counts_not_a_fresh_form_after_it_nor_one_before_a_r
     stray = click(1, "Beta features", page(("Beta features", False)))
     missed = missed_target(goal, [start, ticked, fresh, stray])
     assert missed is not None and "'Beta features'" in missed[0]
+
+
+def voucher(value: str | None, after: str = "") -> str:
+    field = '[1] textbox "Voucher code"' + (f' value="{value}"' if value is not None else "")
+    return (
+        "URL: http://127.0.0.1:9/checkout\nTitle: Checkout\nInteractive elements:\n"
+        f'{field}\n[2] button "Redeem"\nPage text:\n{after}'
+    )
+
+
+REDEEMED = "URL: http://127.0.0.1:9/checkout?v=1\nTitle: Checkout\nInteractive elements: none\nPage text:\nVoucher redeemed."
+VOUCHER_GOAL = "Put the code 'QX-Lantern 9' into the Voucher code field and hit Redeem."
+
+
+def test_text_a_retry_finds_in_the_field_counts_as_entered() -> None:
+    """The attempt before typed the code; this retry only pressed the button. The field
+    held the text when the form was sent, so nothing the goal gives is missing."""
+    retry = [
+        step("browser_read", voucher("QX-Lantern 9")),
+        step("browser_click", f'[acted on [2] button "Redeem"]\n{REDEEMED}', element_id=2),
+    ]
+    assert missed_target(VOUCHER_GOAL, retry) is None
+
+
+@pytest.mark.parametrize("held", [None, "", "QX-Lant"])
+def test_text_neither_typed_nor_in_a_field_is_missed(held: str | None) -> None:
+    attempt = [
+        step("browser_read", voucher(held)),
+        step("browser_click", f'[acted on [2] button "Redeem"]\n{REDEEMED}', element_id=2),
+    ]
+    missed = missed_target(VOUCHER_GOAL, attempt)
+    assert missed is not None and "'QX-Lantern 9'" in missed[0]
+
+
+def test_text_shown_only_after_the_last_action_does_not_count() -> None:
+    """A value the page shows after everything the attempt did was not there when it
+    acted (nothing was sent with it)."""
+    attempt = [
+        step("browser_read", voucher(None)),
+        step(
+            "browser_click",
+            f'[acted on [2] button "Redeem"]\n{voucher("QX-Lantern 9")}',
+            element_id=2,
+        ),
+    ]
+    assert missed_target(VOUCHER_GOAL, attempt) is not None

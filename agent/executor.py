@@ -8,6 +8,7 @@ resumed run never runs a recorded action twice.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +20,7 @@ from agent import prompts
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import outputs_of
-from agent.inputs import header_names, input_files, input_shapes
+from agent.inputs import fetch_inputs, fetched_note, header_names, input_files, input_shapes
 from agent.learn import files_in, record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall, ToolSpec
@@ -172,6 +173,15 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         ]
         update["plan"] = plan
         items = []
+        # the files the goal names that a server of the task holds (a file share): a local
+        # copy first, so the shapes below, a skill's arguments and the model all see it
+        fetched = await asyncio.to_thread(
+            fetch_inputs,
+            sub.goal,
+            state.get("task", ""),
+            getattr(ctx.tools, "workspace", None),
+            ctx.settings.tools.allowed_hosts,
+        )
         if ctx.memory is not None:
             # only SOPs (in full or in the index) can come back from a procedural search:
             # counting the other recalled items would only make it fetch more
@@ -190,6 +200,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         opening: list[Record] = [
             NoteStep(subtask=sub.id, attempt=sub.attempts, purpose="info", text=text)
             for text in (
+                fetched_note(fetched),
                 input_shapes(sub.goal, workspace, written),
                 skill_note(items, sub.goal, workspace, written),
             )

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-from pathlib import Path
+import re
+import urllib.parse
+import urllib.request
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 from agent.evidence import FILE
+from tools.browser.allowlist import HostAllowlist
 
 TABLE = (".csv", ".tsv")
 TEXT = (".txt", ".md", ".json", ".py", ".yaml", ".yml", ".xml", ".html", ".ics")
@@ -93,4 +98,89 @@ def input_shapes(goal: str, workspace: Path | None, outputs: set[str] | None = N
     return (
         "The input files, as they are now (use these exact column names; compute with a "
         "tool that reads the file):\n" + "\n\n".join(parts)
+    )
+
+
+# Where a task says its files live: every http(s) address it gives ("File share:
+# http://127.0.0.1:8080 (...)"); a file the goal names and the workspace lacks is looked
+# for under each (its origin, and the address itself when it names a folder).
+_ADDRESS = re.compile(r"https?://[^\s`'\"<>()\[\]]+")
+FETCH_BYTES = 5_000_000
+FETCH_TIMEOUT_S = 3.0
+MAX_TRIES = 24
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None  # a redirect could lead off the allowed hosts: not followed
+
+
+def _bases(task: str, allowed: HostAllowlist) -> list[str]:
+    out: list[str] = []
+    for m in _ADDRESS.finditer(task):
+        url = m.group(0).rstrip(".,;:")
+        parts = urlsplit(url)
+        if allowed.check(url) is not None:
+            continue
+        out.append(f"{parts.scheme}://{parts.netloc}")
+        if parts.path.strip("/") and not PurePosixPath(parts.path).suffix:
+            out.append(url.rstrip("/"))
+    return list(dict.fromkeys(out))
+
+
+def fetch_inputs(
+    goal: str, task: str, workspace: Path | None, allowed_hosts: list[str]
+) -> list[tuple[str, str]]:
+    """Copy into the workspace the files the goal names that are not there but that a
+    server the task gives serves (a company file share): ``(name, url)`` of each copy.
+
+    Read-only GETs, on allowed hosts only, no redirects, 5 MB at most; a name already in
+    the workspace is never touched. The model then reads a local file instead of guessing
+    where the share keeps it (the 1.5B model looked for ``Finance/x.csv`` in the workspace
+    and under the example upload path, and never found it)."""
+    if workspace is None:
+        return []
+    allowed = HostAllowlist(allowed_hosts)
+    bases = _bases(task or goal, allowed)
+    root = workspace.resolve()
+    names = [
+        n
+        for n in dict.fromkeys(m.group(1) for m in FILE.finditer(goal or ""))
+        if ".." not in PurePosixPath(n).parts
+        and (root / n).resolve().is_relative_to(root)
+        and not (root / n).exists()
+    ]
+    opener = urllib.request.build_opener(_NoRedirect)
+    fetched: list[tuple[str, str]] = []
+    tries = 0
+    for name in names:
+        for base in bases:
+            if tries >= MAX_TRIES:
+                return fetched
+            tries += 1
+            url = f"{base}/{urllib.parse.quote(name)}"
+            try:
+                with opener.open(url, timeout=FETCH_TIMEOUT_S) as resp:
+                    kind = resp.headers.get_content_type()
+                    body = resp.read(FETCH_BYTES + 1)
+            except (OSError, ValueError):
+                continue  # not there (404), refused, or no server: the next address
+            if len(body) > FETCH_BYTES or (
+                kind == "text/html" and not name.lower().endswith((".html", ".htm"))
+            ):
+                continue  # a listing or an error page, not the file
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(body)
+            fetched.append((name, url))
+            break
+    return fetched
+
+
+def fetched_note(fetched: list[tuple[str, str]]) -> str:
+    """What the opening note says about the copies (\"\" when none was made)."""
+    return "\n".join(
+        f"{name} is not a workspace file: code copied it from {url} into the workspace as "
+        f"{name} (read and compute from that copy)."
+        for name, url in fetched
     )

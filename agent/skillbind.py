@@ -7,7 +7,8 @@ executor's first note of the attempt names the skill and the arguments that this
 subtask's own text and files give:
 
 - ``input_file``: the existing files the goal names, in the order it names them;
-- ``output_file``: the files the goal names that do not exist yet;
+- ``output_file``: the files the goal names that do not exist yet (not those of an example
+  command it quotes, `curl -T report.csv http://...`);
 - ``url``: the addresses the goal gives;
 - ``column``: the columns of the input tables that the goal mentions (as the table spells
   them). When a skill has several, each goes where its values are of the same type as in
@@ -141,6 +142,16 @@ def _assign_columns(
     return {p.name: c for p, c in zip(params, best[0], strict=True)}
 
 
+# A command quoted with a remote address, as an example of how to use an app ("to upload,
+# use WebDAV, e.g. `curl -T report.csv http://host/Folder/report.csv`", `scp a.csv
+# me@host:/srv/`): the files it names are the example's, not the task's.
+_EXAMPLE_SPAN = re.compile(r"`[^`\n]*(?:://|\w@[\w.-]+:)[^`\n]*`")
+
+
+def _without_examples(goal: str) -> str:
+    return _EXAMPLE_SPAN.sub(" ", goal)
+
+
 def propose_arguments(
     skill: Skill, goal: str, workspace: Path | None, outputs: set[str] | None = None
 ) -> dict[str, str]:
@@ -148,7 +159,7 @@ def propose_arguments(
     is left out)."""
     args: dict[str, str] = {}
     inputs = input_files(goal, workspace, outputs)
-    named = list(dict.fromkeys(m.group(1) for m in FILE.finditer(goal)))
+    named = list(dict.fromkeys(m.group(1) for m in FILE.finditer(_without_examples(goal))))
     news = [n for n in named if n not in inputs]
     urls = list(dict.fromkeys(_URL.findall(goal)))
     for kind, values in (("input_file", inputs), ("output_file", news), ("url", urls)):

@@ -139,3 +139,23 @@ def test_the_note_names_the_best_skill_and_nothing_without_one(ws: Path) -> None
     assert note.startswith("A skill learned from an earlier verified attempt fits this subtask")
     assert '"column": "destination"' in note and '"input_file": "shipments.csv"' in note
     assert skill_note(items[:1], goal, ws) == ""
+
+
+@pytest.mark.parametrize(
+    "tools",
+    [
+        "Apps: the depot share at http://127.0.0.1:9 (to upload, e.g. "
+        "`curl -T upload.csv http://127.0.0.1:9/Inbox/upload.csv`)",
+        "Copy results with `scp out.tsv ops@127.0.0.1:/srv/out.tsv` or "
+        "`wget -O x.csv http://127.0.0.1:9/x.csv`.",
+    ],
+)
+def test_files_of_an_example_command_are_not_the_task_s_outputs(ws: Path, tools: str) -> None:
+    """A task that says how its apps are used quotes a command with files of its own; they
+    are not outputs (the output went unfilled beside the example's `report.csv`)."""
+    goal = f"Sum the weight_kg for each destination of shipments.csv into dest_weight.csv.\n{tools}"
+    args = propose_arguments(_skill(), goal, ws)
+    assert args["output_file"] == "dest_weight.csv", args
+    # a file named in the task itself still counts, backticked or not
+    goal2 = "Sum weight_kg per destination of `shipments.csv` into `dest_weight.csv`."
+    assert propose_arguments(_skill(), goal2, ws)["output_file"] == "dest_weight.csv"

@@ -296,6 +296,7 @@ def _write_measured(out: Path, command: str, seconds: float) -> None:
     lines = [
         f"command: {command}",
         f"model: {next(iter(manifest.runs.values())).model_name} (sha256 {sha})",
+        "code: " + ", ".join(sorted({str(r.code) for r in manifest.runs.values()})),
         f"this invocation took {seconds / 60:.1f} min; task wall time recorded in all: "
         f"{sum(r.wall_s for r in results) / 60:.1f} min over {len(results)} task attempts",
     ]

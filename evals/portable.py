@@ -7,6 +7,7 @@ last part. :func:`scrub` does the same to every absolute path in a text (a comma
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,3 +35,23 @@ def scrub(text: str, root: Path = REPO) -> str:
     """Free text (a command line, notes) with every absolute path written by
     :func:`portable`: relative to the repository, or only its last part."""
     return _ABSOLUTE.sub(lambda m: portable(m.group(1), root), text)
+
+
+def code_version(root: Path = REPO) -> str | None:
+    """The commit of the code in ``root``, with ``+changes`` when a tracked file outside
+    ``evals/results`` differs from it; None when ``root`` is no git checkout."""
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *args], capture_output=True, text=True, timeout=30
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    head = git("rev-parse", "HEAD")
+    if not head:
+        return None
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!evals/results")
+    return head + ("+changes" if changed else "")

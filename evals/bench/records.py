@@ -130,6 +130,11 @@ class ProtocolRun(BaseModel):
     memory_from: str | None = None
     memory_start_changes: int | None = None
     command: str = ""
+    code: str | None = Field(
+        default=None,
+        description="The commit of the code that ran it ('+changes' when tracked code "
+        "differed from it); None outside a git checkout.",
+    )
     started_at: float = 0.0
 
 

@@ -40,7 +40,7 @@ from evals.bench.records import (
     TaskKey,
 )
 from evals.bench.store import ResultsStore
-from evals.portable import portable
+from evals.portable import code_version, portable
 from evals.tasks import Task, load_suite
 
 if TYPE_CHECKING:
@@ -176,6 +176,7 @@ def _check_manifest(
         workers=config.workers,
         memory_from=portable(config.memory_from, base=config.out) if config.memory_from else None,
         command=config.command,
+        code=code_version(),
         started_at=time.time(),
     )
     old = manifest.runs.get(config.protocol)
@@ -199,6 +200,14 @@ def _check_manifest(
             raise BenchError(
                 f"--resume: the {config.protocol} run in {results.folder} was started with other "
                 f"{', '.join(changed)}; start it again with the same options or use another --out"
+            )
+        if old.code and entry.code and old.code != entry.code:
+            commit = old.code.removesuffix("+changes")
+            raise BenchError(
+                f"--resume: the {config.protocol} run in {results.folder} ran on code {old.code}, "
+                f"and this checkout is {entry.code}; one run does not mix two codes. Resume it "
+                f"from a checkout of that commit (git worktree add ../bench-{commit[:7]} "
+                f"{commit}), or start it again in another folder"
             )
         entry = old.model_copy(update={"workers": config.workers})
     manifest.runs[config.protocol] = entry

@@ -126,6 +126,33 @@ async def test_resume_without_the_carried_store_says_so_and_changes_nothing(
     assert not MemoryStore.exists(memory_dir(out, "continual", "carry"))
 
 
+async def test_resume_on_other_code_says_which_commit_to_resume_from(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """A run records the commit of its code; continued on another commit it would mix two
+    codes in one curve, so --resume refuses and names the commit to check out."""
+    import json
+
+    from evals.portable import code_version
+
+    out = tmp_path / "out"
+    helpers.KILL_ON_GRADE = 2  # the first of two tasks recorded, the second killed
+    with pytest.raises(helpers.Killed):
+        await run_bench(settings, _config(out, protocol="no-memory"), llm=helpers.build())
+    helpers.KILL_ON_GRADE = None
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["runs"]["no-memory"]["code"] == code_version() is not None
+    manifest["runs"]["no-memory"]["code"] = "0123456789abcdef0123456789abcdef01234567"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    cfg = _config(out, protocol="no-memory", resume=True)
+    with pytest.raises(BenchError, match=r"git worktree add \.\./bench-0123456 0123456789abcdef"):
+        await run_bench(settings, cfg, llm=helpers.build())
+    manifest["runs"]["no-memory"]["code"] = code_version()
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    summary = await run_bench(settings, cfg, llm=helpers.build())
+    assert summary.skipped == 1 and summary.ran == 1
+
+
 async def test_transfer_uses_a_frozen_copy(settings: Settings, tmp_path: Path) -> None:
     out = tmp_path / "out"
     cfg = _config(out, protocol="transfer", transfer_suite="ws2")

@@ -232,3 +232,24 @@ def test_a_line_cut_short_by_a_kill_is_dropped(tmp_path: Path) -> None:
     store.results_path.write_text('{"protocol": "single", "pha')
     assert store.results() == []
     assert store.repair() > 0 and store.results_path.read_text() == ""
+
+
+def test_each_worker_keeps_one_python_environment_for_its_attempts(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Every attempt gets a fresh workspace; its Python environment is the worker's, so
+    pandas is installed once per worker, not once per table task."""
+    from evals.bench.attempt import task_settings
+    from evals.tasks import load_suite
+
+    task = load_suite("ws", helpers.SUITES)[0]
+    cfg = _config(tmp_path / "out", protocol="no-memory")
+    first = task_settings(settings, cfg, task, worker=0).tools.python_env_dir
+    again = task_settings(settings, cfg, task, worker=0).tools.python_env_dir
+    other = task_settings(settings, cfg, task, worker=1).tools.python_env_dir
+    assert first == again == tmp_path / "out" / "pyenv" / "w0"
+    assert other == tmp_path / "out" / "pyenv" / "w1"
+    own = settings.model_copy(
+        update={"tools": settings.tools.model_copy(update={"python_env_dir": tmp_path / "mine"})}
+    )
+    assert task_settings(own, cfg, task).tools.python_env_dir == tmp_path / "mine"

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evals.bench import BenchConfig, BenchEvent, ResultsStore, run_bench
+from evals.bench import BenchConfig, BenchError, BenchEvent, ResultsStore, run_bench
 from evals.bench.runner import memory_dir
 from evals.portable import scrub
 from evals.report import write_report
@@ -316,7 +316,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     command = scrub(shlex.join(["python", "-m", "evals.learning_curve", *argv]))
     try:
         out = asyncio.run(run_learning_curve(args, command))
-    except CurveError as exc:
+    except (CurveError, BenchError) as exc:  # options, or a run folder it cannot go on with
         sys.exit(f"learning-curve: {exc}")
     print(f"report: {out / 'report.html'}")
 

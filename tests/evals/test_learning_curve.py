@@ -171,3 +171,27 @@ async def test_seeds_repeat_the_protocol_on_other_instances_and_pool_the_report(
     _no_machine_paths(out / "seed-0", tmp_path)
     for name in ("report.json", "report.html"):
         assert str(tmp_path) not in (out / name).read_text()
+
+
+def test_a_run_folder_it_cannot_go_on_with_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No traceback for a folder that already holds a run: the message says what to do."""
+    from evals.bench import ResultsStore
+    from evals.bench.records import Manifest, ProtocolRun
+    from evals.learning_curve import main
+
+    out = tmp_path / "held"
+    out.mkdir()
+    store = ResultsStore(out)
+    store.save_manifest(
+        Manifest(runs={"continual": ProtocolRun(protocol="continual", suite="curve", tasks=[],
+                                                model="evals.bench.scripted_curve:build")})
+    )  # fmt: skip
+    argv = [
+        "--out-root", str(tmp_path), "--name", "held", "--model", "evals.bench.scripted_curve:build",
+        "--iterations", "1", "--families", "expenses", "--tiers", "micro", "--transfer-per-tier", "0",
+    ]  # fmt: skip
+    with pytest.raises(SystemExit) as stop:
+        main(argv)
+    assert str(stop.value).startswith("learning-curve: ") and "add --resume" in str(stop.value)

@@ -65,6 +65,9 @@ def test_wrong_totals_are_named(tmp_path: Path, table: str, detail: str) -> None
         "(columns region,week,units).",
         # a column the input does not have
         "Total the parcels per region in shipments.tsv into region_units.csv (columns region,parcels).",
+        # a share of the whole, however it is said
+        "Give each region's share of the units in shipments.tsv: region_units.csv, region,units.",
+        "Sum units per region (shipments.tsv) as market share in region_units.csv: region,units.",
     ],
 )
 def test_other_tasks_are_not_checked(tmp_path: Path, task: str) -> None:
@@ -190,3 +193,16 @@ async def test_a_verified_table_stands_against_a_rule_on_the_plans_wording(
     assert result.achieved and not (workspace / "sum_units.py").exists()
     assert judged[0]["rule"] is None and judged[0]["model_achieved"] is True
     assert judged[0]["evidence"].startswith("verified by code:")
+
+
+def test_a_task_that_names_a_file_share_is_still_checked(tmp_path: Path) -> None:
+    """ "share" in "on the file share" is where the input lives, not an aggregate (the
+    check stood aside on every curve task whose input came from the company share)."""
+    ws = _ws(tmp_path, "region,units\nEast,15\nWest,4\n")
+    task = (
+        "`shipments.tsv` on the depot's file share lists the week's parcels. Total the units "
+        "for each region into `region_units.csv` (header `region,units`).\n\nApps you can "
+        "use:\n- Depot share: http://127.0.0.1:9 (to upload, `curl -T a.csv http://127.0.0.1:9/a.csv`)"
+    )
+    check = check_totals(task, ws, {"region_units.csv"})
+    assert check is not None and not check.right and "sums to 42.5" in check.detail

@@ -11,7 +11,8 @@ the kind the goal asks for:
   send, write, move, delete, book, assign ...) and no executed, non-failed, non-read-only
   action of a matching kind happened in the attempt;
 - ``output_not_seen``: the goal names an output (a file, a ticket, a mail) and nothing
-  after the last write shows it (an empty file, or only errors since);
+  after the last write shows it (an empty file, or only errors since); a mail it asks to
+  send needs a Send on the compose form, a send from code or a confirmation (agent/sent.py);
 - ``header_mismatch``: the goal spells out the header of the one table it asks for
   ("columns a,b", "header `a,b`", "(a,b)") and the written table starts with another one;
 - ``duplicate_groups``: the goal totals something per group ("sum ... per/for each/by ...")
@@ -40,6 +41,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from agent.sent import asks_to_send_mail, mail_sent
 from agent.state import Record, ToolStep, flatten
 from agent.targets import NEGATED as _NEGATED
 from agent.targets import missed_target
@@ -481,10 +483,22 @@ def _output_rule(
         shape = _header_rule(goal, files, workspace) or _groups_rule(goal, files, workspace)
         if shape is not None:
             return shape
+    last = max(i for i, r in enumerate(attempt) if r is changing[-1])
+    if asks_to_send_mail(goal):
+        if mail_sent(attempt, last):
+            return None  # the mail is the last output: its own evidence, not a page's words
+        return BrokenRule(
+            rule="output_not_seen",
+            evidence="the goal asks for a mail to be sent, and no step shows one sent",
+            analysis=(
+                "No mail was sent: nothing shows a Send on the compose form, a send from code "
+                "(SMTP) or a confirmation. Write the mail and send it, then look for the "
+                "confirmation."
+            ),
+        )
     if files or not OUTPUT_NOUN.search(goal) or not effects_asked(goal)[1]:
         return None
     # a ticket, a mail ...: something after the last change must show it was made
-    last = max(i for i, r in enumerate(attempt) if r is changing[-1])
     after = [r for r in attempt[last:] if isinstance(r, ToolStep) and r.executed and not r.error]
     shown = any(OUTPUT_NOUN.search(r.output) or _SUCCESS_CUE.search(r.output) for r in after)
     if shown:

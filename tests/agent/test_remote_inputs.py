@@ -1,17 +1,16 @@
 """Input files a goal names that live on a server the task gives (a company file share):
 copied into the workspace by code before the first step, on allowed hosts only.
 
-Real HTTP servers on 127.0.0.1 (the standard library's), stopped by each test. The
+Real HTTP servers on 127.0.0.1 (tests/tools/browser_site.py's), stopped by each test. The
 paths, names and wordings are used nowhere else.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
-import threading
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from _agent_helpers import answer, call, file_registry, verdict
@@ -21,34 +20,33 @@ from agent.inputs import fetch_inputs, fetched_note
 from agent.llm import ScriptedLLM
 from agent.runner import run_task
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from browser_site import serve
+
 LEDGER = "depot,litres\nnorth,30.5\nsouth,12\nnorth,5\n"
 
 
-class _Redirect(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        self.send_response(302)
-        self.send_header("Location", "http://example.org/Fuel/ledger-31.csv")
-        self.end_headers()
+def _share(root: Path) -> Callable[..., Iterable[bytes]]:
+    """A read-only file share: the file under ``root``; a listing (HTML, 200) for a folder
+    and for a missing file in one, as some shares answer; else 404."""
 
-    def log_message(self, *args: object) -> None:
-        pass
+    def app(environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
+        path = root / environ.get("PATH_INFO", "/").lstrip("/")
+        if path.is_file():
+            start("200 OK", [("Content-Type", "text/csv")])
+            return [path.read_bytes()]
+        if path.is_dir() or path.parent.is_dir():
+            start("200 OK", [("Content-Type", "text/html")])
+            return [b"<html><body>listing</body></html>"]
+        start("404 Not Found", [("Content-Type", "text/plain")])
+        return [b"not found"]
+
+    return app
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-def _serve(handler: type[http.server.BaseHTTPRequestHandler] | functools.partial) -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
+def _redirect(environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
+    start("302 Found", [("Location", "http://example.org/Fuel/ledger-31.csv")])
+    return [b""]
 
 
 @pytest.fixture
@@ -57,7 +55,8 @@ def share(tmp_path: Path) -> Iterator[str]:
     (root / "Fuel").mkdir(parents=True)
     (root / "Fuel" / "ledger-31.csv").write_text(LEDGER)
     (root / "Fuel" / "index-page.txt").write_text("not asked for\n")
-    yield from _serve(functools.partial(_Quiet, directory=str(root)))
+    with serve(_share(root)) as url:
+        yield url
 
 
 def task_text(url: str, goal: str) -> str:
@@ -91,9 +90,9 @@ def test_no_copy_from_a_host_not_allowed_a_redirect_or_a_listing(
     ws = tmp_path / "ws"
     ws.mkdir()
     assert fetch_inputs(GOAL, task_text(share, GOAL), ws, ["files.example.org"]) == []
-    for url in _serve(_Redirect):
+    with serve(_redirect) as url:
         assert fetch_inputs(GOAL, task_text(url, GOAL), ws, ["127.0.0.1"]) == []
-    listing = "Summarise the folder `Fuel/` listing into `Fuel.html`... and `Fuel/missing-9.csv`."
+    listing = "Summarise `Fuel/missing-9.csv` from the share into `fuel-notes.txt`."
     assert fetch_inputs(listing, task_text(share, listing), ws, ["127.0.0.1"]) == []
     assert not any(ws.iterdir())
 

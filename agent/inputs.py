@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path, PurePosixPath
@@ -110,6 +111,17 @@ FETCH_TIMEOUT_S = 3.0
 MAX_TRIES = 24
 
 
+# A command quoted with a remote address, as an example of how to use an app ("to upload,
+# use WebDAV, e.g. `curl -T report.csv http://host/Folder/report.csv`", `scp a.csv
+# me@host:/srv/`): the files it names are the example's, not the task's.
+_EXAMPLE_SPAN = re.compile(r"`[^`\n]*(?:://|\w@[\w.-]+:)[^`\n]*`")
+
+
+def without_examples(goal: str) -> str:
+    """The goal without the example commands it quotes."""
+    return _EXAMPLE_SPAN.sub(" ", goal)
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None  # a redirect could lead off the allowed hosts: not followed
@@ -145,7 +157,7 @@ def fetch_inputs(
     root = workspace.resolve()
     names = [
         n
-        for n in dict.fromkeys(m.group(1) for m in FILE.finditer(goal or ""))
+        for n in dict.fromkeys(m.group(1) for m in FILE.finditer(without_examples(goal or "")))
         if ".." not in PurePosixPath(n).parts
         and (root / n).resolve().is_relative_to(root)
         and not (root / n).exists()
@@ -153,8 +165,9 @@ def fetch_inputs(
     opener = urllib.request.build_opener(_NoRedirect)
     fetched: list[tuple[str, str]] = []
     tries = 0
+    dead: set[str] = set()  # addresses with no server: not asked again for the next names
     for name in names:
-        for base in bases:
+        for base in [b for b in bases if b not in dead]:
             if tries >= MAX_TRIES:
                 return fetched
             tries += 1
@@ -163,8 +176,11 @@ def fetch_inputs(
                 with opener.open(url, timeout=FETCH_TIMEOUT_S) as resp:
                     kind = resp.headers.get_content_type()
                     body = resp.read(FETCH_BYTES + 1)
+            except urllib.error.HTTPError:
+                continue  # not there (404): the next address
             except (OSError, ValueError):
-                continue  # not there (404), refused, or no server: the next address
+                dead.add(base)  # refused, or no server
+                continue
             if len(body) > FETCH_BYTES or (
                 kind == "text/html" and not name.lower().endswith((".html", ".htm"))
             ):

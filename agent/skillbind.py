@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Literal
 
 from agent.evidence import FILE
-from agent.inputs import TABLE, input_files
+from agent.inputs import TABLE, input_files, without_examples
 from agent.skills import Skill, SkillParam, parse_skill
 from agent.state import ContextItem
 
@@ -142,16 +142,6 @@ def _assign_columns(
     return {p.name: c for p, c in zip(params, best[0], strict=True)}
 
 
-# A command quoted with a remote address, as an example of how to use an app ("to upload,
-# use WebDAV, e.g. `curl -T report.csv http://host/Folder/report.csv`", `scp a.csv
-# me@host:/srv/`): the files it names are the example's, not the task's.
-_EXAMPLE_SPAN = re.compile(r"`[^`\n]*(?:://|\w@[\w.-]+:)[^`\n]*`")
-
-
-def _without_examples(goal: str) -> str:
-    return _EXAMPLE_SPAN.sub(" ", goal)
-
-
 def propose_arguments(
     skill: Skill, goal: str, workspace: Path | None, outputs: set[str] | None = None
 ) -> dict[str, str]:
@@ -159,7 +149,7 @@ def propose_arguments(
     is left out)."""
     args: dict[str, str] = {}
     inputs = input_files(goal, workspace, outputs)
-    named = list(dict.fromkeys(m.group(1) for m in FILE.finditer(_without_examples(goal))))
+    named = list(dict.fromkeys(m.group(1) for m in FILE.finditer(without_examples(goal))))
     news = [n for n in named if n not in inputs]
     urls = list(dict.fromkeys(_URL.findall(goal)))
     for kind, values in (("input_file", inputs), ("output_file", news), ("url", urls)):

@@ -117,3 +117,19 @@ async def test_the_first_observation_shows_the_copy_and_its_header(
     first = "\n".join(m.content for m in llm.calls[0].messages if m.role == "user")
     assert f"code copied it from {share}/Fuel/ledger-31.csv" in first
     assert "columns (,-separated): depot, litres" in first
+
+
+def test_an_address_with_no_server_is_passed_over(share: str, tmp_path: Path) -> None:
+    """The task names a second app that is down: it is asked once and the share still gives
+    its file; the name inside the example upload command is not looked for at all."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        down = f"http://127.0.0.1:{s.getsockname()[1]}"
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    task = f"{GOAL}\n\nApps:\n- Tracker: {down}\n- Depot share: {share} (e.g. `curl -T out.csv {share}/Uploads/out.csv`)"
+    got = fetch_inputs(GOAL + " Also `Fuel/absent-1.csv`.", task, ws, ["127.0.0.1"])
+    assert got == [("Fuel/ledger-31.csv", f"{share}/Fuel/ledger-31.csv")]
+    assert not (ws / "out.csv").exists()

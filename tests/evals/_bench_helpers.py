@@ -7,6 +7,8 @@ the reflector is in its prompt, then right ("42"); replies depend on the convers
 from __future__ import annotations
 
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,9 @@ class Killed(BaseException):
 
 KILL_ON_GRADE: int | None = None
 """When set, the grade call with this number (1-based) raises :class:`Killed`."""
+KILL_WHEN: Callable[[], bool] | None = None
+"""When set, the killing grade call first waits (up to 60 s) until this holds: with two
+workers it orders the kill after the other attempt's result is recorded."""
 GRADES = 0
 
 
@@ -33,6 +38,9 @@ def grade_answer(ctx: GradeContext) -> None:
     global GRADES
     GRADES += 1
     if KILL_ON_GRADE is not None and GRADES == KILL_ON_GRADE:
+        deadline = time.monotonic() + 60
+        while KILL_WHEN is not None and not KILL_WHEN() and time.monotonic() < deadline:
+            time.sleep(0.05)  # a grade runs in a worker thread: the event loop goes on
         raise Killed
     text = ctx.workspace_text("answer.txt")
     ctx.check("answer.txt written", text is not None)

@@ -21,6 +21,7 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture(autouse=True)
 def _no_kill() -> None:
     helpers.KILL_ON_GRADE = None
+    helpers.KILL_WHEN = None
     helpers.GRADES = 0
 
 
@@ -201,8 +202,10 @@ async def test_killed_beside_a_running_task_resumes_from_before_both(
     events: list[str] = []
     cfg = _config(out, protocol="continual", iterations=2, workers=2)
     helpers.KILL_ON_GRADE = 2  # the second attempt of pass 1 wrote its episode, then the kill
+    helpers.KILL_WHEN = lambda: len(ResultsStore(out).results()) == 1  # ... after the first's
     with pytest.raises(helpers.Killed):
         await run_bench(settings, cfg, llm=helpers.build())
+    helpers.KILL_WHEN = None
     (first,) = ResultsStore(out).results()
     assert first.memory_mode == "carry" and first.memory_snapshot is None
     helpers.KILL_ON_GRADE = None

@@ -55,3 +55,23 @@ def code_version(root: Path = REPO) -> str | None:
         return None
     changed = git("status", "--porcelain", "--untracked-files=no", "--", ".", ":!evals/results")
     return head + ("+changes" if changed else "")
+
+
+def same_code(recorded: str, current: str, root: Path = REPO) -> bool:
+    """Whether two recorded codes (:func:`code_version`) run the same program: equal, or two
+    clean commits whose trees differ only in ``evals/results`` (a run's partial results
+    committed to carry it to another machine change no code)."""
+    if recorded == current:
+        return True
+    if recorded.endswith("+changes") or current.endswith("+changes"):
+        return False
+    diff = ["diff", "--quiet", recorded, current, "--", ".", ":!evals/results"]
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(root), *diff],
+            capture_output=True,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0  # 1: the code differs; 128: a commit this checkout lacks

@@ -40,7 +40,7 @@ from evals.bench.records import (
     TaskKey,
 )
 from evals.bench.store import ResultsStore
-from evals.portable import code_version, portable
+from evals.portable import code_version, portable, same_code
 from evals.tasks import Task, load_suite
 
 if TYPE_CHECKING:
@@ -201,7 +201,7 @@ def _check_manifest(
                 f"--resume: the {config.protocol} run in {results.folder} was started with other "
                 f"{', '.join(changed)}; start it again with the same options or use another --out"
             )
-        if old.code and entry.code and old.code != entry.code:
+        if old.code and entry.code and not same_code(old.code, entry.code):
             commit = old.code.removesuffix("+changes")
             raise BenchError(
                 f"--resume: the {config.protocol} run in {results.folder} ran on code {old.code}, "
@@ -209,7 +209,7 @@ def _check_manifest(
                 f"from a checkout of that commit (git worktree add ../bench-{commit[:7]} "
                 f"{commit}), or start it again in another folder"
             )
-        entry = old.model_copy(update={"workers": config.workers})
+        entry = old.model_copy(update={"workers": config.workers})  # keeps the first code
     manifest.runs[config.protocol] = entry
     return manifest
 

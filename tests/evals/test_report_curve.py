@@ -13,7 +13,7 @@ from evals.portable import REPO, portable, scrub
 from evals.report import summarize
 from evals.report_curve import curve_point, family_rows, items_used
 
-COMMITTED = REPO / "evals" / "results" / "learning-curve"
+RESULTS = REPO / "evals" / "results"
 
 
 def _r(
@@ -137,13 +137,16 @@ def test_seed_folders_are_pooled_with_every_level(tmp_path: Path) -> None:
     assert "skill" in report.levels  # a level the store reports is shown, whatever it is
 
 
-def test_committed_learning_curve_report_holds_no_machine_path() -> None:
-    """report.json, report.html and manifest.json name no folder of the machine they were
-    written on (this checkout's, a home folder, a temporary folder)."""
+def test_committed_learning_curve_reports_hold_no_machine_path() -> None:
+    """Every committed curve's report.json, report.html and manifest.json name no folder of
+    the machine they were written on (this checkout's, a home folder, a temporary folder)."""
     needles = {str(REPO), "/work/", "/tmp/", os.path.expanduser("~") + "/"}
-    for name in ("report.json", "report.html", "manifest.json"):
-        text = (COMMITTED / name).read_text(encoding="utf-8")
-        found = [n for n in needles if n in text]
-        assert not found, (name, found)
-    report = json.loads((COMMITTED / "report.json").read_text())
-    assert report["folder"] == "evals/results/learning-curve"
+    reports = sorted(RESULTS.glob("learning-curve*/report.json"))
+    assert reports, "no committed learning curve"
+    for report_json in reports:
+        for name in ("report.json", "report.html", "manifest.json"):
+            text = (report_json.parent / name).read_text(encoding="utf-8")
+            found = [n for n in needles if n in text]
+            assert not found, (report_json.parent.name, name, found)
+        folder = json.loads(report_json.read_text())["folder"]
+        assert folder.startswith("evals/results/learning-curve"), folder

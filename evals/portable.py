@@ -57,15 +57,19 @@ def code_version(root: Path = REPO) -> str | None:
     return head + ("+changes" if changed else "")
 
 
+NOT_RUN = ("evals/results", "tests", "docs", "README.md")
+"""Paths a benchmark run does not execute: results, tests and prose."""
+
+
 def same_code(recorded: str, current: str, root: Path = REPO) -> bool:
     """Whether two recorded codes (:func:`code_version`) run the same program: equal, or two
-    clean commits whose trees differ only in ``evals/results`` (a run's partial results
-    committed to carry it to another machine change no code)."""
+    clean commits whose trees differ only in :data:`NOT_RUN` (a run's partial results
+    committed to carry it to another machine, a test or a README fixed meanwhile)."""
     if recorded == current:
         return True
     if recorded.endswith("+changes") or current.endswith("+changes"):
         return False
-    diff = ["diff", "--quiet", recorded, current, "--", ".", ":!evals/results"]
+    diff = ["diff", "--quiet", recorded, current, "--", ".", *(f":!{p}" for p in NOT_RUN)]
     try:
         done = subprocess.run(
             ["git", "-C", str(root), *diff],

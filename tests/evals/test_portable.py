@@ -25,13 +25,14 @@ def _commit(root: Path, files: dict[str, str], message: str) -> str:
 
 
 def test_partial_results_committed_on_top_are_the_same_code(tmp_path: Path) -> None:
-    """A curve's state committed to carry it to the next machine changes only
-    evals/results: the resumed run is the same program. A change to code is not, nor is
+    """A curve's state committed to carry it to the next machine, or a test or README
+    fixed meanwhile, leave the program alone: the resumed run is the same code. A change to code is not, nor is
     a commit the checkout lacks, nor uncommitted changes."""
     _git(tmp_path, "init", "-q")
     ran = _commit(tmp_path, {"agent/a.py": "x = 1\n"}, "code")
     assert code_version(tmp_path) == ran
     carried = _commit(tmp_path, {"evals/results/curve/state.txt": "pass 2\n"}, "state")
+    carried = _commit(tmp_path, {"tests/test_a.py": "", "README.md": "# a\n"}, "prose")
     assert same_code(ran, carried, tmp_path) and same_code(ran, ran, tmp_path)
     changed = _commit(tmp_path, {"agent/a.py": "x = 2\n"}, "code again")
     assert not same_code(ran, changed, tmp_path)

@@ -13,7 +13,9 @@ subtask's own text and files give:
 - ``column``: the columns of the input tables that the goal mentions (as the table spells
   them). When a skill has several, each goes where its values are of the same type as in
   the verified attempt (numbers or text, read from the tables by code); when the types do
-  not tell them apart, they are left to the model.
+  not tell them apart, they are left to the model;
+- ``header``: the name at the same place of the header this subtask states for its output
+  (`product,revenue` gives ``revenue`` where the attempt had `employee,total`'s ``total``).
 
 Whatever cannot be filled this way stays for the model (shown as ``"?"``). The note is a
 suggestion: the model still chooses the call, and the call still goes through the
@@ -31,7 +33,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
 
-from agent.evidence import FILE
+from agent.evidence import FILE, stated_header
 from agent.inputs import TABLE, input_files, without_examples
 from agent.skills import Skill, SkillParam, parse_skill
 from agent.state import ContextItem
@@ -170,6 +172,10 @@ def propose_arguments(
                 types |= column_types(workspace / name)
         mentioned = [c for _, c in _mentions(goal, types)]
         args |= _assign_columns(columns, mentioned, types)
+    header = stated_header(goal) or []
+    for p in skill.params:
+        if p.kind == "header" and p.position is not None and p.position < len(header):
+            args[p.name] = header[p.position]
     return args
 
 

@@ -11,7 +11,8 @@ Where a parameter comes from (:func:`induce`):
 
 - a literal of an action that also occurs in the task text, the subtask goal or the
   framework's note on the input files (a file name, a column, a person, an id) becomes a
-  parameter the caller passes;
+  parameter the caller passes; so does every name of the header the goal states for its
+  output (`employee,total`), common word or not, with its position in that header;
 - a literal that only an earlier observation of the same attempt showed becomes a
   *derived* value: at run time it is read from the same position of that step's output;
 - anything else in a written text (a number the model computed in its head) makes the
@@ -30,7 +31,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
-from agent.evidence import FILE
+from agent.evidence import FILE, stated_header
 from agent.state import NoteStep, Record, ToolStep
 
 SKILL_PREFIX = "skill_"
@@ -51,7 +52,9 @@ _STOP = frozenset(
     "write save put make read list sum total count use using called named".split()
 )
 
-ParamKind = Literal["input_file", "output_file", "column", "url", "number", "text", "seen"]
+ParamKind = Literal[
+    "input_file", "output_file", "column", "header", "url", "number", "text", "seen"
+]
 
 
 class SkillParam(BaseModel):
@@ -63,6 +66,9 @@ class SkillParam(BaseModel):
     # a column's values in the verified attempt, read from its table by code
     # (agent.skillbind fills a new subtask's columns by it)
     values: Literal["number", "text"] | None = None
+    # a header name's place in the header the goal stated (agent.skillbind reads the name
+    # at that place in a new subtask's stated header)
+    position: int | None = None
 
     def describe(self) -> str:
         """What the model reads about this argument."""
@@ -70,6 +76,7 @@ class SkillParam(BaseModel):
             "input_file": "an existing file to read",
             "output_file": "the file to write",
             "column": "a column name as the input file spells it",
+            "header": "a column name of the output's header, as the task spells it",
             "url": "the page address",
             "number": "a number from the task",
             "text": "a value from the task",
@@ -184,7 +191,7 @@ def task_literals(text: str) -> list[str]:
     return sorted(dict.fromkeys(found), key=lambda s: (-len(s), s))
 
 
-def _kind(value: str, given: str, start_files: set[str]) -> ParamKind:
+def _kind(value: str, given: str, start_files: set[str], header: list[str]) -> ParamKind:
     if _URL.fullmatch(value):
         return "url"
     if FILE.fullmatch(value):
@@ -193,16 +200,21 @@ def _kind(value: str, given: str, start_files: set[str]) -> ParamKind:
         return "number"
     if _bounded(value).search(given):
         return "column"
+    if value in header:
+        return "header"
     return "text"
 
 
 class _Binder:
     """Names literals as they are met: one parameter per distinct value."""
 
-    def __init__(self, literals: list[str], given: str, start_files: set[str]) -> None:
+    def __init__(
+        self, literals: list[str], given: str, start_files: set[str], header: list[str]
+    ) -> None:
         self.literals = literals
         self.given = given
         self.start_files = start_files
+        self.header = header  # the output header the goal states ([] when none)
         self.params: dict[str, SkillParam] = {}  # value -> param
         self.derived: dict[str, DerivedValue] = {}
 
@@ -215,8 +227,11 @@ class _Binder:
 
     def param(self, value: str) -> str:
         if value not in self.params:
-            kind = _kind(value, self.given, self.start_files)
-            self.params[value] = SkillParam(name=self._name(kind), kind=kind, example=value)
+            kind = _kind(value, self.given, self.start_files, self.header)
+            at = self.header.index(value) if kind == "header" else None
+            self.params[value] = SkillParam(
+                name=self._name(kind), kind=kind, example=value, position=at
+            )
         return "{{" + self.params[value].name + "}}"
 
     def derive(self, value: str, step: int, token: int) -> str:
@@ -296,17 +311,34 @@ _NAME_STOP = frozenset(
 )
 
 
-def _skill_name(goal: str, binder: _Binder) -> str:
-    """Words of the goal, a parameter standing as its kind: ``add_up_column_per_column``."""
+_SENTENCE = re.compile(r"(?<=[.!?:])\s+(?=[A-Z`(\[-])|\n+")
+
+
+def _what(goal: str, binder: _Binder) -> tuple[str, str]:
+    """The goal's title (a heading line, "" when none) and its sentences that hold a
+    parameter, templated: a task's preamble (who you are, today's date, the apps and their
+    addresses) says nothing about what the skill does and is left out."""
     text = binder.template(goal, create=False)
-    text = _PLACEHOLDER.sub(lambda m: " " + re.sub(r"_\d+$", "", m.group(1)) + " ", text)
+    lines = text.strip().splitlines()
+    title = lines[0].lstrip("#").strip() if lines and lines[0].startswith("#") else ""
+    body = "\n".join(lines[1:]) if title else text
+    kept = [s for s in _SENTENCE.split(body) if _PLACEHOLDER.search(s)]
+    return title, " ".join(" ".join(kept).split()) if kept else " ".join(body.split())
+
+
+def _skill_name(goal: str, binder: _Binder) -> str:
+    """Words of the goal's title or first sentence with a parameter, a parameter standing
+    as its kind: ``add_up_column_per_column``."""
+    title, what = _what(goal, binder)
+    text = _PLACEHOLDER.sub(lambda m: " " + re.sub(r"_\d+$", "", m.group(1)) + " ", title or what)
     words = [w.lower() for w in re.findall(r"[A-Za-z_]+", text) if w.lower() not in _NAME_STOP]
     return "_".join(dict.fromkeys(words[:6])) or "steps"
 
 
 def _describe(goal: str, binder: _Binder) -> str:
-    text = binder.template(goal, create=False)
-    return " ".join(_PLACEHOLDER.sub(lambda m: f"<{m.group(1)}>", text).split())
+    title, what = _what(goal, binder)
+    text = f"{title}: {what}" if title else what
+    return _PLACEHOLDER.sub(lambda m: f"<{m.group(1)}>", text)
 
 
 def induce(
@@ -334,8 +366,12 @@ def induce(
         return "no action changed anything"
     if len(steps) > MAX_STEPS:
         return f"more than {MAX_STEPS} actions"
-    literals = task_literals(f"{task}\n{goal}\n{given}")
-    binder = _Binder(literals, f"{given}\n{headers}", set(start_files))
+    header = stated_header(goal) or stated_header(task) or []
+    literals = sorted(
+        dict.fromkeys([*task_literals(f"{task}\n{goal}\n{given}"), *header]),
+        key=lambda v: (-len(v), v),
+    )
+    binder = _Binder(literals, f"{given}\n{headers}", set(start_files), header)
     sources = f"{task}\n{goal}\n{given}"
     outputs: list[tuple[int, str]] = []
     body: list[SkillStep] = []

@@ -422,3 +422,93 @@ async def test_a_file_an_earlier_attempt_wrote_stays_an_output(
     kinds = {p.example: p.kind for p in skill.params}
     assert kinds["room_minutes.csv"] == "output_file" and kinds["bookings.csv"] == "input_file"
     store.close()
+
+
+PREAMBLE = (
+    "You are Alex Kim (`alex`, alex@acme.test), operations associate at Acme Corp. Today is "
+    "Monday 16 November 2026; times are UTC. People are addressed as `<user>@acme.test`."
+)
+APPS = (
+    "Apps you can use:\n- File share: http://127.0.0.1:40105 (a browser shows a read-only "
+    "listing; to upload, use WebDAV, e.g. `curl -T report.csv http://127.0.0.1:40105/a.csv`)"
+)
+SUM_CODE = (
+    "import pandas as pd\n"
+    "df = pd.read_csv('Finance/expenses-158.csv')\n"
+    "out = df.groupby('employee')['amount'].sum().round(2).reset_index()\n"
+    "out.columns = ['employee', 'total']\n"
+    "out.to_csv('totals.csv', index=False)\n"
+)
+
+
+def _induced_from_a_whole_task() -> Skill:
+    """A one-subtask task whose goal is the whole task text: title, preamble, the work, the
+    apps; the header it states ends in a common word (`total`)."""
+    goal = (
+        "# Expense totals by employee\n\n" + PREAMBLE + "\n\nSum the `amount` column of "
+        "`Finance/expenses-158.csv` on the file share for each employee and put the sums into "
+        "`totals.csv` in your workspace (header `employee,total`, two decimals).\n\n" + APPS
+    )
+    note = NoteStep(
+        text="The input files:\nFinance/expenses-158.csv:\ncolumns (,-separated): id, employee, "
+        "amount, date",
+        purpose="info",
+    )
+    step = ToolStep(call_id="1", tool="python_run", arguments={"code": SUM_CODE}, output="")
+    skill = induce(
+        goal, goal, [note, step], read_only=lambda n: False, group=lambda n: "python",
+        start_files={"Finance/expenses-158.csv"},
+    )  # fmt: skip
+    assert isinstance(skill, Skill)
+    return skill
+
+
+def test_the_output_header_the_goal_states_is_a_parameter_even_a_common_word() -> None:
+    skill = _induced_from_a_whole_task()
+    [header] = [p for p in skill.params if p.kind == "header"]
+    assert (header.example, header.position) == ("total", 1)
+    code = skill.steps[0].arguments["code"]
+    assert "'total'" not in code and "{{" + header.name + "}}" in code
+    # the name and description say what the skill does, not who ran it or where
+    assert skill.name == "expense_totals_column"
+    assert "You are" not in skill.when_to_use and "127.0.0.1" not in skill.when_to_use
+    assert skill.when_to_use.startswith("Expense totals by <column>: Sum the `<column_2>`")
+
+
+@pytest.mark.parametrize(
+    ("goal", "table", "want"),
+    [  # other families' wordings, data and headers than the attempt's
+        (
+            "`Shared/q3-sales-352.csv` on the file share lists the Q3 sales. Write "
+            "`revenue.csv` in your workspace with the header `product,revenue` and one row "
+            "per product giving the sum of `revenue` (two decimals).",
+            ("Shared/q3-sales-352.csv", "region,product,revenue\nnorth,pens,2.5\n"),
+            {"column": "product", "column_2": "revenue", "header": "revenue"},
+        ),
+        (
+            "Add up the hours in timesheet.csv per project and save them as hours.csv with "
+            "the columns project,sum_hours.",
+            ("timesheet.csv", "person,project,hours\nana,web,2\nbo,app,3\n"),
+            {"column": "project", "column_2": "hours", "header": "sum_hours"},
+        ),
+    ],
+)
+def test_a_new_header_goes_into_the_skill_by_its_place(
+    tmp_path: Path, goal: str, table: tuple[str, str], want: dict[str, str]
+) -> None:
+    from agent.skillbind import propose_arguments, with_column_types
+    from agent.skills import fill
+
+    start = tmp_path / "start"  # the attempt's start state: its table gives column types
+    (start / "Finance").mkdir(parents=True)
+    (start / "Finance/expenses-158.csv").write_text("id,employee,amount\n1,ana,2.5\n")
+    skill = with_column_types(_induced_from_a_whole_task(), start, ["Finance/expenses-158.csv"])
+    (tmp_path / table[0]).parent.mkdir(parents=True, exist_ok=True)
+    (tmp_path / table[0]).write_text(table[1])
+    args = propose_arguments(skill, goal, tmp_path)
+    names = {p.example: p.name for p in skill.params}
+    got = {k: args.get(names[v]) for k, v in (("column", "employee"), ("column_2", "amount"))}
+    got["header"] = args.get(names["total"])
+    assert got == want
+    code = fill(skill.steps[0].arguments["code"], args, code=True)
+    assert f"'{want['header']}'" in code and "'total'" not in code

@@ -41,6 +41,7 @@ class SiteState:
     uploads: dict[str, bytes] = field(default_factory=dict)
     exports: int = 0
     comments: list[str] = field(default_factory=list)
+    ticket: dict[str, str] = field(default_factory=dict)
     hits: list[str] = field(default_factory=list)
 
 
@@ -338,6 +339,44 @@ class Site:
     def _post_comments_box(self, environ: dict[str, Any], start: Start) -> list[bytes]:
         self.state.comments.append(self._form(environ)["comment"][0])
         return self._redirect(start, "/comments/box")
+
+    def _get_ticket(self, environ: dict[str, Any], start: Start) -> list[bytes]:
+        """Folded parts, the ways sites fold them: a section under a heading link that a
+        script opens (as Trac's "Modify Ticket"), a <details>, a button with
+        aria-controls; a heading link that goes elsewhere next to a hidden field folds
+        nothing."""
+        return self._html(
+            start,
+            "Ticket 9",
+            """<style>.collapsed > div { display: none }</style>
+            <h1>#9 Checkout total</h1><p>Component: backend</p>
+            <form method="post" action="/ticket">
+              <div class="collapsed" id="modify-box">
+                <h3><a id="no3" href="#no3">Modify Ticket</a></h3>
+                <div><label for="c">Component:</label>
+                  <select id="c" name="component"><option>backend</option>
+                  <option>infrastructure</option></select>
+                  <label for="p">Priority:</label><input id="p" name="priority" value="major">
+                </div>
+              </div>
+              <details><summary>More fields</summary>
+                <label>Keywords <input name="keywords"></label></details>
+              <button type="button" aria-controls="cc-box" aria-expanded="false"
+                onclick="document.getElementById('cc-box').hidden=false;
+                         this.setAttribute('aria-expanded','true')">Cc list</button>
+              <div id="cc-box" hidden><label>Cc <input name="cc"></label></div>
+              <section><h2><a href="/items">All tickets</a></h2>
+                <input name="filter" style="display:none"></section>
+              <button>Submit changes</button>
+            </form>
+            <script>document.getElementById("no3").addEventListener("click", (ev) => {
+              ev.preventDefault(); document.getElementById("modify-box").classList.toggle("collapsed");
+            });</script>""",
+        )
+
+    def _post_ticket(self, environ: dict[str, Any], start: Start) -> list[bytes]:
+        self.state.ticket = {k: v[0] for k, v in self._form(environ).items()}
+        return self._redirect(start, "/ticket")
 
     def _get_big(self, environ: dict[str, Any], start: Start) -> list[bytes]:
         parts = []

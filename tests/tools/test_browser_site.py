@@ -142,6 +142,32 @@ async def test_form_with_select_checkbox_radio_date(bctx: ToolContext, site: Sit
     assert "Profile saved." in res.output
 
 
+async def test_a_folded_section_says_which_fields_it_hides(bctx: ToolContext, site: Site) -> None:
+    """A 1.5B model on Trac never found the Component box: it sat folded under "Modify
+    Ticket" and was not listed. A control that opens a folded part in place now says which
+    hidden fields it shows; a link that goes elsewhere does not."""
+    await login(bctx, site)
+    res = await call(bctx, "browser_goto", url=site.base + "/ticket")
+    lines = {e["name"]: e for e in res.data["elements"]}
+    assert "Component:" not in lines  # hidden, so not listed
+    assert (lines["Modify Ticket"]["opens"], lines["Modify Ticket"]["opens_names"]) == (
+        2,
+        ["Component:", "Priority:"],
+    )
+    assert "click to show 2 hidden field(s): Component:, Priority:" in res.output
+    assert lines["More fields"]["opens_names"] == ["Keywords"]
+    assert lines["Cc list"]["opens_names"] == ["Cc"]
+    assert lines["All tickets"].get("opens", 0) == 0  # navigates: no fold
+    res = await call(bctx, "browser_click", element_id=el(res, "Modify Ticket"))
+    assert "hidden field" not in next(
+        line for line in res.output.splitlines() if "Modify Ticket" in line
+    )
+    res = await call(bctx, "browser_select", element_id=el(res, "Component", "combobox"),
+                     options=["infrastructure"])  # fmt: skip
+    res = await call(bctx, "browser_click", element_id=el(res, "Submit changes"))
+    assert site.state.ticket["component"] == "infrastructure"
+
+
 async def test_modal_dialog_alert_and_confirm(bctx: ToolContext, site: Site) -> None:
     await login(bctx, site)
     res = await call(bctx, "browser_goto", url=site.base + "/account")

@@ -80,6 +80,21 @@ OBSERVE_JS = r"""
     }
     return el.getAttribute("title") || el.getAttribute("placeholder") || el.getAttribute("name") || "";
   };
+  const unseen = (f) => typeof f.checkVisibility === "function" ? !f.checkVisibility() : !f.getClientRects().length;
+  // A control that opens a folded part of the page in place (no navigation): the part
+  // named by aria-controls, a <details> of a <summary>, or the section of a heading it
+  // sits in. Its hidden form fields are listed, so a model sees what opening it gives.
+  const foldOf = (el, tag, role) => {
+    const ctl = el.getAttribute("aria-controls");
+    if (ctl) return document.getElementById(ctl.split(/\s+/)[0]);
+    if (tag === "summary") return el.parentElement;
+    if (tag === "a" && !(el.getAttribute("href") || "").startsWith("#")) return null;
+    if (role !== "link" && role !== "button") return null;
+    const head = el.closest("h1,h2,h3,h4,h5,h6,legend");
+    return head ? head.parentElement : null;
+  };
+  const FIELDS = "input:not([type=hidden]):not([type=submit]):not([type=button])" +
+      ":not([type=reset]):not([type=image]),select,textarea";
   const modal = document.querySelector("dialog:modal, [aria-modal=true]");
   const vh = window.innerHeight;
   const active = document.activeElement;
@@ -127,6 +142,14 @@ OBSERVE_JS = r"""
     if (el.getAttribute("aria-expanded") === "false") e.state.push("collapsed");
     if (el.getAttribute("aria-selected") === "true" || (tag === "option" && el.selected)) e.state.push("selected");
     if (el === active) e.state.push("focused");
+    const fold = foldOf(el, tag, role);
+    if (fold && fold !== document.body && fold !== document.documentElement) {
+      const shut = Array.from(fold.querySelectorAll(FIELDS)).filter(unseen);
+      if (shut.length) {
+        e.opens = shut.length;
+        e.opens_names = shut.slice(0, 10).map(f => clean(nameOf(f), 24)).filter(Boolean);
+      }
+    }
     e.in_view = r.bottom > 0 && r.top < vh;
     if (r.bottom <= 0) { e.above = true; above++; }
     out.push(e);
@@ -158,6 +181,8 @@ class Element(BaseModel):
     href: str | None = None
     options: list[str] | None = None
     state: list[str] = Field(default_factory=list)
+    opens: int = 0  # hidden form fields that clicking it shows (a folded section)
+    opens_names: list[str] = Field(default_factory=list)
     in_view: bool = True
     above: bool = False
     frame: int = 0
@@ -177,6 +202,11 @@ class Element(BaseModel):
             parts.append(f"-> {self.href}")
         if self.state:
             parts.append("[" + ", ".join(self.state) + "]")
+        if self.opens:
+            names = ", ".join(self.opens_names) + (
+                ", ..." if self.opens > len(self.opens_names) else ""
+            )
+            parts.append(f"(click to show {self.opens} hidden field(s): {names})")
         if self.frame:
             parts.append(f"(in frame {self.frame})")
         return " ".join(parts)

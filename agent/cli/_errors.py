@@ -20,7 +20,11 @@ PREFIX = "journeyman: error: "
 
 
 def find_fatal(exc: BaseException) -> FatalError | None:
-    """The known failure ``exc`` is, or the first one inside an exception group."""
+    """The known failure ``exc`` is, or the first one inside an exception group. Click's
+    own exits (``typer.Exit(1)``, a usage error) carry an ``exit_code`` too; they are
+    no failure to report and go on to click."""
+    if type(exc).__module__.partition(".")[0] in ("typer", "click"):
+        return None  # their classes move between versions (typer 0.29 vendors click)
     if isinstance(exc, FatalError) and isinstance(exc.exit_code, int):
         return exc
     if isinstance(exc, BaseExceptionGroup):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -61,3 +62,13 @@ def test_group_reports_known_failures_and_lets_bugs_through() -> None:
     res = runner.invoke(_app(RuntimeError("a bug")), ["boom"])
     assert isinstance(res.exception, RuntimeError)  # not swallowed into a one-liner
     assert runner.invoke(_app(RuntimeError("a bug")), ["fine"]).exit_code == 0
+
+
+@pytest.mark.parametrize("code", [0, 1])
+def test_a_command_s_own_exit_is_no_error(code: int) -> None:
+    """`journeyman demo` ended a correct run with "journeyman: error: 0" on stderr:
+    typer.Exit has an exit_code, so it looked like a known failure."""
+    res = CliRunner().invoke(_app(typer.Exit(code)), ["boom"])
+    assert res.exit_code == code and res.stderr == ""
+    assert find_fatal(typer.Exit(code)) is None
+    assert find_fatal(typer.Abort()) is None and find_fatal(click.UsageError("no")) is None

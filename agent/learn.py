@@ -20,7 +20,7 @@ import json
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -181,10 +181,14 @@ async def run_through(
 
 
 async def replay(
-    ctx: RunContext, skill: Skill, start: Path, expected: dict[str, Path]
+    ctx: RunContext,
+    skill: Skill,
+    start: Path,
+    expected: dict[str, Path],
+    drop: Iterable[str] = (),
 ) -> tuple[bool, str]:
-    """Run ``skill`` with its example arguments on a fresh copy of ``start``; it passes when
-    every expected output file comes out byte-equal."""
+    """Run ``skill`` with its example arguments on a fresh copy of ``start`` (less the files
+    in ``drop``); it passes when every expected output file comes out byte-equal."""
     from tools import ToolContext
     from tools.python_env import env_dir
 
@@ -196,6 +200,8 @@ async def replay(
         settings = settings.model_copy(update={"python_env_dir": env_dir(ctx.tools)})
     try:
         shutil.copytree(start, room, symlinks=True, ignore=shutil.ignore_patterns(VENV))
+        for rel in drop:
+            (room / rel).unlink(missing_ok=True)
         async with ToolContext(room, settings) as tools:
             run = await run_through(ctx, skill, skill.example_args(), tools)
         if not run.ok:
@@ -252,7 +258,9 @@ async def learn_skill(
         return registry.get(name).group if name in registry else ""
 
     start_files = files_in(start)
+    made: set[str] = set()
     if ctx.first_files is not None:  # what an earlier attempt of this run created is an output
+        made = start_files - ctx.first_files
         start_files &= ctx.first_files
     skill = induce(
         sub.goal,
@@ -273,9 +281,13 @@ async def learn_skill(
     uses_browser = any(group(s.tool) == "browser" for s in skill.steps)
     if start is not None and workspace is not None and not uses_browser:
         expected = {rel: workspace / rel for rel in changed_files(start, workspace)}
+        drop: set[str] = set()
+        if not expected:  # it wrote again what an earlier attempt wrote: replay without those
+            drop = {r for r in made if not r.startswith(".") and (workspace / r).is_file()}
+            expected = {rel: workspace / rel for rel in sorted(drop)}
         if not expected:
             return None, "no skill: the attempt changed no file to check a replay against"
-        ok, note = await replay(ctx, skill, start, expected)
+        ok, note = await replay(ctx, skill, start, expected, drop)
         if not ok:
             return None, f"no skill: {note}"
         status = "active"

@@ -51,6 +51,49 @@ async def test_replay_that_does_not_reproduce_the_output_keeps_no_skill(
     store.close()
 
 
+async def test_a_retry_that_writes_the_same_output_again_still_yields_a_skill(
+    settings: Settings, workspace: Path
+) -> None:
+    """The first attempt wrote the output and was judged not done; the second wrote the
+    same bytes again and was judged done. Against its own start it changed nothing, so no
+    replay could be checked and no skill was kept (curve, expenses micro). The replay now
+    starts without the files earlier attempts made and must make them again."""
+    (workspace / "bookings.csv").write_text(BOOKINGS)
+    llm = ScriptedLLM(
+        [
+            plan(TASK),
+            call("python_run", code=SCRIPT),
+            answer("done"),
+            verdict(False, analysis="check the file"),
+            call("python_run", code=SCRIPT),
+            answer("room_minutes.csv written"),
+            verdict(True),
+            {"lessons": []},  # the distiller, after a run with a failed attempt
+        ]
+    )
+    store = _store(settings)
+    agent = build_agent(
+        settings, llm=llm, memory=store, workspace=workspace, registry=file_registry_with_python()
+    )
+    learned: list[str] = []
+    from agent.runner import run_task
+
+    result = await run_task(
+        agent,
+        TASK,
+        on_event=lambda e: (
+            learned.append(e.data.get("learned", "")) if e.event == "reflection" else None
+        ),
+    )
+    assert result.achieved
+    [skill] = store.list_items(level="skill")
+    assert skill.status == "active"
+    assert learned[-1].endswith(
+        "replayed on a fresh copy of the start state: room_minutes.csv equal"
+    )
+    store.close()
+
+
 async def test_failing_step_hands_control_back(settings: Settings, workspace: Path) -> None:
     (workspace / "bookings.csv").write_text(BOOKINGS)
     store = _store(settings)

@@ -466,6 +466,14 @@ def _output_rule(
         return None  # nothing written: the effect rule speaks for effect goals
     files = [n for n in dict.fromkeys(m.group(1) for m in FILE.finditer(goal)) if n in outputs]
     if workspace is not None and not _GONE.search(goal):
+        from agent.inputs import unwritten_outputs  # agent.inputs imports this module
+
+        for name in unwritten_outputs(goal, outputs, workspace):
+            return BrokenRule(
+                rule="output_not_seen",
+                evidence=f"{name} does not exist: no action wrote it",
+                analysis=f"{name} was never written. Write it with a tool, then read it back.",
+            )
         for name in files:
             path = workspace / name
             if not path.is_file():

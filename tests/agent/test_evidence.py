@@ -176,6 +176,60 @@ def test_an_output_file_left_empty_is_broken(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
+    ("goal", "out"),
+    [  # the curve's sales wording, then others
+        (
+            "`Shared/q3-sales-352.csv` on the file share lists the Q3 sales. Write `revenue.csv`"
+            " in your workspace with the header `product,revenue` and one row per product.",
+            "revenue.csv",
+        ),
+        (
+            "Sum the `amount` column of `Finance/claims-7.csv` on the file share for each "
+            "employee and put the sums into `totals.csv` in your workspace.",
+            "totals.csv",
+        ),
+        ("Save the per-region totals of sales.csv as region_totals.csv.", "region_totals.csv"),
+        ("Create summary.md listing the three largest orders in orders.csv.", "summary.md"),
+    ],
+)
+def test_an_output_the_goal_asks_for_that_no_action_wrote_is_broken(
+    tmp_path: Path, goal: str, out: str
+) -> None:
+    """The 1.5B model printed the sums instead of writing revenue.csv and said it had
+    written it; the file check looked only at files the run wrote, so it passed."""
+    (tmp_path / "sales.csv").write_text("region,amount\nn,1\n")
+    (tmp_path / "orders.csv").write_text("id,total\n1,5\n")
+    read = "open('sales.csv'), open('orders.csv'), open('Shared/q3-sales-352.csv')"
+    attempt = [step("python_run", "north,1.00", code=f"{read}\nprint('north,1.00')")]
+    broken = broken_rule(goal, attempt, read_only=read_only, outputs=set(), workspace=tmp_path)
+    assert broken is not None and broken.rule == "output_not_seen"
+    assert broken.evidence == f"{out} does not exist: no action wrote it"
+    (tmp_path / out).write_text("region,total\nx,1\n")
+    attempt = [step("python_run", f"[files written: {out}]", code=f"{read}\nopen('{out}','w')")]
+    broken = broken_rule(goal, attempt, read_only=read_only, outputs={out}, workspace=tmp_path)
+    assert broken is None or "no action wrote it" not in broken.evidence
+
+
+@pytest.mark.parametrize(
+    "goal",
+    [
+        "Build the table from `Shared/q3.csv`, upload it as `Reports/by-product.csv`.",
+        "Mail report.csv to sam@acme.test with the totals.",
+        "Print the mean of the amount column of data.csv.",
+        "Write the answer: how many rows does data.csv have?",
+        "Upload `report.csv` to the share with WebDAV, e.g. `curl -T report.csv http://h/r.csv`.",
+    ],
+)
+def test_files_that_go_elsewhere_or_are_read_are_not_required_in_the_workspace(
+    tmp_path: Path, goal: str
+) -> None:
+    (tmp_path / "data.csv").write_text("amount\n1\n")
+    attempt = [step("python_run", "1", code="print(1)")]
+    broken = broken_rule(goal, attempt, read_only=read_only, outputs=set(), workspace=tmp_path)
+    assert broken is None or "no action wrote it" not in broken.evidence
+
+
+@pytest.mark.parametrize(
     ("goal", "out", "right", "wrong"),
     [
         (

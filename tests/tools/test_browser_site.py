@@ -168,6 +168,33 @@ async def test_a_folded_section_says_which_fields_it_hides(bctx: ToolContext, si
     assert site.state.ticket["component"] == "infrastructure"
 
 
+async def test_a_submit_the_browser_refuses_says_which_fields_stop_it(
+    bctx: ToolContext, site: Site
+) -> None:
+    """A required box left empty: Chromium shows a bubble no observation lists and sends
+    nothing (a 1.5B model clicked Login five times with the password empty). The click,
+    and Enter in a field, now say which fields stopped the form."""
+    posts = site.state.hits.count("POST /login")
+    res = await call(bctx, "browser_goto", url=site.base + "/login")
+    user, password = el(res, "Username"), el(res, "Password")
+    await call(bctx, "browser_type", element_id=user, text="someone")
+    res = await call(bctx, "browser_click", element_id=el(res, "Sign in", "button"))
+    assert res.ok
+    assert (
+        f'Notice: the form was not sent: the browser refused it for [{password}] "Password":'
+        in (res.output)
+    )
+    res = await call(bctx, "browser_type", element_id=user, text="x", submit=True)
+    assert (
+        f'[{password}] "Password"' in res.output
+        and "Username" not in res.output.split("refused it for")[1].split("\n")[0]
+    )
+    assert site.state.hits.count("POST /login") == posts  # nothing was sent
+    await call(bctx, "browser_type", element_id=password, text="wrong")
+    res = await call(bctx, "browser_click", element_id=el(res, "Sign in", "button"))
+    assert "not sent" not in res.output and site.state.hits.count("POST /login") == posts + 1
+
+
 async def test_modal_dialog_alert_and_confirm(bctx: ToolContext, site: Site) -> None:
     await login(bctx, site)
     res = await call(bctx, "browser_goto", url=site.base + "/account")

@@ -21,6 +21,25 @@ _OPENS_TAB_JS = """e => {
   const t = ((host && host.target) || '').toLowerCase();
   return t !== '' && !['_self', '_parent', '_top'].includes(t);
 }"""
+# What a submit would leave unsent: the form's fields that fail the browser's own checks
+# (a required box left empty, an e-mail without @). The browser then shows a bubble no
+# observation lists and sends nothing; a small model clicked Login again and again.
+_UNSENT_JS = """(e, submitter) => {
+  const form = e.form || e.closest('form');
+  if (!form || form.noValidate) return [];
+  const tag = e.tagName.toLowerCase(), t = (e.type || '').toLowerCase();
+  const submits = (tag === 'button' && (t === '' || t === 'submit'))
+    || (tag === 'input' && (t === 'submit' || t === 'image'));
+  if (submitter ? (!submits || e.formNoValidate) : tag === 'textarea') return [];
+  return Array.from(form.elements).filter(f => f.willValidate && !f.checkValidity())
+    .slice(0, 5).map(f => {
+      const id = f.getAttribute('data-jm-id');
+      const label = f.labels && f.labels.length ? f.labels[0].textContent : '';
+      const name = (f.getAttribute('aria-label') || label || f.placeholder || f.name || f.type)
+        .replace(/\\s+/g, ' ').trim();
+      return (id ? '[' + id + '] ' : '') + JSON.stringify(name) + ': ' + f.validationMessage.replace(/[.]$/, '');
+    });
+}"""
 READ_ELEMENTS = 40  # elements listed by browser_read (the observation budgets its own)
 ElementId = Field(description="Element id from the latest observation, e.g. 12 for [12].")
 
@@ -238,6 +257,7 @@ async def browser_click(ctx: ToolContext, args: ClickArgs) -> ToolResult:
 
     async def click(s: BrowserSession) -> None:
         loc = await s.locate(args.element_id)
+        _note_unsent(s, await loc.evaluate(_UNSENT_JS, True))
         if args.double:
             await loc.dblclick()
             return
@@ -264,9 +284,19 @@ async def browser_type(ctx: ToolContext, args: TypeArgs) -> ToolResult:
         else:
             await loc.press_sequentially(args.text)
         if args.submit:
+            _note_unsent(s, await loc.evaluate(_UNSENT_JS, False))
             await loc.press("Enter")
 
     return await _run(ctx, type_, args.element_id)
+
+
+def _note_unsent(s: BrowserSession, fields: list[str]) -> None:
+    if fields:
+        s.note(
+            "the form was not sent: the browser refused it for "
+            + "; ".join(fields)
+            + ". Fill in those fields, then send it again."
+        )
 
 
 @tool(name="browser_select", group="browser", read_only=False)

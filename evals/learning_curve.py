@@ -16,8 +16,10 @@ instances are written as task folders under ``<folder>/suites/`` and kept with t
 The exact command and the model's SHA-256 are in manifest.json and on the page. Per task:
 20 steps and 600 s, enough for the 1.5B local model to finish a micro or short task. The
 default plan is 96 attempts (8 instances x 5 passes, twice, and 8 transfer instances,
-twice); at about 90 s an attempt that is about 2.5 hours on two idle cores (an estimate:
-the full run has not been timed). Stop it any time and continue with ``--resume``.
+twice). With the 1.5B model on two cores an attempt took 110 to 360 s in the first passes
+measured (a failing one up to its 600 s), so the run takes about 5 to 6 hours, more than
+one sitting: stop it any time, commit the folder (``git add -f <folder>/memory``) and
+continue with ``--resume`` on the same code.
 
     python -m evals.learning_curve                      # the full run, local model
     python -m evals.learning_curve --resume             # continue a stopped run

@@ -47,6 +47,8 @@ def modules(root: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for package in PACKAGES:
         for path in sorted((root / package).rglob("*.py")):
+            if path.is_relative_to(root / "evals" / "results") or "site-packages" in path.parts:
+                continue  # a run's outputs (a benchmark worker's Python), not the project
             parts = list(path.relative_to(root).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts.pop()

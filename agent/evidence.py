@@ -41,6 +41,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from agent.outputs import FILE, unwritten_outputs
 from agent.sent import asks_to_send_mail, mail_sent
 from agent.state import Record, ToolStep, flatten
 from agent.targets import NEGATED as _NEGATED
@@ -71,10 +72,6 @@ class BrokenRule(BaseModel):
 
 # ---------------------------------------------------------------- vocabulary
 
-FILE = re.compile(
-    r"(?<![\w/.:-])([\w][\w./-]*\.(?:csv|tsv|txt|md|json|xlsx|xls|docx|pdf|html|py|yaml|yml|xml|ics))\b",
-    re.IGNORECASE,
-)
 _GONE = re.compile(r"(?i)\b(delet|remov|no longer|not exist|absent|moved)")
 
 
@@ -466,8 +463,6 @@ def _output_rule(
         return None  # nothing written: the effect rule speaks for effect goals
     files = [n for n in dict.fromkeys(m.group(1) for m in FILE.finditer(goal)) if n in outputs]
     if workspace is not None and not _GONE.search(goal):
-        from agent.inputs import unwritten_outputs  # agent.inputs imports this module
-
         for name in unwritten_outputs(goal, outputs, workspace):
             return BrokenRule(
                 rule="output_not_seen",

@@ -17,7 +17,7 @@ import urllib.request
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
-from agent.evidence import FILE
+from agent.outputs import FILE, without_examples
 from tools.browser.allowlist import HostAllowlist
 
 TABLE = (".csv", ".tsv")
@@ -114,45 +114,6 @@ MAX_TRIES = 24
 # A command quoted with a remote address, as an example of how to use an app ("to upload,
 # use WebDAV, e.g. `curl -T report.csv http://host/Folder/report.csv`", `scp a.csv
 # me@host:/srv/`): the files it names are the example's, not the task's.
-_EXAMPLE_SPAN = re.compile(r"`[^`\n]*(?:://|\w@[\w.-]+:)[^`\n]*`")
-
-
-def without_examples(goal: str) -> str:
-    """The goal without the example commands it quotes."""
-    return _EXAMPLE_SPAN.sub(" ", goal)
-
-
-_SENTENCE = re.compile(r"(?<=[.!?;])\s+|\n+")
-_WRITE = re.compile(
-    r"(?i)\b(?:write|save|put|store|export|create|produce|output)(?:s|ing)?\b|\binto\b"
-)
-_ELSEWHERE = re.compile(r"(?i)\b(?:upload|webdav|attach|e-?mail|mail|send)")
-_TO_FILE = frozenset(
-    "write writes save saves put puts store stores export exports create creates produce "
-    "produces output into as to".split()
-)
-
-
-def unwritten_outputs(goal: str, outputs: set[str], workspace: Path) -> list[str]:
-    """Files a goal asks to write in the workspace that do not exist and no action wrote:
-    a bare file name (no folder) right after a writing verb or "into/as/to" ("write
-    `a.csv`", "put the sums into `b.csv`", "save them as c.csv"), in a sentence that does
-    not send it elsewhere (an upload, a mail) and outside example commands. A file named
-    after "from", "of" or "in" is read, not written."""
-    out: list[str] = []
-    for sentence in _SENTENCE.split(without_examples(goal)):
-        if not _WRITE.search(sentence) or _ELSEWHERE.search(sentence):
-            continue
-        for m in FILE.finditer(sentence):
-            name = m.group(1)
-            before = re.findall(r"[A-Za-z]+", sentence[: m.start()])[-3:]
-            if not _TO_FILE & {w.lower() for w in before}:
-                continue
-            if "/" not in name and name not in outputs and not (workspace / name).exists():
-                out.append(name)
-    return list(dict.fromkeys(out))
-
-
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: object, **kwargs: object) -> None:
         return None  # a redirect could lead off the allowed hosts: not followed

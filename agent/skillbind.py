@@ -34,7 +34,8 @@ from pathlib import Path
 from typing import Literal
 
 from agent.evidence import FILE, stated_header
-from agent.inputs import TABLE, input_files, without_examples
+from agent.inputs import TABLE, input_files
+from agent.outputs import without_examples
 from agent.skills import Skill, SkillParam, parse_skill
 from agent.state import ContextItem
 

@@ -26,19 +26,33 @@ def _script() -> ScriptedLLM:
 
 async def test_non_interactive_runs_deny(settings, workspace: Path) -> None:
     settings.approval_tools = ["shell_run"]
-    llm = _script()
+    llm = ScriptedLLM(
+        [
+            plan("create the flag"),
+            call("file_write", path="before.txt", content="x"),
+            call("shell_run", command="touch flag.txt"),
+            answer("tried"),
+            verdict(True),  # overruled: the denied command made no flag.txt
+            call("file_write", path="flag.txt", content="f"),
+            answer("flag.txt written"),
+            verdict(True),
+        ]
+    )
     events: list[Event] = []
     agent = build_agent(
         settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
     )
     r = await run_task(agent, "Create flag.txt", on_event=events.append)
-    assert not (workspace / "flag.txt").exists()
     assert (workspace / "before.txt").exists()
     denied = [e for e in events if e.event == "approval"]
     assert len(denied) == 1 and denied[0].data["approved"] is False
-    obs = [e.data for e in events if e.event == "observation"]
-    assert obs[-1]["error"].startswith("denied") and obs[-1]["executed"] is False
-    assert r.outcome == "achieved"  # the scripted reflector says so; the action was still denied
+    shell = [e.data for e in events if e.event == "observation" and e.data["tool"] == "shell_run"]
+    assert shell[0]["error"].startswith("denied") and shell[0]["executed"] is False
+    # the scripted reflector said done after the denial; the missing file overruled it, and
+    # the retry wrote the flag with a tool that needs no approval
+    rules = [e.data["rule"] for e in events if e.event == "reflection"]
+    assert rules == ["output_not_seen", None]
+    assert r.outcome == "achieved" and (workspace / "flag.txt").read_text() == "f"
 
 
 async def test_approved_action_runs_once(settings, workspace: Path) -> None:

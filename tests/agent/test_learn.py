@@ -19,6 +19,21 @@ from agent.skills import Skill, SkillRun, SkillStep, StepOutcome
 from agent.state import ToolStep
 
 
+async def _run_learning(agent: Any, task: str) -> tuple[Any, list[str]]:
+    """Run a task; its result and what the learner said after each judged attempt."""
+    from agent.runner import run_task
+
+    learned: list[str] = []
+    result = await run_task(
+        agent,
+        task,
+        on_event=lambda e: (
+            learned.append(e.data.get("learned", "")) if e.event == "reflection" else None
+        ),
+    )
+    return result, learned
+
+
 async def test_replay_that_does_not_reproduce_the_output_keeps_no_skill(
     settings: Settings, workspace: Path
 ) -> None:
@@ -35,15 +50,8 @@ async def test_replay_that_does_not_reproduce_the_output_keeps_no_skill(
     agent = build_agent(
         settings, llm=llm, memory=store, workspace=workspace, registry=file_registry_with_python()
     )
-    learned: list[str] = []
-    from agent.runner import run_task
-
-    result = await run_task(
-        agent,
-        "Write the current time in nanoseconds into stamp.txt.",
-        on_event=lambda e: (
-            learned.append(e.data.get("learned", "")) if e.event == "reflection" else None
-        ),
+    result, learned = await _run_learning(
+        agent, "Write the current time in nanoseconds into stamp.txt."
     )
     assert result.achieved
     assert store.list_items(level="skill") == []
@@ -75,16 +83,7 @@ async def test_a_retry_that_writes_the_same_output_again_still_yields_a_skill(
     agent = build_agent(
         settings, llm=llm, memory=store, workspace=workspace, registry=file_registry_with_python()
     )
-    learned: list[str] = []
-    from agent.runner import run_task
-
-    result = await run_task(
-        agent,
-        TASK,
-        on_event=lambda e: (
-            learned.append(e.data.get("learned", "")) if e.event == "reflection" else None
-        ),
-    )
+    result, learned = await _run_learning(agent, TASK)
     assert result.achieved
     [skill] = store.list_items(level="skill")
     assert skill.status == "active"

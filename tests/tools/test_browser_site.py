@@ -367,6 +367,32 @@ async def test_errors_come_back_as_observations(bctx: ToolContext, site: Site) -
     assert res.error and "not a select box" in res.error
 
 
+async def test_acting_before_any_page_is_open_says_to_open_one_first(
+    site: Site, tmp_path: Path
+) -> None:
+    # the 1.5B model clicks ids it imagines before it opens the task's page
+    settings = ToolSettings(allowed_hosts=["127.0.0.1"], browser_timeout_s=5)
+    async with ToolContext(tmp_path, settings) as fresh:
+        for name, args in (("browser_click", {"element_id": 1}), ("browser_type", {"element_id": 3, "text": "x"})):  # fmt: skip
+            res = await call(fresh, name, **args)
+            assert res.error and "no page is open yet" in res.error
+            assert "browser_goto" in res.error
+        await call(fresh, "browser_goto", url=site.base + "/login")
+        res = await call(fresh, "browser_click", element_id=987654)
+        assert res.error and "not on the current page" in res.error
+
+
+async def test_wait_takes_text_and_selector_together(bctx: ToolContext, site: Site) -> None:
+    await login(bctx, site)
+    await call(bctx, "browser_goto", url=site.base + "/profile")
+    res = await call(bctx, "browser_wait", text="Save profile", selector="button")
+    assert res.ok, res.error
+    res = await call(bctx, "browser_wait", text="Save profile", selector="h1", timeout_s=1)
+    assert res.error and "Timeout" in res.error  # no heading holds that text
+    res = await call(bctx, "browser_wait", text="Save profile", seconds=1)
+    assert res.error and "give seconds, or text and/or selector" in res.error
+
+
 async def test_browser_not_found(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from tools.browser import find_browser
     from tools.errors import BrowserNotFound

@@ -161,7 +161,8 @@ class TabCloseArgs(BaseModel):
 class WaitArgs(BaseModel):
     text: str | None = Field(default=None, description="Wait until this text is visible.")
     selector: str | None = Field(
-        default=None, description="Wait until this CSS selector is visible."
+        default=None,
+        description="Wait until this CSS selector is visible (with text: one that holds it).",
     )
     seconds: float | None = Field(default=None, gt=0, le=60, description="Just wait this long.")
     timeout_s: float | None = Field(
@@ -170,8 +171,10 @@ class WaitArgs(BaseModel):
 
     @model_validator(mode="after")
     def _one(self) -> WaitArgs:
-        if sum(x is not None for x in (self.text, self.selector, self.seconds)) != 1:
-            raise ValueError("give exactly one of text, selector or seconds")
+        # text and selector together mean "an element matching selector that holds text",
+        # the obvious intent (the 1.5B model sends both; refusing them looped)
+        if (self.seconds is None) == (self.text is None and self.selector is None):
+            raise ValueError("give seconds, or text and/or selector (not both kinds)")
         return self
 
 
@@ -430,6 +433,9 @@ async def browser_wait(ctx: ToolContext, args: WaitArgs) -> ToolResult:
     async def wait(s: BrowserSession) -> None:
         if args.seconds is not None:
             await asyncio.sleep(args.seconds)
+        elif args.text is not None and args.selector is not None:
+            found = s.page.locator(args.selector, has_text=args.text).first
+            await found.wait_for(state="visible", timeout=timeout)
         elif args.text is not None:
             await s.page.get_by_text(args.text).first.wait_for(state="visible", timeout=timeout)
         elif args.selector is not None:

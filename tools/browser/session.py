@@ -327,6 +327,13 @@ class BrowserSession:
     async def locate(self, element_id: int) -> Locator:
         """The element with this id on the active tab (any frame)."""
         page = await self.ensure_page()
+        if page.url == "about:blank":
+            # the model acted on ids it imagined: say what to do first, not "page changed"
+            raise ToolError(
+                f"no page is open yet (the tab is blank, it has no element [{element_id}]): "
+                "first call browser_goto with the page's address, then use the ids its "
+                "observation lists"
+            )
         selector = f'[{ID_ATTR}="{element_id}"]'
         frames: list[Frame] = []
         known = self._frame_of.get(element_id)

@@ -46,6 +46,7 @@ from agent.state import (
     attempt_records,
     current_subtask,
 )
+from agent.targets import HELD_BACK, wrong_row
 
 MAX_REASKS = 2
 OVERFLOW_SHRINK = (1.0, 0.6, 0.35)  # shares of the prompt budget tried after a context overflow
@@ -325,7 +326,11 @@ def repeated_failure(records: list[Record], calls: list[ToolCall]) -> str | None
         if [(c.name, c.arguments) for c in r.tool_calls] != wanted:
             continue
         end = model_at[n + 1] if n + 1 < len(model_at) else len(records)
-        errors = [t.error for t in records[i + 1 : end] if isinstance(t, ToolStep) and t.error]
+        errors = [
+            t.error
+            for t in records[i + 1 : end]
+            if isinstance(t, ToolStep) and t.error and not t.error.startswith(HELD_BACK)
+        ]  # a call held back is run when sent again
         if errors:
             return errors[0][:300]
     return None
@@ -366,6 +371,8 @@ async def run_action(
         result = base.model_copy(update={"executed": False, "error": DENIED})
     elif stop := exceeded(state, ctx):
         result = base.model_copy(update={"executed": False, "error": f"not run: {stop}"})
+    elif held := _held_back(state, call):
+        result = base.model_copy(update={"executed": False, "error": held})
     elif call.name.startswith(SKILL_PREFIX):
         ctx.journal.start(key, call.name, call.arguments)
         result = base.model_copy(update=await _run_skill(state, ctx, call))
@@ -379,6 +386,25 @@ async def run_action(
         result = base.model_copy(update={"output": output, "error": res.error})
     ctx.journal.finish(key, result.model_dump(mode="json"))
     return result
+
+
+def _held_back(state: AgentState, call: ToolCall) -> str | None:
+    """The error that holds back an action on another numbered row than the goal's
+    (agent.targets.wrong_row), unless this attempt held back the same call already."""
+    sub = current_subtask(state)
+    if sub is None:
+        return None
+    records = attempt_records(state, sub.id, sub.attempts)
+    steps = [r for r in records if isinstance(r, ToolStep)]
+    if any(
+        r.tool == call.name
+        and r.arguments == call.arguments
+        and (r.error or "").startswith(HELD_BACK)
+        for r in steps
+    ):
+        return None  # sent again after being held back: the model means it
+    seen = next((r.output for r in reversed(steps) if "Interactive elements" in r.output), "")
+    return wrong_row(sub.goal, seen, call.name, call.arguments)
 
 
 def _keep_start(state: AgentState, ctx: RunContext, step: ModelStep, tool: str) -> None:

@@ -165,6 +165,43 @@ def _sibling_missed(goal: str, shown: list[str], acted: list[str]) -> tuple[str,
     return None
 
 
+# The start of the error of an action held back before it ran (wrong_row): the same call
+# sent again right after runs (the model insists; the goal's number may mean something else).
+HELD_BACK = "held back, not run: "
+
+
+def wrong_row(goal: str, observation: str, tool: str, arguments: dict[str, object]) -> str | None:
+    """Before an action runs: the error that holds it back when it is on a control of a
+    numbered row the goal does not name while the goal's row shows the same control (the
+    goal says 17, the click is on "Approve invoice 12" and "Approve invoice 17" is shown).
+    A click on the wrong row often cannot be taken back (the page moves on), so it is held
+    back once, with the element the goal names, instead of being judged after."""
+    if tool not in _ON_ELEMENT or "element_id" not in arguments:
+        return None
+    wanted = set(re.findall(r"\d+", _URL.sub(" ", goal)))
+    if not wanted:
+        return None
+    lines = {m.group(1): m.group(2) for m in _ELEMENT_LINE.finditer(observation)}
+    target = lines.get(str(arguments["element_id"]), "")
+    m = _QUOTED_NAME.match(target)
+    label = m.group(1) if m else ""
+    numbers = set(re.findall(r"\d+", label))
+    if not numbers or numbers & wanted:
+        return None
+    shape = re.sub(r"\d+", "#", target)
+    for eid, line in lines.items():
+        other = _QUOTED_NAME.match(line)
+        hit = set(re.findall(r"\d+", other.group(1))) & wanted if other else set()
+        if other and hit and re.sub(r"\d+", "#", line) == shape:
+            this = arguments["element_id"]
+            return (
+                f"{HELD_BACK}[{this}] is {label!r}, and the goal names {', '.join(sorted(hit))}: "
+                f"that is [{eid}] {other.group(1)!r}. Act on [{eid}] (send the same call again "
+                f"if [{this}] is really meant)."
+            )
+    return None
+
+
 def named_targets(goal: str) -> list[str]:
     """The controls a goal names to act on, in order (not those it says not to touch)."""
     out = []

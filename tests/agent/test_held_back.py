@@ -1,0 +1,144 @@
+"""An action on another numbered row than the goal's is held back before it runs.
+
+The 1.5B model clicks the first of several alike buttons ("Approve invoice 12" when the
+goal says 17); the page moves on and the right row cannot be reached by that attempt. The
+executor holds such a call back once, naming the element the goal means; the same call sent
+again runs. The wordings and the page here (refunds of orders) are used nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import pytest
+from _agent_helpers import answer, call, plan, verdict
+
+from agent.build import build_agent
+from agent.llm import FunctionLLM
+from agent.models import Distillation, Plan, Reflection
+from agent.runner import Event, run_task
+from agent.targets import HELD_BACK, wrong_row
+from tools import default_registry
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from browser_site import serve
+
+ORDERS = (4410, 4411, 4412)
+SEEN = (
+    "URL: http://127.0.0.1:9/orders\nTitle: Orders\nInteractive elements:\n"
+    + "\n".join(f'[{i}] button "Refund order {n}"' for i, n in enumerate(ORDERS, 1))
+    + '\n[4] link "Page 2"\nPage text:\n...'
+)
+
+
+@pytest.mark.parametrize(
+    ("goal", "element", "held"),
+    [
+        ("Refund order 4411.", 1, "[2] 'Refund order 4411'"),
+        ("Please refund the customer's order no. 4412 today", 2, "[3] 'Refund order 4412'"),
+        ("Refund order 4411.", 2, None),  # the goal's own row
+        ("Refund the newest order.", 1, None),  # no number in the goal
+        ("Refund order 4411.", 4, None),  # no row of its shape holds 4411
+        ("Refund order 9999.", 1, None),  # the goal's row is not shown
+        ("Open http://127.0.0.1:9/orders and refund order 4411", 3, "[2]"),  # the port is no row
+    ],
+)
+def test_the_goals_row_is_named_before_the_wrong_one_is_acted_on(
+    goal: str, element: int, held: str | None
+) -> None:
+    said = wrong_row(goal, SEEN, "browser_click", {"element_id": element})
+    if held is None:
+        assert said is None
+    else:
+        assert said is not None and said.startswith(HELD_BACK) and held in said
+    assert wrong_row(goal, SEEN, "browser_read", {}) is None
+
+
+class Orders:
+    """One page of orders, each with a refund button; records the refunds."""
+
+    def __init__(self) -> None:
+        self.refunded: list[int] = []
+
+    def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "POST":
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            form = parse_qs(environ["wsgi.input"].read(size).decode())
+            self.refunded.append(int(form["order"][0]))
+            body = "<p>Refund sent.</p>"
+        else:
+            body = "<h1>Orders</h1>" + "".join(
+                f"<form method=post><input type=hidden name=order value={n}>"
+                f"<p>Order {n} <button>Refund order {n}</button></p></form>"
+                for n in ORDERS
+            )
+        start("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [f"<!doctype html><title>Orders</title>{body}".encode()]
+
+
+@pytest.fixture
+def orders() -> Iterator[tuple[Orders, str]]:
+    app = Orders()
+    with serve(app) as base:
+        yield app, base + "/orders"
+
+
+def _clicks(url: str, goal: str, picks: list[int]) -> FunctionLLM:
+    """Opens the page, then clicks the refund button of each order in ``picks`` in turn."""
+
+    def reply(messages: list[Any], tools: Any, output: Any) -> Any:
+        if output is Plan:
+            return plan(goal)
+        if output is Reflection:
+            return verdict(True)
+        if output is Distillation:
+            return {"lessons": []}
+        seen = [m.content for m in messages if m.role == "tool"]
+        if not seen:
+            return call("browser_goto", url=url)
+        if len(seen) <= len(picks):
+            m = re.search(rf'\[(\d+)\] button "Refund order {picks[len(seen) - 1]}"', seen[0])
+            assert m, seen[0]
+            return call("browser_click", element_id=int(m.group(1)))
+        return answer("refunded")
+
+    return FunctionLLM(reply)
+
+
+async def _run(settings: Any, workspace: Path, llm: FunctionLLM, goal: str) -> list[dict[str, Any]]:
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace,
+        registry=default_registry(enabled=("browser",)), profile="local",
+    )  # fmt: skip
+    events: list[Event] = []
+    await run_task(agent, goal, on_event=events.append)
+    return [e.data for e in events if e.event == "observation"]
+
+
+async def test_a_click_on_another_row_is_held_back_and_the_right_one_runs(
+    settings: Any, workspace: Path, orders: tuple[Orders, str]
+) -> None:
+    app, url = orders
+    goal = f"On {url}, refund order 4411."
+    steps = await _run(settings, workspace, _clicks(url, goal, [4410, 4411]), goal)
+    assert app.refunded == [4411]
+    held = [s for s in steps if (s.get("error") or "").startswith(HELD_BACK)]
+    assert len(held) == 1 and not held[0]["executed"] and "Refund order 4411" in held[0]["error"]
+
+
+async def test_the_same_call_sent_again_runs(
+    settings: Any, workspace: Path, orders: tuple[Orders, str]
+) -> None:
+    app, url = orders
+    goal = f"On {url}, refund order 4411."
+    steps = await _run(settings, workspace, _clicks(url, goal, [4410, 4410]), goal)
+    clicks = [s for s in steps if s["tool"] == "browser_click"]
+    # each attempt: held back once, then run when sent again (the model insisted); the
+    # evidence rules then judge the attempt missed (the goal's row was shown), so it retries
+    assert app.refunded and set(app.refunded) == {4410}
+    assert [bool(s.get("error")) for s in clicks] == [True, False] * len(app.refunded)

@@ -46,7 +46,7 @@ from agent.state import (
     attempt_records,
     current_subtask,
 )
-from agent.targets import HELD_BACK, wrong_row
+from agent.targets import HELD_BACK, wrong_control, wrong_row
 
 MAX_REASKS = 2
 OVERFLOW_SHRINK = (1.0, 0.6, 0.35)  # shares of the prompt budget tried after a context overflow
@@ -389,8 +389,9 @@ async def run_action(
 
 
 def _held_back(state: AgentState, call: ToolCall) -> str | None:
-    """The error that holds back an action on another numbered row than the goal's
-    (agent.targets.wrong_row), unless this attempt held back the same call already."""
+    """The error that holds back an action on another numbered row than the goal's, or a
+    click on a control the goal does not mention while the one it names is shown
+    (agent.targets), unless this attempt held back the same call already."""
     sub = current_subtask(state)
     if sub is None:
         return None
@@ -404,7 +405,14 @@ def _held_back(state: AgentState, call: ToolCall) -> str | None:
     ):
         return None  # sent again after being held back: the model means it
     seen = next((r.output for r in reversed(steps) if "Interactive elements" in r.output), "")
-    return wrong_row(sub.goal, seen, call.name, call.arguments)
+    acted = {
+        str(r.arguments.get("element_id"))
+        for r in steps
+        if r.executed and not r.error and "element_id" in r.arguments
+    }
+    return wrong_row(sub.goal, seen, call.name, call.arguments) or wrong_control(
+        sub.goal, seen, call.name, call.arguments, acted
+    )
 
 
 def _keep_start(state: AgentState, ctx: RunContext, step: ModelStep, tool: str) -> None:

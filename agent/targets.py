@@ -202,6 +202,40 @@ def wrong_row(goal: str, observation: str, tool: str, arguments: dict[str, objec
     return None
 
 
+def wrong_control(
+    goal: str, observation: str, tool: str, arguments: dict[str, object], acted: set[str]
+) -> str | None:
+    """Before a click runs: the error that holds it back when the goal names the controls
+    to act on ("Click the 'Publish' button"), the click is on another control of the same
+    role that the goal does not mention at all ("Cancel"), and a control the goal names is
+    shown and not acted on yet (``acted``: the element ids the attempt acted on). The 1.5B
+    model clicks the first button of a page; the page moves on, and the retry finds only
+    "Thank you". Anything the goal mentions may be clicked (a tab, a list, a fold)."""
+    if tool != "browser_click" or "element_id" not in arguments:
+        return None
+    names = named_targets(goal)
+    if not names:
+        return None
+    lines = {m.group(1): m.group(2) for m in _ELEMENT_LINE.finditer(observation)}
+    this = str(arguments["element_id"])
+    m = _QUOTED_NAME.match(lines.get(this, ""))
+    if m is None or not m.group(1).strip() or _mentions(goal, m.group(1).strip()):
+        return None
+    role = lines[this].split(" ", 1)[0]
+    for eid, line in lines.items():
+        other = _QUOTED_NAME.match(line)
+        if eid in acted or other is None or line.split(" ", 1)[0] != role:
+            continue
+        named = next((n for n in names if _mentions(other.group(1), n)), None)
+        if named is not None:
+            return (
+                f"{HELD_BACK}[{this}] is {role} {m.group(1)!r}, which the goal does not name; "
+                f"it names {named!r}: that is [{eid}] {other.group(1)!r}. Act on [{eid}] (send "
+                f"the same call again if [{this}] is really meant)."
+            )
+    return None
+
+
 def named_targets(goal: str) -> list[str]:
     """The controls a goal names to act on, in order (not those it says not to touch)."""
     out = []

@@ -1,9 +1,11 @@
-"""An action on another numbered row than the goal's is held back before it runs.
+"""An action on another numbered row than the goal's, or a click on a control the goal does
+not mention while the one it names is shown, is held back before it runs.
 
 The 1.5B model clicks the first of several alike buttons ("Approve invoice 12" when the
-goal says 17); the page moves on and the right row cannot be reached by that attempt. The
-executor holds such a call back once, naming the element the goal means; the same call sent
-again runs. The wordings and the page here (refunds of orders) are used nowhere else.
+goal says 17, "Cancel" when it says "Publish"); the page moves on and the right control
+cannot be reached by that attempt. The executor holds such a call back once, naming the
+element the goal means; the same call sent again runs. The wordings and the pages here
+(refunds of orders, a memo to send) are used nowhere else.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from agent.build import build_agent
 from agent.llm import FunctionLLM
 from agent.models import Distillation, Plan, Reflection
 from agent.runner import Event, run_task
-from agent.targets import HELD_BACK, wrong_row
+from agent.targets import HELD_BACK, wrong_control, wrong_row
 from tools import default_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
@@ -142,3 +144,94 @@ async def test_the_same_call_sent_again_runs(
     # evidence rules then judge the attempt missed (the goal's row was shown), so it retries
     assert app.refunded and set(app.refunded) == {4410}
     assert [bool(s.get("error")) for s in clicks] == [True, False] * len(app.refunded)
+
+
+MEMO = (
+    "URL: http://127.0.0.1:9/memo\nTitle: Memo\nInteractive elements:\n"
+    '[1] button "Discard"\n[2] button "Send memo"\n[3] link "Help"\n[4] button "More options"\n'
+    "Page text:\n..."
+)
+
+
+@pytest.mark.parametrize(
+    ("goal", "element", "acted", "held"),
+    [
+        ("Hit 'Send memo' to finish.", 1, set(), "[2] 'Send memo'"),
+        ("Now press Send and stop.", 1, set(), "[2] 'Send memo'"),  # one capitalised word
+        ("Hit 'Send memo' to finish.", 3, set(), None),  # a link: another role
+        ("Open More options, then tap 'Send memo'.", 4, set(), None),  # the goal mentions it
+        ("Hit 'Send memo' to finish.", 1, {"2"}, None),  # the named one was acted on already
+        ("Finish the memo and file it.", 1, set(), None),  # the goal names no control
+        ("Hit 'Send memo' to finish.", 2, set(), None),  # the named one itself
+    ],
+)
+def test_a_click_on_a_control_the_goal_does_not_mention(
+    goal: str, element: int, acted: set[str], held: str | None
+) -> None:
+    said = wrong_control(goal, MEMO, "browser_click", {"element_id": element}, acted)
+    if held is None:
+        assert said is None
+    else:
+        assert said is not None and said.startswith(HELD_BACK) and held in said
+    assert (
+        wrong_control(goal, MEMO, "browser_type", {"element_id": element, "text": "x"}, acted)
+        is None
+    )
+
+
+class Memo:
+    """A memo with three buttons; records which one was pressed."""
+
+    def __init__(self) -> None:
+        self.pressed: list[str] = []
+
+    def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "POST":
+            size = int(environ.get("CONTENT_LENGTH") or 0)
+            self.pressed.append(parse_qs(environ["wsgi.input"].read(size).decode())["b"][0])
+            body = "<p>Done.</p>"
+        else:
+            body = (
+                "<h1>Memo to the team</h1><form method=post>"
+                + "".join(
+                    f"<button name=b value='{b}'>{b}</button> "
+                    for b in ("Discard", "Save draft", "Send memo")
+                )
+                + "</form>"
+            )
+        start("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+        return [f"<!doctype html><title>Memo</title>{body}".encode()]
+
+
+async def test_a_click_on_the_first_button_is_held_back_for_the_named_one(
+    settings: Any, workspace: Path
+) -> None:
+    app = Memo()
+    with serve(app) as base:
+        url = base + "/memo"
+        goal = f"Go to {url} and hit 'Send memo'."
+
+        def reply(messages: list[Any], tools: Any, output: Any) -> Any:
+            if output is Plan:
+                return plan(goal)
+            if output is Reflection:
+                return verdict(True)
+            if output is Distillation:
+                return {"lessons": []}
+            seen = [m.content for m in messages if m.role == "tool"]
+            if not seen:
+                return call("browser_goto", url=url)
+            if len(seen) == 1:  # the first button, as the small model does
+                return call(
+                    "browser_click", element_id=int(re.findall(r"\[(\d+)\] button", seen[0])[0])
+                )
+            if len(seen) == 2:  # told which one the goal names
+                return call(
+                    "browser_click", element_id=int(re.findall(r"Act on \[(\d+)\]", seen[1])[0])
+                )
+            return answer("sent")
+
+        steps = await _run(settings, workspace, FunctionLLM(reply), goal)
+    assert app.pressed == ["Send memo"]
+    held = [s for s in steps if (s.get("error") or "").startswith(HELD_BACK)]
+    assert len(held) == 1 and "'Discard'" in held[0]["error"]

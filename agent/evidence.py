@@ -516,8 +516,8 @@ def _output_rule(
     )
 
 
-def _target_rule(goal: str, attempt: list[Record]) -> BrokenRule | None:
-    missed = missed_target(goal, attempt)
+def _target_rule(goal: str, attempt: list[Record], history: list[Record]) -> BrokenRule | None:
+    missed = missed_target(goal, attempt, history)
     if missed is None:
         return None
     return BrokenRule(rule="target_missed", evidence=missed[0], analysis=missed[1])
@@ -531,12 +531,14 @@ def broken_rule(
     done_when: str = "",
     outputs: set[str] | None = None,
     workspace: Path | None = None,
+    history: list[Record] | None = None,
 ) -> BrokenRule | None:
     """The first evidence rule a verdict of success on this attempt would break, or None.
 
     ``goal`` is the judged subtask's goal, ``attempt`` its records (only executed tool
     steps count), ``read_only`` says which tools change nothing, ``outputs`` are files the
     run wrote and ``workspace`` is where files are checked (None: file rules are skipped).
+    ``history`` is the run's records up to the attempt's end (the page states it first saw).
     """
     outputs = outputs or set()
     attempt = flatten(attempt)  # a skill's effects are those of the steps it ran
@@ -562,7 +564,7 @@ def broken_rule(
         )
     return (
         _effect_rule(goal, attempt, read_only)
-        or _target_rule(goal, attempt)
+        or _target_rule(goal, attempt, flatten(history or []))
         or _output_rule(goal, attempt, read_only, outputs, workspace)
     )
 

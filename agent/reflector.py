@@ -150,6 +150,7 @@ def guard(
     outputs: set[str] | None = None,
     registry: ToolRegistry | None = None,
     task: str = "",
+    history: list[Record] | None = None,
 ) -> tuple[Reflection, BrokenRule | None, str]:
     """Overrule a verdict of success that breaks an evidence rule (small models are fooled),
     and a verdict of failure on an attempt whose output code verified (agent/totals.py).
@@ -176,6 +177,7 @@ def guard(
             done_when=done_when,
             outputs=outputs,
             workspace=workspace,
+            history=history,
         )
 
     broken = rule() if verdict.achieved or (totals is not None and totals.right) else None
@@ -267,6 +269,7 @@ async def reflect(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             outputs=outputs_of(state.get("trajectory", []), ctx.registry),
             registry=ctx.registry,
             task=state["task"],
+            history=state.get("trajectory", []),
         )
     written: list[str] = []
     learning = ""

@@ -14,7 +14,8 @@ did:
   invoice 17", and the click was on "Approve invoice 12");
 - a checkbox the goal says to tick ("Tick the boxes Red and Green") last shown unticked, or
   one it says to leave or make unticked ("and not Blue", "untick 'Offers'") last shown
-  ticked: a click toggles, so a click on a box that was ticked already unticks it.
+  ticked: a click toggles, so a click on a box that was ticked already unticks it;
+- a box the goal does not mention, first shown unticked, ticked by the run and sent so.
 
 Each action on an element names it as it was (``[acted on [1] button "Cancel"]``, written by
 the browser tools), so the check needs nothing from before the attempt.
@@ -103,29 +104,67 @@ def _boxes_when_sent(attempt: list[Record]) -> dict[str, bool]:
     return state if sent is None else sent
 
 
+def _first_seen(records: list[Record]) -> dict[str, bool]:
+    """Each box's state (ticked or not) as the run first showed it."""
+    first: dict[str, bool] = {}
+    for r in records:
+        if isinstance(r, ToolStep):
+            for m in _ELEMENT_LINE.finditer(r.output):
+                box = _BOX.match(m.group(2))
+                if box and box.group(1) not in first:
+                    first[box.group(1)] = bool(
+                        re.search(r"\[[^\]]*\bchecked\b[^\]]*\]", box.group(2))
+                    )
+    return first
+
+
+def _unasked_tick(
+    goal: str, attempt: list[Record], history: list[Record]
+) -> tuple[str, str] | None:
+    """A box the goal does not mention, first shown unticked, that the run ticked and the
+    form was sent with ("Tick 'I agree' and press Continue", and 'Send me offers' was ticked
+    too). Only a goal that says what to act on is this specific."""
+    if not named_targets(goal) and not _boxes_wanted(goal):
+        return None
+    run = history or attempt  # the form may have been shown only before this attempt
+    first = _first_seen(run)
+    for label, ticked in _boxes_when_sent(run).items():
+        if ticked and first.get(label) is False and not _mentions(goal, label):
+            return (
+                f"the box {label!r}, which the goal does not mention, was ticked by the run "
+                "and sent ticked",
+                (
+                    f"The box {label!r} was ticked, but the goal does not ask for it: untick it "
+                    "(browser_check sets it either way), then do the rest."
+                ),
+            )
+    return None
+
+
+def _wanted(goal: str, label: str) -> bool | None:
+    """Whether the goal wants the box ``label`` ticked (None: it does not set it)."""
+    for clause, on in _boxes_wanted(goal).items():
+        at = re.search(rf"(?<!\w){re.escape(label)}(?!\w)", clause, re.IGNORECASE)
+        if at is not None:
+            return on != bool(NEGATED.search(clause[max(0, at.start() - 30) : at.start()]))
+    return None
+
+
 def _box_missed(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
     """A checkbox left in the other state than the goal's (see the module)."""
-    clauses = _boxes_wanted(goal)
-    if not clauses:
-        return None
     for label, ticked in _boxes_when_sent(attempt).items():
-        for clause, on in clauses.items():
-            at = re.search(rf"(?<!\w){re.escape(label)}(?!\w)", clause, re.IGNORECASE)
-            if at is None:
-                continue
-            want = on != bool(NEGATED.search(clause[max(0, at.start() - 30) : at.start()]))
-            if want != ticked:
-                state, do = ("unticked", "tick") if want else ("ticked", "untick")
-                return (
-                    f"the goal wants {label!r} {'ticked' if want else 'unticked'}, and it was "
-                    f"{state} when the form was sent",
-                    (
-                        f"The box {label!r} was left {state}: a click toggles a box, so look "
-                        f"at its state in the latest observation and {do} it (browser_check "
-                        "sets it either way), then do the rest."
-                    ),
-                )
-            break
+        want = _wanted(goal, label)
+        if want is not None and want != ticked:
+            state, do = ("unticked", "tick") if want else ("ticked", "untick")
+            return (
+                f"the goal wants {label!r} {'ticked' if want else 'unticked'}, and it was "
+                f"{state} when the form was sent",
+                (
+                    f"The box {label!r} was left {state}: a click toggles a box, so look "
+                    f"at its state in the latest observation and {do} it (browser_check "
+                    "sets it either way), then do the rest."
+                ),
+            )
     return None
 
 
@@ -222,6 +261,12 @@ def wrong_control(
     if m is None or not m.group(1).strip() or _mentions(goal, m.group(1).strip()):
         return None
     role = lines[this].split(" ", 1)[0]
+    if _BOX.match(lines[this]):
+        return (
+            f"{HELD_BACK}[{this}] is the box {m.group(1)!r}, which the goal does not mention; a "
+            f"click ticks or unticks it. The goal names {', '.join(map(repr, names))}. Send the "
+            "same call again if it is really meant."
+        )
     for eid, line in lines.items():
         other = _QUOTED_NAME.match(line)
         if eid in acted or other is None or line.split(" ", 1)[0] != role:
@@ -292,9 +337,13 @@ def _held(text: str, attempt: list[Record]) -> bool:
     return False
 
 
-def missed_target(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
+def missed_target(
+    goal: str, attempt: list[Record], history: list[Record] | None = None
+) -> tuple[str, str] | None:
     """``(evidence, analysis)`` when the attempt missed what the goal names to act on (see
-    the module), else None."""
+    the module), or sent a box the goal does not mention that the run ticked (``history``:
+    the run's records up to and with the attempt, for the states the page first showed),
+    else None."""
     names = named_targets(goal)
     if (
         not names
@@ -354,10 +403,13 @@ def missed_target(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
     sibling = _sibling_missed(goal, shown, acted)
     if sibling is not None:
         return sibling
+    sent = _boxes_when_sent(history) if history else {}
     for name in names:
         lines = [ln for ln in shown if _mentions(ln, name)]
         if not lines or any(_mentions(a, name) for a in acted):
             continue  # not a control the attempt saw, or acted on
+        if name in sent and sent[name] == _wanted(goal, name):
+            continue  # a box an earlier attempt set as the goal wants, sent so by this one
         if submitted and all(ln.split(" ", 1)[0] == "button" for ln in lines):
             continue  # a form sent with Enter presses its button too
         done = ", ".join(dict.fromkeys(a for a in acted if not a.startswith("["))) or "none"
@@ -370,4 +422,4 @@ def missed_target(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
                 f"labelled {name!r} (its id is in the latest observation)."
             ),
         )
-    return _box_missed(goal, attempt)
+    return _box_missed(goal, attempt) or _unasked_tick(goal, attempt, history or [])

@@ -30,6 +30,8 @@ def replay(entry: dict[str, Any]) -> tuple[bool, str | None]:
 
     registry = default_registry()
     records = records_from_json(entry["attempt"])
+    # the run's records before the attempt, where recorded (the page states it first saw)
+    history = records_from_json(entry.get("before", [])) + records
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp)
         for name, text in entry.get("files", {}).items():
@@ -37,7 +39,7 @@ def replay(entry: dict[str, Any]) -> tuple[bool, str | None]:
         verdict, broken, verified = guard(
             Reflection(achieved=entry["model_verdict"]), "", ws,
             goal=entry["goal"], attempt=records, outputs=outputs_of(records, registry),
-            registry=registry, task=entry.get("task", ""),
+            registry=registry, task=entry.get("task", ""), history=history,
         )  # fmt: skip
     return verdict.achieved, broken.rule if broken else ("verified" if verified else None)
 

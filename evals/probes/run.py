@@ -61,13 +61,19 @@ async def _one(
                 for r in trajectory
                 if r["subtask"] == d["subtask"] and r["attempt"] == d["attempt"]
             ]
-            records_from_json(attempt)  # the corpus holds valid records only
+            before = [
+                r
+                for r in trajectory
+                if (r["subtask"], r["attempt"]) != (d["subtask"], d["attempt"])
+            ]
+            records_from_json(attempt + before)  # the corpus holds valid records only
             corpus.append(
                 {
                     "label": label,
                     "model": llm.name,
                     "goal": goals.get(d["subtask"], task),
                     "attempt": attempt,
+                    "before": before,  # the run's records so far (the page states it saw)
                     # older agent code (a "before" run) records no model_achieved: it had
                     # rules that overrule a success only
                     "model_verdict": bool(

@@ -149,6 +149,7 @@ async def test_the_same_call_sent_again_runs(
 MEMO = (
     "URL: http://127.0.0.1:9/memo\nTitle: Memo\nInteractive elements:\n"
     '[1] button "Discard"\n[2] button "Send memo"\n[3] link "Help"\n[4] button "More options"\n'
+    '[5] checkbox "Copy me in"\n[6] checkbox "Urgent" [checked]\n'
     "Page text:\n..."
 )
 
@@ -163,6 +164,8 @@ MEMO = (
         ("Hit 'Send memo' to finish.", 1, {"2"}, None),  # the named one was acted on already
         ("Finish the memo and file it.", 1, set(), None),  # the goal names no control
         ("Hit 'Send memo' to finish.", 2, set(), None),  # the named one itself
+        ("Hit 'Send memo' to finish.", 5, set(), "the box 'Copy me in'"),  # a box not mentioned
+        ("Tick 'Copy me in', then hit 'Send memo'.", 5, set(), None),  # a box it mentions
     ],
 )
 def test_a_click_on_a_control_the_goal_does_not_mention(

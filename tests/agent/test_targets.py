@@ -158,3 +158,32 @@ def test_text_shown_only_after_the_last_action_does_not_count() -> None:
         ),
     ]
     assert missed_target(VOUCHER_GOAL, attempt) is not None
+
+
+def test_a_box_the_goal_does_not_mention_ticked_by_the_run_is_missed() -> None:
+    # an earlier attempt ticked 'Subscribe to the digest'; the judged one only pressed Register
+    goal = "Tick 'Accept the policy' and click Apply."
+    first = page(("Accept the policy", False), ("Subscribe to the digest", False))
+    both = page(("Accept the policy", True), ("Subscribe to the digest", True))
+    earlier = [
+        step("browser_goto", first, url="u"),
+        click(
+            2,
+            "Subscribe to the digest",
+            page(("Accept the policy", False), ("Subscribe to the digest", True)),
+        ),
+    ]
+    judged = [click(1, "Accept the policy", both), apply_(3)]
+    missed = missed_target(goal, judged, earlier + judged)
+    assert missed is not None and "'Subscribe to the digest'" in missed[0]
+    assert "does not mention" in missed[0] and "untick it" in missed[1]
+    # the page showed it ticked from the start (a default): not the run's doing
+    assert missed_target(goal, judged, judged) is None
+    # and with it unticked when sent, nothing is missed
+    clean = page(("Accept the policy", True), ("Subscribe to the digest", False))
+    fixed = [click(2, "Subscribe to the digest", clean), apply_(3)]
+    assert missed_target(goal, fixed, earlier + judged + fixed) is None
+    # the form shown only before the attempt, which pressed the button alone (the probe's
+    # retry): the run's states count
+    alone = [apply_(3)]
+    assert missed_target(goal, alone, [*earlier, click(1, "Accept the policy", both), *alone])

@@ -404,7 +404,16 @@ def _held_back(state: AgentState, call: ToolCall) -> str | None:
         for r in steps
     ):
         return None  # sent again after being held back: the model means it
-    seen = next((r.output for r in reversed(steps) if "Interactive elements" in r.output), "")
+    # the page as last observed, by this attempt or before it (a retry's first click acts
+    # on the page the attempt before left)
+    seen = next(
+        (
+            r.output
+            for r in reversed(state.get("trajectory", []))
+            if isinstance(r, ToolStep) and "Interactive elements" in r.output
+        ),
+        "",
+    )
     acted = {
         str(r.arguments.get("element_id"))
         for r in steps

@@ -238,3 +238,37 @@ async def test_a_click_on_the_first_button_is_held_back_for_the_named_one(
     assert app.pressed == ["Send memo"]
     held = [s for s in steps if (s.get("error") or "").startswith(HELD_BACK)]
     assert len(held) == 1 and "'Discard'" in held[0]["error"]
+
+
+async def test_a_retrys_first_click_is_checked_against_the_page_the_attempt_before_left(
+    settings: Any, workspace: Path
+) -> None:
+    app = Memo()
+    with serve(app) as base:
+        url = base + "/memo"
+        goal = f"Go to {url} and hit 'Send memo'."
+        turns = iter(["goto", "claim", "first", "named", "done"])
+
+        def reply(messages: list[Any], tools: Any, output: Any) -> Any:
+            if output is Plan:
+                return plan(goal)
+            if output is Reflection:
+                return verdict(True)  # the first is overruled: nothing was clicked
+            if output is Distillation:
+                return {"lessons": []}
+            seen = [m.content for m in messages if m.role == "tool"]
+            turn = next(turns)
+            if turn == "goto":
+                return call("browser_goto", url=url)
+            if turn in ("claim", "done"):
+                return answer("sent")
+            if turn == "first":  # a retry opens with no observation of its own
+                assert not seen
+                return call("browser_click", element_id=1)
+            return call(
+                "browser_click", element_id=int(re.findall(r"Act on \[(\d+)\]", seen[-1])[0])
+            )
+
+        steps = await _run(settings, workspace, FunctionLLM(reply), goal)
+    assert app.pressed == ["Send memo"]
+    assert [s["attempt"] for s in steps if (s.get("error") or "").startswith(HELD_BACK)] == [1]

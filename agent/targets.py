@@ -422,4 +422,6 @@ def missed_target(
                 f"labelled {name!r} (its id is in the latest observation)."
             ),
         )
-    return _box_missed(goal, attempt) or _unasked_tick(goal, attempt, history or [])
+    # boxes as the form was sent: the run's records, since a retry may only press the button
+    # on boxes an attempt before set (or never set: the 1.5B model pressed Save alone)
+    return _box_missed(goal, history or attempt) or _unasked_tick(goal, attempt, history or [])

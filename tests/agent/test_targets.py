@@ -187,3 +187,16 @@ def test_a_box_the_goal_does_not_mention_ticked_by_the_run_is_missed() -> None:
     # retry): the run's states count
     alone = [apply_(3)]
     assert missed_target(goal, alone, [*earlier, click(1, "Accept the policy", both), *alone])
+
+
+def test_a_retry_that_only_presses_the_button_is_judged_on_the_boxes_it_sent() -> None:
+    # the boxes were shown only to the attempt before; the judged one pressed Apply alone
+    goal = "Switch on Wi-Fi and Bluetooth, then tap Apply."
+    first = page(("Wi-Fi", False), ("Bluetooth", False), role="switch")
+    earlier = [step("browser_goto", first, url="u")]
+    judged = [apply_(3)]
+    missed = missed_target(goal, judged, earlier + judged)
+    assert missed is not None and "'Wi-Fi' ticked" in missed[0]
+    on = page(("Wi-Fi", True), ("Bluetooth", True), role="switch")
+    set_before = [step("browser_goto", on, url="u")]
+    assert missed_target(goal, judged, set_before + judged) is None

@@ -382,6 +382,23 @@ async def test_acting_before_any_page_is_open_says_to_open_one_first(
         assert res.error and "not on the current page" in res.error
 
 
+async def test_an_id_from_before_a_reload_is_answered_with_the_same_elements_id_now(
+    site: Site, tmp_path: Path
+) -> None:
+    # a retry opened the page again (new ids) and clicked the id it had seen before
+    settings = ToolSettings(allowed_hosts=["127.0.0.1"], browser_timeout_s=5)
+    async with ToolContext(tmp_path, settings) as fresh:
+        first = await call(fresh, "browser_goto", url=site.base + "/login")
+        again = await call(fresh, "browser_goto", url=site.base + "/login")
+        old, new = el(first, "Username"), el(again, "Username")
+        assert old != new
+        res = await call(fresh, "browser_type", element_id=old, text=USER)
+        assert res.error and f'the same textbox "Username" is now [{new}]' in res.error
+        res = await call(fresh, "browser_goto", url=site.base + "/big")  # no Username here
+        res = await call(fresh, "browser_click", element_id=new)
+        assert res.error and "use the ids of the latest observation" in res.error
+
+
 async def test_wait_takes_text_and_selector_together(bctx: ToolContext, site: Site) -> None:
     await login(bctx, site)
     await call(bctx, "browser_goto", url=site.base + "/profile")

@@ -116,6 +116,10 @@ class BrowserSession:
         self._inflight: set[Request] = set()
         self._next_id = 1
         self._frame_of: dict[int, Frame] = {}
+        # what each id was when observed, and the ids of the latest observation by what they
+        # are: an id from before a reload is answered with the same element's id now
+        self._was: dict[int, tuple[str, str]] = {}
+        self._now: dict[tuple[str, str], list[int]] = {}
         self._expect_download = False
         self._downloads_dir: Path | None = None
         self._workspace: Path | None = None
@@ -347,6 +351,14 @@ class BrowserSession:
             with contextlib.suppress(Exception):
                 if await loc.count():
                     return loc.first
+        was = self._was.get(element_id)
+        same = self._now.get(was, []) if was else []
+        if was and len(same) == 1:
+            role, name = was
+            raise ToolError(
+                f'element [{element_id}] ({role} "{name}") is not on the current page: the page '
+                f'changed since it was seen, and the same {role} "{name}" is now [{same[0]}]'
+            )
         raise ToolError(
             f"element [{element_id}] is not on the current page (the page may have changed); "
             "use the ids of the latest observation"
@@ -454,6 +466,7 @@ class BrowserSession:
         modal = None
         scroll: dict[str, float] = {}
         deadline = time.monotonic() + self.settings.browser_timeout_s
+        self._now = {}
         for index, frame in enumerate(page.frames):
             if frame.is_detached() or frame.url.startswith("chrome-error:"):
                 continue
@@ -466,6 +479,9 @@ class BrowserSession:
             for raw in result["elements"]:
                 element = Element(**raw, frame=index)
                 self._frame_of[element.id] = frame
+                if element.name:
+                    self._was[element.id] = (element.role, element.name)
+                    self._now.setdefault((element.role, element.name), []).append(element.id)
                 elements.append(element)
             if index == 0:
                 texts.append(result["text"])

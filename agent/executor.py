@@ -24,6 +24,7 @@ from agent.inputs import fetch_inputs, fetched_note, header_names, input_files, 
 from agent.learn import files_in, record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall, ToolSpec
+from agent.logins import login_note
 from agent.progress import loop_note
 from agent.recall import (
     credited_ids,
@@ -228,6 +229,12 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         if not any(r.kind == "note" and r.text == text for r in records):
             records = [*records, note]
             update["trajectory"] = [note]
+    seen = next((r.output for r in reversed(records) if isinstance(r, ToolStep) and r.output), "")
+    login = login_note(state.get("task", ""), seen) if seen else None
+    if login is not None and not any(r.kind == "note" and r.text == login for r in records):
+        note = NoteStep(**mine, purpose="info", text=login)  # the task's login, for this form
+        records = [*records, note]
+        update["trajectory"] = [*update.get("trajectory", []), note]
     tips = tips_by_tool(state.get("recalled", []))
     skills = [ToolSpec(**x) for x in skill_specs(items)]
     specs = ctx.tool_specs(tips) + skills

@@ -232,7 +232,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     seen = next((r.output for r in reversed(records) if isinstance(r, ToolStep) and r.output), "")
     login = login_note(state.get("task", ""), seen) if seen else None
     if login is not None and not any(r.kind == "note" and r.text == login for r in records):
-        note = NoteStep(**mine, purpose="info", text=login)  # the task's login, for this form
+        note = NoteStep(**mine, purpose="login", text=login)  # the task's login, for this form
         records = [*records, note]
         update["trajectory"] = [*update.get("trajectory", []), note]
     tips = tips_by_tool(state.get("recalled", []))

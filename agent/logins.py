@@ -35,7 +35,8 @@ def logins(task: str) -> dict[str, tuple[str, str]]:
     out: dict[str, tuple[str, str]] = {}
     for line in task.splitlines():
         urls = _URL.findall(line)
-        user, password = _USER.search(line), _PASSWORD.search(line)
+        prose = _URL.sub(" ", line)  # "/login as ..." in an address is no login
+        user, password = _USER.search(prose), _PASSWORD.search(prose)
         if not urls or user is None or password is None:
             continue
         # a quoted password as it is; a bare one without the sentence's full stop

@@ -89,11 +89,13 @@ class ToolStep(_Record):
 
 
 class NoteStep(_Record):
-    """A message from the framework to the executor (re-ask, limit warning)."""
+    """A message from the framework to the executor (re-ask, limit warning). ``info`` notes
+    say what code read from the inputs (a skill takes its columns from them); a ``login``
+    note repeats the task's login for a sign-in form (agent.logins)."""
 
     kind: Literal["note"] = "note"
     text: str
-    purpose: Literal["reask", "limit", "info"] = "info"
+    purpose: Literal["reask", "limit", "info", "login"] = "info"
 
     def to_messages(self) -> list[Message]:
         return [Message.user(self.text)]

@@ -122,3 +122,21 @@ def stubborn_llm(settings: Any) -> Any:
         return answer("I think it is done")
 
     return FunctionLLM(reply, name="stubborn")
+
+
+def acting_llm(goal: str, act: Any) -> Any:
+    """A model that plans ``goal`` as one subtask, judges every attempt done, distils
+    nothing, and otherwise replies ``act(tool_outputs, messages)`` (a call or an answer)."""
+    from agent.llm import FunctionLLM
+    from agent.models import Distillation, Plan, Reflection
+
+    def reply(messages: list[Any], tools: Any, output: Any) -> Any:
+        if output is Plan:
+            return plan(goal)
+        if output is Reflection:
+            return verdict(True)
+        if output is Distillation:
+            return {"lessons": []}
+        return act([m.content for m in messages if m.role == "tool"], messages)
+
+    return FunctionLLM(reply)

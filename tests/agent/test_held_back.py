@@ -18,11 +18,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from _agent_helpers import answer, call, plan, verdict
+from _agent_helpers import acting_llm, answer, call
 
 from agent.build import build_agent
-from agent.llm import FunctionLLM
-from agent.models import Distillation, Plan, Reflection
 from agent.runner import Event, run_task
 from agent.targets import HELD_BACK, wrong_control, wrong_row
 from tools import default_registry
@@ -90,17 +88,10 @@ def orders() -> Iterator[tuple[Orders, str]]:
         yield app, base + "/orders"
 
 
-def _clicks(url: str, goal: str, picks: list[int]) -> FunctionLLM:
+def _clicks(url: str, goal: str, picks: list[int]) -> Any:
     """Opens the page, then clicks the refund button of each order in ``picks`` in turn."""
 
-    def reply(messages: list[Any], tools: Any, output: Any) -> Any:
-        if output is Plan:
-            return plan(goal)
-        if output is Reflection:
-            return verdict(True)
-        if output is Distillation:
-            return {"lessons": []}
-        seen = [m.content for m in messages if m.role == "tool"]
+    def act(seen: list[str], messages: list[Any]) -> Any:
         if not seen:
             return call("browser_goto", url=url)
         if len(seen) <= len(picks):
@@ -109,10 +100,10 @@ def _clicks(url: str, goal: str, picks: list[int]) -> FunctionLLM:
             return call("browser_click", element_id=int(m.group(1)))
         return answer("refunded")
 
-    return FunctionLLM(reply)
+    return acting_llm(goal, act)
 
 
-async def _run(settings: Any, workspace: Path, llm: FunctionLLM, goal: str) -> list[dict[str, Any]]:
+async def _run(settings: Any, workspace: Path, llm: Any, goal: str) -> list[dict[str, Any]]:
     agent = build_agent(
         settings, llm=llm, memory=False, workspace=workspace,
         registry=default_registry(enabled=("browser",)), profile="local",
@@ -214,27 +205,18 @@ async def test_a_click_on_the_first_button_is_held_back_for_the_named_one(
         url = base + "/memo"
         goal = f"Go to {url} and hit 'Send memo'."
 
-        def reply(messages: list[Any], tools: Any, output: Any) -> Any:
-            if output is Plan:
-                return plan(goal)
-            if output is Reflection:
-                return verdict(True)
-            if output is Distillation:
-                return {"lessons": []}
-            seen = [m.content for m in messages if m.role == "tool"]
+        def act(seen: list[str], messages: list[Any]) -> Any:
             if not seen:
                 return call("browser_goto", url=url)
             if len(seen) == 1:  # the first button, as the small model does
-                return call(
-                    "browser_click", element_id=int(re.findall(r"\[(\d+)\] button", seen[0])[0])
-                )
+                first = re.findall(r"\[(\d+)\] button", seen[0])[0]
+                return call("browser_click", element_id=int(first))
             if len(seen) == 2:  # told which one the goal names
-                return call(
-                    "browser_click", element_id=int(re.findall(r"Act on \[(\d+)\]", seen[1])[0])
-                )
+                named = re.findall(r"Act on \[(\d+)\]", seen[1])[0]
+                return call("browser_click", element_id=int(named))
             return answer("sent")
 
-        steps = await _run(settings, workspace, FunctionLLM(reply), goal)
+        steps = await _run(settings, workspace, acting_llm(goal, act), goal)
     assert app.pressed == ["Send memo"]
     held = [s for s in steps if (s.get("error") or "").startswith(HELD_BACK)]
     assert len(held) == 1 and "'Discard'" in held[0]["error"]
@@ -249,14 +231,8 @@ async def test_a_retrys_first_click_is_checked_against_the_page_the_attempt_befo
         goal = f"Go to {url} and hit 'Send memo'."
         turns = iter(["goto", "claim", "first", "named", "done"])
 
-        def reply(messages: list[Any], tools: Any, output: Any) -> Any:
-            if output is Plan:
-                return plan(goal)
-            if output is Reflection:
-                return verdict(True)  # the first is overruled: nothing was clicked
-            if output is Distillation:
-                return {"lessons": []}
-            seen = [m.content for m in messages if m.role == "tool"]
+        def act(seen: list[str], messages: list[Any]) -> Any:
+            # the verdict of the first attempt (done) is overruled: nothing was clicked
             turn = next(turns)
             if turn == "goto":
                 return call("browser_goto", url=url)
@@ -265,10 +241,9 @@ async def test_a_retrys_first_click_is_checked_against_the_page_the_attempt_befo
             if turn == "first":  # a retry opens with no observation of its own
                 assert not seen
                 return call("browser_click", element_id=1)
-            return call(
-                "browser_click", element_id=int(re.findall(r"Act on \[(\d+)\]", seen[-1])[0])
-            )
+            named = re.findall(r"Act on \[(\d+)\]", seen[-1])[0]
+            return call("browser_click", element_id=int(named))
 
-        steps = await _run(settings, workspace, FunctionLLM(reply), goal)
+        steps = await _run(settings, workspace, acting_llm(goal, act), goal)
     assert app.pressed == ["Send memo"]
     assert [s["attempt"] for s in steps if (s.get("error") or "").startswith(HELD_BACK)] == [1]

@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _agent_helpers import answer, call, plan, verdict
+from _agent_helpers import acting_llm, answer, call
 
 from agent.build import build_agent
-from agent.llm import FunctionLLM
 from agent.logins import login_note, logins
-from agent.models import Distillation, Plan, Reflection
 from agent.runner import Event, run_task
+from agent.skills import parse_skill
+from memory import MemoryStore
 from memory.redact import redact
 from tools import default_registry
 
@@ -51,6 +51,8 @@ def test_the_login_each_address_is_given_with() -> None:
         "http://127.0.0.1:7002": ("sam", "hunter2"),
     }
     assert logins("Open http://127.0.0.1:9/ and reset your password there.") == {}
+    # "login as" inside an address is no login
+    assert logins("Sign in at http://127.0.0.1:9/login as ann with the password x1") == {}
 
 
 @pytest.mark.parametrize(
@@ -95,38 +97,39 @@ async def test_a_model_that_follows_the_note_signs_in(
 ) -> None:
     task = f"Open the inventory at {site.base}/items.\nApp: {site.base} (user `{USER}`, password `{PASSWORD}`)"
 
-    def reply(messages: list[Any], tools: Any, output: Any) -> Any:
-        if output is Plan:
-            return plan(task)
-        if output is Reflection:
-            return verdict(True)
-        if output is Distillation:
-            return {"lessons": []}
+    def act(tools_seen: list[str], messages: list[Any]) -> Any:
         notes = [m.content for m in messages if "sign-in form" in str(m.content)]
-        tools_seen = [m.content for m in messages if m.role == "tool"]
         if not tools_seen:
             return call("browser_goto", url=f"{site.base}/items")
+        # only what the note says: which id takes which value, and the button
+        assert notes, "no sign-in note"
+        user_id, password_id = re.findall(r"into \[(\d+)\]", notes[-1])
         if len(tools_seen) == 1:
-            # only what the note says: which id takes which value
-            assert notes, "no sign-in note"
-            user_id, password_id = re.findall(r"into \[(\d+)\]", notes[-1])
             return call("browser_type", element_id=int(user_id), text=USER)
         if len(tools_seen) == 2:
-            password_id = re.findall(r"into \[(\d+)\]", notes[-1])[1]
             return call("browser_type", element_id=int(password_id), text=PASSWORD)
         if len(tools_seen) == 3:
-            return call(
-                "browser_click", element_id=int(re.findall(r"press \[(\d+)\]", notes[-1])[0])
-            )
+            button = re.findall(r"press \[(\d+)\]", notes[-1])[0]
+            return call("browser_click", element_id=int(button))
         return answer("signed in")
 
+    settings.tools.allowed_hosts = ["127.0.0.1"]
+    store = MemoryStore.open(settings.memory.path, settings=settings.memory)
     agent = build_agent(
-        settings, llm=FunctionLLM(reply), memory=False, workspace=workspace,
+        settings, llm=acting_llm(task, act), memory=store, workspace=workspace,
         registry=default_registry(enabled=("browser",)), profile="local",
     )  # fmt: skip
     events: list[Event] = []
-    await run_task(agent, task, on_event=events.append)
+    async with agent:
+        await run_task(agent, task, on_event=events.append)
     assert site.state.sessions  # signed in
+    # the skill learned from it takes the login from the task, not as columns of a file
+    [item] = store.list_items(level="skill")
+    skill = parse_skill(item.content)
+    assert skill is not None
+    kinds = {p.example: p.kind for p in skill.params}
+    assert USER in kinds and PASSWORD in kinds, kinds
+    assert "column" not in {kinds[USER], kinds[PASSWORD]}, kinds
     notes = [
         e.data["text"] for e in events if e.event == "note" and "sign-in form" in e.data["text"]
     ]

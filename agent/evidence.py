@@ -13,6 +13,7 @@ the kind the goal asks for:
 - ``output_not_seen``: the goal names an output (a file, a ticket, a mail) and nothing
   after the last write shows it (an empty file, or only errors since); a mail it asks to
   send needs a Send on the compose form, a send from code or a confirmation (agent/sent.py);
+  a per-group table with its header alone while its input has rows shows no result either;
 - ``header_mismatch``: the goal spells out the header of the one table it asks for
   ("columns a,b", "header `a,b`", "(a,b)") and the written table starts with another one;
 - ``duplicate_groups``: the goal totals something per group ("sum ... per/for each/by ...")
@@ -41,7 +42,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from agent.outputs import FILE, unwritten_outputs
+from agent.outputs import FILE, TABLES, stated_header, unwritten_outputs
 from agent.sent import asks_to_send_mail, mail_sent
 from agent.state import Record, ToolStep, flatten
 from agent.targets import NEGATED as _NEGATED
@@ -368,28 +369,6 @@ def _effect_rule(goal: str, attempt: list[Record], read_only: ReadOnly) -> Broke
     return None
 
 
-_NAMES = r"[A-Za-z_][\w-]*(?:\s*,\s*[A-Za-z_][\w-]*)+"
-HEADER_SPEC = re.compile(
-    r"(?i)\b(?:columns?|headers?|header row|fields)\b\W{0,6}(?:are\W{1,3}|of\W{1,3})?[`'\"]?("
-    + _NAMES
-    + r")\b|\(("
-    + _NAMES
-    + r")\)"
-)
-TABLES = (".csv", ".tsv")
-
-
-def stated_header(goal: str) -> list[str] | None:
-    """The header a goal spells out for its table (None when it states none, or several
-    different ones)."""
-    found = {
-        tuple(c.strip() for c in (m.group(1) or m.group(2)).split(","))
-        for m in HEADER_SPEC.finditer(goal)
-        if not re.match(r"\s*,?\s*(?:and|or|&)\b", goal[m.end() :], re.IGNORECASE)
-    }  # "a, b and c" is a list in prose, not a header
-    return list(found.pop()) if len(found) == 1 else None
-
-
 def _header_rule(goal: str, files: list[str], workspace: Path) -> BrokenRule | None:
     tables = [n for n in files if n.lower().endswith(TABLES)]
     want = stated_header(goal)
@@ -434,6 +413,8 @@ def _groups_rule(goal: str, files: list[str], workspace: Path) -> BrokenRule | N
     with (workspace / name).open(encoding="utf-8", errors="replace") as f:
         rows = [line.rstrip("\r\n").split(sep) for line in f.readlines(200_000)]
     keys = [r[0].strip() for r in rows[1:] if r and r[0].strip()]
+    if not keys:
+        return _no_rows(goal, name, workspace)
     seen: dict[str, int] = {}
     for k in keys:
         seen[k] = seen.get(k, 0) + 1
@@ -449,6 +430,29 @@ def _groups_rule(goal: str, files: list[str], workspace: Path) -> BrokenRule | N
             "not grouped. Group by that column and write one row per value with its total."
         ),
     )
+
+
+def _no_rows(goal: str, name: str, workspace: Path) -> BrokenRule | None:
+    """A per-group total written as its header alone, while a table the goal names to read
+    has rows: every group of a non-empty input gets a row (the 1.5B model grouped by a
+    regex that matched nothing, wrote ``month,revenue`` alone and was judged done)."""
+    for source in dict.fromkeys(m.group(1) for m in FILE.finditer(goal)):
+        path = workspace / source
+        if source == name or not source.lower().endswith(TABLES) or not path.is_file():
+            continue
+        with path.open(encoding="utf-8", errors="replace") as f:
+            data = [line for line in f.readlines(200_000)[1:] if line.strip()]
+        if data:
+            return BrokenRule(
+                rule="output_not_seen",
+                evidence=f"{name} holds its header and no rows, while {source} has {len(data)}",
+                analysis=(
+                    f"{name} has no row for any group, but {source} has data: the grouping "
+                    "matched nothing. Print the groups your code finds before writing, then "
+                    "write one row per group with its total."
+                ),
+            )
+    return None
 
 
 def _output_rule(

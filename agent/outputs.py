@@ -51,4 +51,34 @@ def unwritten_outputs(goal: str, outputs: set[str], workspace: Path) -> list[str
     return list(dict.fromkeys(out))
 
 
-__all__ = ["FILE", "unwritten_outputs", "without_examples"]
+# The header a goal states for the table it asks for ("columns a,b", "header `a,b`", "(a,b)").
+_NAMES = r"[A-Za-z_][\w-]*(?:\s*,\s*[A-Za-z_][\w-]*)+"
+HEADER_SPEC = re.compile(
+    r"(?i)\b(?:columns?|headers?|header row|fields)\b\W{0,6}(?:are\W{1,3}|of\W{1,3})?[`'\"]?("
+    + _NAMES
+    + r")\b|\(("
+    + _NAMES
+    + r")\)"
+)
+TABLES = (".csv", ".tsv")
+
+
+def stated_header(goal: str) -> list[str] | None:
+    """The header a goal spells out for its table (None when it states none, or several
+    different ones)."""
+    found = {
+        tuple(c.strip() for c in (m.group(1) or m.group(2)).split(","))
+        for m in HEADER_SPEC.finditer(goal)
+        if not re.match(r"\s*,?\s*(?:and|or|&)\b", goal[m.end() :], re.IGNORECASE)
+    }  # "a, b and c" is a list in prose, not a header
+    return list(found.pop()) if len(found) == 1 else None
+
+
+__all__ = [
+    "FILE",
+    "HEADER_SPEC",
+    "TABLES",
+    "stated_header",
+    "unwritten_outputs",
+    "without_examples",
+]

@@ -544,3 +544,25 @@ def test_options_asked_for_but_not_left_chosen_do_not_count() -> None:
     after = before.replace('value="Bronze"', 'value="Gold"')
     gold = step("browser_select", after, element_id=1, options=["Gold"])
     assert broken_rule(goal, [page, gold, apply_], read_only=read_only) is None
+
+
+def test_a_per_group_table_with_its_header_alone_is_no_result(tmp_path: Path) -> None:
+    # the group derived from a date (a week, here), by code that matched nothing
+    goal = "Sum the hours of timesheet.csv per ISO week (from `day`) into weekly.csv: header week,hours."
+    attempt = [step("python_run", "ran", code="t = pd.read_csv('timesheet.csv') ...")]
+
+    def judge() -> object:
+        return broken_rule(
+            goal, attempt, read_only=read_only, outputs={"weekly.csv"}, workspace=tmp_path
+        )
+
+    (tmp_path / "timesheet.csv").write_text("day,hours\n2026-11-02,3\n2026-11-10,4\n")
+    (tmp_path / "weekly.csv").write_text("week,hours\n")
+    broken = judge()
+    assert broken is not None and broken.rule == "output_not_seen"
+    assert "weekly.csv holds its header and no rows, while timesheet.csv has 2" in broken.evidence
+    (tmp_path / "weekly.csv").write_text("week,hours\n2026-W45,3.00\n2026-W46,4.00\n")
+    assert judge() is None
+    (tmp_path / "timesheet.csv").write_text("day,hours\n")  # nothing to group: no row is right
+    (tmp_path / "weekly.csv").write_text("week,hours\n")
+    assert judge() is None

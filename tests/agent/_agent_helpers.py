@@ -126,7 +126,8 @@ def stubborn_llm(settings: Any) -> Any:
 
 def acting_llm(goal: str, act: Any) -> Any:
     """A model that plans ``goal`` as one subtask, judges every attempt done, distils
-    nothing, and otherwise replies ``act(tool_outputs, messages)`` (a call or an answer)."""
+    nothing, and otherwise replies ``act(tool_outputs, messages, tools)`` (a call or an
+    answer; ``tools`` are the tools offered at that step)."""
     from agent.llm import FunctionLLM
     from agent.models import Distillation, Plan, Reflection
 
@@ -137,6 +138,6 @@ def acting_llm(goal: str, act: Any) -> Any:
             return verdict(True)
         if output is Distillation:
             return {"lessons": []}
-        return act([m.content for m in messages if m.role == "tool"], messages)
+        return act([m.content for m in messages if m.role == "tool"], messages, tools)
 
     return FunctionLLM(reply)

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from _agent_helpers import make_settings
 
 from agent.config import Settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from browser_site import Site, serve
 
 
 @pytest.fixture
@@ -20,3 +25,12 @@ def workspace(tmp_path: Path) -> Path:
     ws = tmp_path / "ws"
     ws.mkdir()
     return ws
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    """The browser test site (tests/tools/browser_site.py) served on 127.0.0.1."""
+    app = Site()
+    with serve(app) as base:
+        app.base = base
+        yield app

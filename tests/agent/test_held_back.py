@@ -91,7 +91,7 @@ def orders() -> Iterator[tuple[Orders, str]]:
 def _clicks(url: str, goal: str, picks: list[int]) -> Any:
     """Opens the page, then clicks the refund button of each order in ``picks`` in turn."""
 
-    def act(seen: list[str], messages: list[Any]) -> Any:
+    def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
         if not seen:
             return call("browser_goto", url=url)
         if len(seen) <= len(picks):
@@ -205,7 +205,7 @@ async def test_a_click_on_the_first_button_is_held_back_for_the_named_one(
         url = base + "/memo"
         goal = f"Go to {url} and hit 'Send memo'."
 
-        def act(seen: list[str], messages: list[Any]) -> Any:
+        def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
             if not seen:
                 return call("browser_goto", url=url)
             if len(seen) == 1:  # the first button, as the small model does
@@ -231,7 +231,7 @@ async def test_a_retrys_first_click_is_checked_against_the_page_the_attempt_befo
         goal = f"Go to {url} and hit 'Send memo'."
         turns = iter(["goto", "claim", "first", "named", "done"])
 
-        def act(seen: list[str], messages: list[Any]) -> Any:
+        def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
             # the verdict of the first attempt (done) is overruled: nothing was clicked
             turn = next(turns)
             if turn == "goto":

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +23,7 @@ from memory.redact import redact
 from tools import default_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-from browser_site import PASSWORD, USER, Site, serve
+from browser_site import PASSWORD, USER, Site
 
 TASK = """You are Sam at Initech.
 Apps:
@@ -84,20 +83,12 @@ def test_the_password_in_a_note_is_redacted_before_any_store() -> None:
     assert "hunter2" in note and "hunter2" not in redact(note)[0]
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
-    app = Site()
-    with serve(app) as base:
-        app.base = base
-        yield app
-
-
 async def test_a_model_that_follows_the_note_signs_in(
     settings: Any, workspace: Path, site: Site
 ) -> None:
     task = f"Open the inventory at {site.base}/items.\nApp: {site.base} (user `{USER}`, password `{PASSWORD}`)"
 
-    def act(tools_seen: list[str], messages: list[Any]) -> Any:
+    def act(tools_seen: list[str], messages: list[Any], tools: Any) -> Any:
         notes = [m.content for m in messages if "sign-in form" in str(m.content)]
         if not tools_seen:
             return call("browser_goto", url=f"{site.base}/items")

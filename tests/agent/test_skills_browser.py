@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _agent_helpers import answer, call, plan, verdict
+from _agent_helpers import acting_llm, answer, call
 
 from agent.build import build_agent
 from agent.config import Settings
 from agent.learn import replay
 from agent.llm import FunctionLLM
-from agent.models import Distillation, Plan, Reflection
 from agent.runner import Event, run_task
 from agent.skills import Skill, SkillStep, parse_skill
 from memory import MemoryStore
@@ -33,14 +32,6 @@ def outside() -> Iterator[tuple[Recorder, str]]:
         yield recorder, url
 
 
-@pytest.fixture
-def site() -> Iterator[Site]:
-    app = Site()
-    with serve(app) as base:
-        app.base = base
-        yield app
-
-
 def _id(text: str, role: str, name: str) -> int:
     m = re.search(rf"\[(\d+)\] {role} \"{re.escape(name)}\"", text)
     assert m, f"no {role} {name!r} in {text[:500]}"
@@ -50,44 +41,32 @@ def _id(text: str, role: str, name: str) -> int:
 def _by_hand(url: str) -> FunctionLLM:
     """Signs in step by step, reading element ids from the page observation."""
 
-    def reply(messages: list[Any], tools: Any, output: Any) -> Any:
-        if output is Plan:
-            return plan(f"Sign in at {url} as {USER} with the password {PASSWORD}")
-        if output is Reflection:
-            return verdict(True)
-        if output is Distillation:
-            return {"lessons": []}
-        seen = [m.content for m in messages if m.role == "tool"]
+    def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
         if not seen:
             return call("browser_goto", url=url)
-        page = seen[0]
-        if len(seen) == 1:
-            return call("browser_type", element_id=_id(page, "textbox", "Username"), text=USER)
-        if len(seen) == 2:
-            return call("browser_type", element_id=_id(page, "textbox", "Password"), text=PASSWORD)
+        steps = [("textbox", "Username", USER), ("textbox", "Password", PASSWORD)]
+        if len(seen) <= len(steps):
+            role, name, text = steps[len(seen) - 1]
+            return call("browser_type", element_id=_id(seen[0], role, name), text=text)
         if len(seen) == 3:
-            return call("browser_click", element_id=_id(page, "button", "Sign in"))
+            return call("browser_click", element_id=_id(seen[0], "button", "Sign in"))
         return answer("signed in")
 
-    return FunctionLLM(reply)
+    return acting_llm(f"Sign in at {url} as {USER} with the password {PASSWORD}", act)
 
 
 def _with_skill(goal: str) -> FunctionLLM:
-    def reply(messages: list[Any], tools: Any, output: Any) -> Any:
-        if output is Plan:
-            return plan(goal)
-        if output is Reflection:
-            return verdict(True)
-        if output is Distillation:
-            return {"lessons": []}
-        if any(m.role == "tool" for m in messages):
+    """Calls the one skill offered, its values taken from the goal's words."""
+
+    def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
+        if seen:
             return answer("signed in")
         skill = next(t for t in tools if t.name.startswith("skill_"))
         values = {"url": re.search(r"https?://\S+/login", goal).group(0), "text": USER}  # type: ignore[union-attr]
         values["text_2"] = PASSWORD
         return call(skill.name, **{k: values[k] for k in skill.parameters["properties"]})
 
-    return FunctionLLM(reply)
+    return acting_llm(goal, act)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -59,26 +60,45 @@ def test_the_goals_row_is_named_before_the_wrong_one_is_acted_on(
     assert wrong_row(goal, SEEN, "browser_read", {}) is None
 
 
-class Orders:
-    """One page of orders, each with a refund button; records the refunds."""
+class _FormPage(ABC):
+    """A one-form page that records what each POST sent (``post``) and says "Done."."""
 
-    def __init__(self) -> None:
-        self.refunded: list[int] = []
+    title = ""
+
+    @abstractmethod
+    def body(self) -> str: ...
+
+    @abstractmethod
+    def post(self, form: dict[str, list[str]]) -> None: ...
 
     def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
         if environ["REQUEST_METHOD"] == "POST":
             size = int(environ.get("CONTENT_LENGTH") or 0)
-            form = parse_qs(environ["wsgi.input"].read(size).decode())
-            self.refunded.append(int(form["order"][0]))
-            body = "<p>Refund sent.</p>"
+            self.post(parse_qs(environ["wsgi.input"].read(size).decode()))
+            body = "<p>Done.</p>"
         else:
-            body = "<h1>Orders</h1>" + "".join(
-                f"<form method=post><input type=hidden name=order value={n}>"
-                f"<p>Order {n} <button>Refund order {n}</button></p></form>"
-                for n in ORDERS
-            )
+            body = self.body()
         start("200 OK", [("Content-Type", "text/html; charset=utf-8")])
-        return [f"<!doctype html><title>Orders</title>{body}".encode()]
+        return [f"<!doctype html><title>{self.title}</title>{body}".encode()]
+
+
+class Orders(_FormPage):
+    """One page of orders, each with a refund button; records the refunds."""
+
+    title = "Orders"
+
+    def __init__(self) -> None:
+        self.refunded: list[int] = []
+
+    def body(self) -> str:
+        return "<h1>Orders</h1>" + "".join(
+            f"<form method=post><input type=hidden name=order value={n}>"
+            f"<p>Order {n} <button>Refund order {n}</button></p></form>"
+            for n in ORDERS
+        )
+
+    def post(self, form: dict[str, list[str]]) -> None:
+        self.refunded.append(int(form["order"][0]))
 
 
 @pytest.fixture
@@ -173,28 +193,24 @@ def test_a_click_on_a_control_the_goal_does_not_mention(
     )
 
 
-class Memo:
+class Memo(_FormPage):
     """A memo with three buttons; records which one was pressed."""
+
+    title = "Memo"
 
     def __init__(self) -> None:
         self.pressed: list[str] = []
 
-    def __call__(self, environ: dict[str, Any], start: Callable[..., Any]) -> Iterable[bytes]:
-        if environ["REQUEST_METHOD"] == "POST":
-            size = int(environ.get("CONTENT_LENGTH") or 0)
-            self.pressed.append(parse_qs(environ["wsgi.input"].read(size).decode())["b"][0])
-            body = "<p>Done.</p>"
-        else:
-            body = (
-                "<h1>Memo to the team</h1><form method=post>"
-                + "".join(
-                    f"<button name=b value='{b}'>{b}</button> "
-                    for b in ("Discard", "Save draft", "Send memo")
-                )
-                + "</form>"
-            )
-        start("200 OK", [("Content-Type", "text/html; charset=utf-8")])
-        return [f"<!doctype html><title>Memo</title>{body}".encode()]
+    def body(self) -> str:
+        buttons = ("Discard", "Save draft", "Send memo")
+        return (
+            "<h1>Memo to the team</h1><form method=post>"
+            + "".join(f"<button name=b value='{b}'>{b}</button> " for b in buttons)
+            + "</form>"
+        )
+
+    def post(self, form: dict[str, list[str]]) -> None:
+        self.pressed.append(form["b"][0])
 
 
 async def test_a_click_on_the_first_button_is_held_back_for_the_named_one(

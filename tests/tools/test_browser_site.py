@@ -36,10 +36,19 @@ def site(outside: tuple[Recorder, str]) -> Iterator[Site]:
         yield app
 
 
+LOCAL = ToolSettings(allowed_hosts=["127.0.0.1"], browser_timeout_s=5)
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def bctx(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[ToolContext]:
-    settings = ToolSettings(allowed_hosts=["127.0.0.1"], browser_timeout_s=5)
-    async with ToolContext(tmp_path_factory.mktemp("browser-ws"), settings) as ctx:
+    async with ToolContext(tmp_path_factory.mktemp("browser-ws"), LOCAL) as ctx:
+        yield ctx
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def fresh(tmp_path: Path) -> AsyncIterator[ToolContext]:
+    """A browser of its own, with no page open yet."""
+    async with ToolContext(tmp_path, LOCAL) as ctx:
         yield ctx
 
 
@@ -368,35 +377,35 @@ async def test_errors_come_back_as_observations(bctx: ToolContext, site: Site) -
 
 
 async def test_acting_before_any_page_is_open_says_to_open_one_first(
-    site: Site, tmp_path: Path
+    fresh: ToolContext, site: Site
 ) -> None:
     # the 1.5B model clicks ids it imagines before it opens the task's page
-    settings = ToolSettings(allowed_hosts=["127.0.0.1"], browser_timeout_s=5)
-    async with ToolContext(tmp_path, settings) as fresh:
-        for name, args in (("browser_click", {"element_id": 1}), ("browser_type", {"element_id": 3, "text": "x"})):  # fmt: skip
-            res = await call(fresh, name, **args)
-            assert res.error and "no page is open yet" in res.error
-            assert "browser_goto" in res.error
-        await call(fresh, "browser_goto", url=site.base + "/login")
-        res = await call(fresh, "browser_click", element_id=987654)
-        assert res.error and "not on the current page" in res.error
+    imagined = (
+        ("browser_click", {"element_id": 1}),
+        ("browser_type", {"element_id": 3, "text": "x"}),
+    )
+    for name, args in imagined:
+        res = await call(fresh, name, **args)
+        assert res.error and "no page is open yet" in res.error
+        assert "browser_goto" in res.error
+    await call(fresh, "browser_goto", url=site.base + "/login")
+    res = await call(fresh, "browser_click", element_id=987654)
+    assert res.error and "not on the current page" in res.error
 
 
 async def test_an_id_from_before_a_reload_is_answered_with_the_same_elements_id_now(
-    site: Site, tmp_path: Path
+    fresh: ToolContext, site: Site
 ) -> None:
     # a retry opened the page again (new ids) and clicked the id it had seen before
-    settings = ToolSettings(allowed_hosts=["127.0.0.1"], browser_timeout_s=5)
-    async with ToolContext(tmp_path, settings) as fresh:
-        first = await call(fresh, "browser_goto", url=site.base + "/login")
-        again = await call(fresh, "browser_goto", url=site.base + "/login")
-        old, new = el(first, "Username"), el(again, "Username")
-        assert old != new
-        res = await call(fresh, "browser_type", element_id=old, text=USER)
-        assert res.error and f'the same textbox "Username" is now [{new}]' in res.error
-        res = await call(fresh, "browser_goto", url=site.base + "/big")  # no Username here
-        res = await call(fresh, "browser_click", element_id=new)
-        assert res.error and "use the ids of the latest observation" in res.error
+    first = await call(fresh, "browser_goto", url=site.base + "/login")
+    again = await call(fresh, "browser_goto", url=site.base + "/login")
+    old, new = el(first, "Username"), el(again, "Username")
+    assert old != new
+    res = await call(fresh, "browser_type", element_id=old, text=USER)
+    assert res.error and f'the same textbox "Username" is now [{new}]' in res.error
+    res = await call(fresh, "browser_goto", url=site.base + "/big")  # no Username here
+    res = await call(fresh, "browser_click", element_id=new)
+    assert res.error and "use the ids of the latest observation" in res.error
 
 
 async def test_wait_takes_text_and_selector_together(bctx: ToolContext, site: Site) -> None:

@@ -17,6 +17,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent import prompts
+from agent.apps import app_as_module
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import outputs_of
@@ -396,9 +397,10 @@ async def run_action(
 
 
 def _held_back(state: AgentState, call: ToolCall) -> str | None:
-    """The error that holds back an action on another numbered row than the goal's, or a
-    click on a control the goal does not mention while the one it names is shown
-    (agent.targets), unless this attempt held back the same call already."""
+    """The error that holds back an action on another numbered row than the goal's, a click
+    on a control the goal does not mention while the one it names is shown (agent.targets),
+    or code that takes a web app of the task for a Python library (agent.apps), unless this
+    attempt held back the same call already."""
     sub = current_subtask(state)
     if sub is None:
         return None
@@ -411,6 +413,8 @@ def _held_back(state: AgentState, call: ToolCall) -> str | None:
         for r in steps
     ):
         return None  # sent again after being held back: the model means it
+    if held := app_as_module(state.get("task", ""), call.name, call.arguments):
+        return held
     # the page as last observed, by this attempt or before it (a retry's first click acts
     # on the page the attempt before left)
     seen = next(

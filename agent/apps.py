@@ -1,0 +1,92 @@
+"""A web app the task names, taken for a Python library: held back before it runs.
+
+Office tasks give their apps by address ("- Trac (tickets, wiki, milestones):
+http://127.0.0.1:8000"). The 1.5B model, asked to change a ticket, wrote Python against an
+imagined library of the app's name (``from trac.ticket import Ticket; Ticket(env, 9)``), or
+asked to install it, in every attempt of the curve's ticket family: the app's pages were never
+opened, and nothing was changed. When code imports, or pip installs, a module named like an
+app the task gives by a web address, the executor holds the call back once and names the
+address to open instead; the same call sent again runs (agent.executor).
+
+A module of the standard library is never held back (a "Calendar" app and ``import
+calendar`` for date sums), nor is an app given without a web address (a database or a
+cache at host:port is meant to be reached from code).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+from agent.targets import HELD_BACK
+
+_URL = re.compile(r"https?://[^\s`'\"<>()\[\],;]+")
+# the app's label: a line's leading words, up to a ':' or '(' ("- Trac (tickets): http...")
+_LABEL = re.compile(r"^\s*(?:[-*\u2022]\s*)?([A-Za-z][\w .-]{0,40}?)\s*[:(]")
+_IMPORT = re.compile(
+    r"(?:^|[\s;\"'(])(?:from\s+([A-Za-z_]\w*)[\w.]*\s+import|import\s+([A-Za-z_][\w, .]*))",
+    re.MULTILINE,
+)
+_PIP = re.compile(r"\bpip3?\s+install\s+((?:[^\s;&|]+\s*)+)")
+_WORD = re.compile(r"[A-Za-z][\w-]*")
+
+
+def web_apps(task: str) -> dict[str, tuple[str, str]]:
+    """``module-like name -> (label, address)`` of each app a line of the task gives by a
+    web address ("Trac" and "trac" for "- Trac (tickets, wiki): http://host:8000")."""
+    out: dict[str, tuple[str, str]] = {}
+    for line in task.splitlines():
+        url = _URL.search(line)
+        label = _LABEL.match(line[: url.start()]) if url else None
+        if url is None or label is None:
+            continue
+        name = label.group(1).strip()
+        words = [w.lower() for w in _WORD.findall(name)]
+        for key in {*words, "".join(words), "_".join(words)}:
+            if len(key) >= 3:
+                out.setdefault(key, (name, url.group(0).rstrip(".")))
+    return out
+
+
+def _modules(tool: str, arguments: dict[str, Any]) -> set[str]:
+    """The top-level modules a call imports or installs."""
+    texts = [str(v) for v in arguments.values() if isinstance(v, str)]
+    found: set[str] = set()
+    if tool in ("python_run", "shell_run"):
+        for text in texts:
+            for m in _IMPORT.finditer(text.replace(";", "\n")):
+                names = [m.group(1)] if m.group(1) else m.group(2).split(",")
+                found |= {n.strip().split(".")[0].split(" ")[0] for n in names if n.strip()}
+    if tool == "shell_run":
+        for text in texts:
+            for m in _PIP.finditer(text):
+                found |= {p for p in m.group(1).split() if not p.startswith("-")}
+    if tool == "python_install":
+        packages = arguments.get("packages")
+        found |= {str(p) for p in packages} if isinstance(packages, list) else set()
+    return {_name(m) for m in found}
+
+
+def _name(spec: str) -> str:
+    """ "trac==1.6", "py-gitea" and "Trac" name the same app as "trac" and "gitea"."""
+    base = re.split(r"[<>=!~\[ ]", spec.strip(), maxsplit=1)[0].lower()
+    return base.removeprefix("py-")
+
+
+def app_as_module(task: str, tool: str, arguments: dict[str, Any]) -> str | None:
+    """The error that holds back code that imports, or installs, a module named like a web
+    app of the task (not a module of the standard library), else None."""
+    if tool not in ("python_run", "shell_run", "python_install"):
+        return None
+    apps = web_apps(task)
+    for module in sorted(_modules(tool, arguments)):
+        if module in sys.stdlib_module_names or module not in apps:
+            continue
+        label, url = apps[module]
+        return (
+            f"{HELD_BACK}{label} is the web app at {url} in this task, not a Python library in "
+            f"the workspace ({module!r}): open it with browser_goto {url} and act on its pages "
+            "(to run this code anyway, send the same call again)."
+        )
+    return None

@@ -1,0 +1,115 @@
+"""Code that takes a web app of the task for a Python library is held back once, with the
+app's address (agent.apps).
+
+The curve's ticket family (Trac) is where the 1.5B model did it. The apps and wordings here
+are others: a Gitea, a Nextcloud, a calendar, a Redis cache, a local test page.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _agent_helpers import acting_llm, answer, call
+
+from agent.apps import app_as_module, web_apps
+from agent.build import build_agent
+from agent.runner import Event, run_task
+from agent.targets import HELD_BACK
+from tools import default_registry
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from browser_site import Site
+
+TASK = """Move issue 12 of the 'site' repository to the milestone `v2`.
+
+Apps you can use:
+* Gitea (code hosting): https://git.initech.test:3000/ (user `sam`, password `pw`)
+- Nextcloud Files: http://127.0.0.1:8080/files
+- Calendar (team): http://127.0.0.1:9090
+- Redis: 127.0.0.1:6379, no password
+"""
+
+
+def test_the_apps_a_task_gives_by_a_web_address() -> None:
+    apps = web_apps(TASK)
+    assert apps["gitea"] == ("Gitea", "https://git.initech.test:3000/")
+    assert apps["nextcloud"][1] == apps["nextcloud_files"][1] == "http://127.0.0.1:8080/files"
+    assert apps["calendar"] == ("Calendar", "http://127.0.0.1:9090")
+    assert "redis" not in apps  # no web address: meant to be reached from code
+    assert web_apps("Refund order 4411 on http://127.0.0.1:9/orders.") == {}
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "app"),
+    [
+        (
+            "python_run",
+            {"code": "from gitea.api import Issue\nIssue(12).milestone = 'v2'"},
+            "Gitea",
+        ),
+        ("python_run", {"code": "import os, gitea; gitea.move(12)"}, "Gitea"),
+        ("python_run", {"script": "import nextcloud.files as nc"}, "Nextcloud Files"),
+        ("shell_run", {"command": "python3 -c \"import gitea; print('x')\""}, "Gitea"),
+        ("shell_run", {"command": "pip install -q py-gitea==0.2 && python m.py"}, "Gitea"),
+        ("python_install", {"packages": ["Nextcloud>=1"]}, "Nextcloud Files"),
+        # what the task's apps do not cover
+        ("python_run", {"code": "import calendar\nprint(calendar.monthrange(2026, 2))"}, None),
+        ("python_run", {"code": "import redis\nredis.Redis().get('k')"}, None),
+        ("python_run", {"code": "import requests, smtplib"}, None),
+        ("python_run", {"code": "print('move the issue to gitea by hand')"}, None),
+        ("shell_run", {"command": "ls gitea/ && cat nextcloud.txt"}, None),
+        ("browser_goto", {"url": "https://git.initech.test:3000/"}, None),
+    ],
+)
+def test_code_that_imports_or_installs_an_app_is_held_back(
+    tool: str, arguments: dict[str, Any], app: str | None
+) -> None:
+    said = app_as_module(TASK, tool, arguments)
+    if app is None:
+        assert said is None
+    else:
+        assert said is not None and said.startswith(HELD_BACK)
+        assert f"{app} is the web app at " in said and "browser_goto" in said
+    assert app_as_module("Sum the amounts in a.csv.", tool, arguments) is None
+
+
+async def test_the_held_back_call_names_the_address_and_runs_when_sent_again(
+    settings: Any, workspace: Path, site: Site
+) -> None:
+    task = (
+        f"Mark item 3 as shipped in the Warehouse app.\n\nApps:\n"
+        f"- Warehouse (stock, orders): {site.base}/items (no login needed)"
+    )
+    code = "open('ran.txt', 'w').write('ran')\nfrom warehouse.items import Item\nItem(3).ship()"
+    ran_before: list[bool] = []
+    turns = iter(["code", "goto", "again"])
+
+    def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
+        turn = next(turns, "done")
+        if turn == "code":
+            return call("python_run", code=code)
+        if turn == "goto":  # told where the app is: it opens it
+            ran_before.append((workspace / "ran.txt").exists())
+            return call("browser_goto", url=re.findall(r"browser_goto (\S+)", seen[0])[0])
+        if turn == "again":  # and then means its code after all
+            return call("python_run", code=code)
+        return answer("shipped")
+
+    settings.tools.allowed_hosts = ["127.0.0.1"]
+    agent = build_agent(
+        settings, llm=acting_llm(task, act), memory=False, workspace=workspace,
+        registry=default_registry(enabled=("python", "browser")), profile="local",
+    )  # fmt: skip
+    events: list[Event] = []
+    await run_task(agent, task, on_event=events.append)
+    steps = [e.data for e in events if e.event == "observation"]
+    assert ran_before == [False]  # held back: not run
+    assert (steps[0].get("error") or "").startswith(HELD_BACK)
+    assert f"Warehouse is the web app at {site.base}/items" in steps[0]["error"]
+    assert steps[1]["tool"] == "browser_goto" and not steps[1].get("error")
+    assert "ModuleNotFoundError" in steps[2]["output"]  # sent again: it ran
+    assert (workspace / "ran.txt").read_text() == "ran"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
@@ -21,6 +21,7 @@ from agent.apps import app_as_module
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import outputs_of
+from agent.folded import folded_note
 from agent.inputs import fetch_inputs, fetched_note, header_names, input_files, input_shapes
 from agent.learn import files_in, record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
@@ -231,11 +232,16 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             records = [*records, note]
             update["trajectory"] = [note]
     seen = next((r.output for r in reversed(records) if isinstance(r, ToolStep) and r.output), "")
-    login = login_note(state.get("task", ""), seen) if seen else None
-    if login is not None and not any(r.kind == "note" and r.text == login for r in records):
-        note = NoteStep(**mine, purpose="login", text=login)  # the task's login, for this form
-        records = [*records, note]
-        update["trajectory"] = [*update.get("trajectory", []), note]
+    page_notes: list[tuple[Literal["login", "info"], str | None]] = [
+        # the task's login, for this form; the goal's fields this page keeps folded
+        ("login", login_note(state.get("task", ""), seen) if seen else None),
+        ("info", folded_note(sub.goal, seen) if seen else None),
+    ]
+    for purpose, said in page_notes:
+        if said is not None and not any(r.kind == "note" and r.text == said for r in records):
+            note = NoteStep(**mine, purpose=purpose, text=said)
+            records = [*records, note]
+            update["trajectory"] = [*update.get("trajectory", []), note]
     tips = tips_by_tool(state.get("recalled", []))
     skills = [ToolSpec(**x) for x in skill_specs(items)]
     specs = ctx.tool_specs(tips) + skills

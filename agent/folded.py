@@ -1,0 +1,57 @@
+"""A field the goal names, folded away on the page: the note says which control shows it.
+
+Trac keeps a ticket's fields (Priority, Component, the resolve action) under a "Modify
+Ticket" link that opens them in place. The browser lists such a link with the fields it
+hides ("[28] link "Modify Ticket" (click to show 14 hidden field(s): Summary:, Priority:,
+Component:, ...)"), yet the 1.5B model, asked to change a ticket's priority, clicked the
+timeline, or wrote Python against Trac, in every attempt of the curve's ticket family. When
+the goal names a field that an observation lists as hidden, the executor adds a note naming
+the control to click first. It is a note, not a rule: nothing is held back.
+"""
+
+from __future__ import annotations
+
+import re
+
+_FOLD = re.compile(
+    r'^\[(\d+)\] \w+ "([^"]*)".*\(click to show \d+ hidden field\(s\): (.*)\)$', re.MULTILINE
+)
+_WORD = re.compile(r"[A-Za-z]+")
+# a line of the task's list of apps ("- Trac (tickets, wiki, milestones): http://..."): what
+# the app holds, not what the goal asks for
+_APP_LINE = re.compile(r"^\s*[-*\u2022].*https?://.*$", re.MULTILINE)
+
+
+def _stem(word: str) -> str:
+    """ "Keywords" and "keyword", "Priority" and "priority" are one word here."""
+    word = word.lower()
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def _field(name: str) -> str:
+    """A hidden field's name as the browser lists it ("Priority:", "Description: You may
+    us…"), cut to its label."""
+    return name.split(":", 1)[0].strip()
+
+
+def folded_note(goal: str, observation: str) -> str | None:
+    """The note for the fields the goal names that the page shows folded, else None."""
+    words = {_stem(w) for w in _WORD.findall(_APP_LINE.sub(" ", goal))}
+    notes = []
+    for m in _FOLD.finditer(observation.split("\nPage text:", 1)[0]):
+        named = []
+        for raw in m.group(3).split(", "):
+            field = _field(raw)
+            parts = [_stem(w) for w in _WORD.findall(field)]
+            if field and field != "..." and parts and all(p in words for p in parts):
+                named.append(field)
+        if named:
+            fields = ", ".join(repr(f) for f in dict.fromkeys(named))
+            notes.append(f"click [{m.group(1)}] ({m.group(2)!r}) to show {fields}")
+    if not notes:
+        return None
+    return (
+        "The goal names field(s) this page keeps folded away, not yet on the page to act on: "
+        + "; ".join(notes)
+        + ". Then set them and send the form."
+    )

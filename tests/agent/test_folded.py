@@ -1,0 +1,117 @@
+"""The fields a goal names that a page keeps folded: a note names the control that shows
+them (agent.folded).
+
+Built on the curve's Trac ticket page; the wordings and the page here are others: the
+browser test site's ticket page (a script-opened section, a <details>, an aria-controls
+button), keywords, a Cc list, a component.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from _agent_helpers import acting_llm, answer, call
+
+from agent.build import build_agent
+from agent.folded import folded_note
+from agent.runner import Event, run_task
+from tools import default_registry
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+from browser_site import PASSWORD, USER
+
+PAGE = """URL: http://127.0.0.1:9/ticket/9
+Title: Ticket 9
+Interactive elements:
+[1] link "All tickets" -> /items
+[2] link "Modify Ticket" -> #no3 (click to show 3 hidden field(s): Component:, Priority:, Description: You may us…)
+[3] link "More fields" (click to show 1 hidden field(s): Keywords)
+[4] button "Cc list" (click to show 1 hidden field(s): Cc)
+[5] button "Submit changes"
+Page text:
+#9 Checkout total  Priority: major  Keywords: Cc:
+"""
+
+
+@pytest.mark.parametrize(
+    ("goal", "said"),
+    [
+        (
+            "Move ticket 9 to the infrastructure component.",
+            "click [2] ('Modify Ticket') to show 'Component'",
+        ),
+        (
+            "Bump #9's priority to critical and fix its description",
+            "to show 'Priority', 'Description'",
+        ),
+        ("Add the keyword `urgent` to ticket 9", "click [3] ('More fields') to show 'Keywords'"),
+        ("Put dana@initech.test on the CC of #9", "click [4] ('Cc list') to show 'Cc'"),
+        ("Close ticket 9 as fixed.", None),
+        ("Read ticket 9's summary.", None),
+        # what an app holds, in the task's list of apps, is not what the goal asks for
+        ("Read ticket 9.\nApps:\n- Tracker (keywords, components): http://127.0.0.1:9", None),
+    ],
+)
+def test_the_note_names_the_control_for_the_fields_the_goal_names(
+    goal: str, said: str | None
+) -> None:
+    note = folded_note(goal, PAGE)
+    if said is None:
+        assert note is None
+    else:
+        assert note is not None and said in note
+    # a page that shows no folded field gets no note
+    assert folded_note(goal, PAGE.replace("(click to show", "(shows")) is None
+
+
+async def test_a_model_that_follows_the_note_sets_the_folded_field(
+    settings: Any, workspace: Path, site: Any
+) -> None:
+    goal = (
+        f"On {site.base}/ticket, move the ticket to the infrastructure component.\n"
+        f"App: {site.base} (user `{USER}`, password `{PASSWORD}`)"
+    )
+    turns = iter(["goto", "user", "password", "sign in", "goto", "unfold", "select", "send"])
+    notes: list[str] = []
+
+    def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
+        turn = next(turns, "done")
+        said = [str(m.content) for m in messages if m.role != "tool"]
+        login = next((t for t in reversed(said) if "sign-in form" in t), "")
+        if turn == "goto":
+            return call("browser_goto", url=f"{site.base}/ticket")
+        if turn in ("user", "password"):
+            field = re.findall(r"into \[(\d+)\]", login)[turn == "password"]
+            return call(
+                "browser_type", element_id=int(field), text=USER if turn == "user" else PASSWORD
+            )
+        if turn == "sign in":
+            return call("browser_click", element_id=int(re.findall(r"press \[(\d+)\]", login)[0]))
+        if turn == "unfold":  # only what the note says: which control shows the field
+            notes.extend(t for t in said if "folded away" in t)
+            return call(
+                "browser_click", element_id=int(re.findall(r"click \[(\d+)\]", notes[-1])[0])
+            )
+        if turn == "select":
+            box = re.search(r'\[(\d+)\] combobox "Component:?"', seen[-1])
+            assert box, seen[-1]
+            return call("browser_select", element_id=int(box.group(1)), options=["infrastructure"])
+        if turn == "send":
+            button = re.search(r'\[(\d+)\] button "Submit changes"', seen[-1])
+            assert button, seen[-1]
+            return call("browser_click", element_id=int(button.group(1)))
+        return answer("moved")
+
+    settings.tools.allowed_hosts = ["127.0.0.1"]
+    agent = build_agent(
+        settings, llm=acting_llm(goal, act), memory=False, workspace=workspace,
+        registry=default_registry(enabled=("browser",)), profile="local",
+    )  # fmt: skip
+    events: list[Event] = []
+    await run_task(agent, goal, on_event=events.append)
+    assert len(notes) == 1 and "'Modify Ticket'" in notes[0] and "'Component'" in notes[0]
+    assert site.state.ticket["component"] == "infrastructure"

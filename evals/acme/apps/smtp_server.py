@@ -3,6 +3,11 @@
 Run as ``python -m evals.acme.apps.smtp_server --port P --root MAILDIRS``. Mail for a
 known ``@acme.test`` user goes to that user's inbox; anything else goes to the
 ``_outbound`` Maildir, where graders find mail sent outside the company.
+
+The tasks say the SMTP server takes the webmail's login ("without TLS, same login"), so it
+offers AUTH PLAIN and LOGIN without TLS and checks the employee's password; a client that
+does not log in is still served, as before (the 1.5B model's ``s.login(...)`` failed with
+"SMTP AUTH extension not supported by server" when it offered none).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from evals.acme.apps.maildir import OUTBOUND, deliver
 from evals.acme.company import DOMAIN, EMPLOYEES
@@ -39,13 +45,35 @@ class MaildirHandler:
         return "250 Message accepted for delivery"
 
 
+def check_login(
+    server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
+) -> AuthResult:
+    """aiosmtpd authenticator: an employee's user name (or address) and password."""
+    if not isinstance(auth_data, LoginPassword):
+        return AuthResult(success=False, handled=False)
+    login = auth_data.login.decode(errors="replace").lower()
+    user = login.removesuffix("@" + DOMAIN)
+    ok = any(
+        emp.user == user and emp.password == auth_data.password.decode(errors="replace")
+        for emp in EMPLOYEES
+    )
+    return AuthResult(success=ok, handled=False)
+
+
 def main() -> None:
     """Serve until SIGTERM."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--root", type=Path, required=True)
     args = parser.parse_args()
-    controller = Controller(MaildirHandler(args.root), hostname="127.0.0.1", port=args.port)
+    controller = Controller(
+        MaildirHandler(args.root),
+        hostname="127.0.0.1",
+        port=args.port,
+        authenticator=check_login,
+        auth_require_tls=False,  # the tasks' "without TLS, same login"
+        auth_required=False,
+    )
     controller.start()
     stop = asyncio.Event()
 

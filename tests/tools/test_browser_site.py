@@ -177,6 +177,25 @@ async def test_a_folded_section_says_which_fields_it_hides(bctx: ToolContext, si
     assert site.state.ticket["component"] == "infrastructure"
 
 
+async def test_typing_into_a_select_box_chooses_the_option_typed(
+    bctx: ToolContext, site: Site
+) -> None:
+    """As typing into a focused select box does in a browser (the 1.5B model typed "Lisbon"
+    into a city list, and a component into Trac's, and was told to use another tool)."""
+    await login(bctx, site)
+    res = await call(bctx, "browser_goto", url=site.base + "/ticket")
+    res = await call(bctx, "browser_click", element_id=el(res, "Modify Ticket"))
+    box = el(res, "Component", "combobox")
+    res = await call(bctx, "browser_type", element_id=box, text="nothing-like-it")
+    assert (
+        res.error and "no option 'nothing-like-it'" in res.error and "'infrastructure'" in res.error
+    )
+    res = await call(bctx, "browser_type", element_id=box, text="Infrastructure", submit=True)
+    assert not res.error and "typing chose its option 'Infrastructure'" in res.output
+    res = await call(bctx, "browser_click", element_id=el(res, "Submit changes"))
+    assert site.state.ticket["component"] == "infrastructure"
+
+
 async def test_a_submit_the_browser_refuses_says_which_fields_stop_it(
     bctx: ToolContext, site: Site
 ) -> None:

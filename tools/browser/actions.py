@@ -280,8 +280,11 @@ async def browser_type(ctx: ToolContext, args: TypeArgs) -> ToolResult:
     async def type_(s: BrowserSession) -> None:
         loc = await s.locate(args.element_id)
         tag = await loc.evaluate("e => e.tagName.toLowerCase()")
-        if tag == "select":
-            raise ToolError(f"[{args.element_id}] is a select box; use browser_select")
+        if tag == "select":  # as typing into a focused select box does: choose that option
+            index = _option_index(await loc.evaluate(_OPTIONS_JS), args.text, args.element_id)
+            await loc.select_option(index=index)
+            s.note(f"[{args.element_id}] is a select box: typing chose its option {args.text!r}")
+            return
         if args.clear:
             await loc.fill(args.text)
         else:
@@ -302,32 +305,35 @@ def _note_unsent(s: BrowserSession, fields: list[str]) -> None:
         )
 
 
+_OPTIONS_JS = (
+    "e => e.tagName === 'SELECT' ? "
+    "Array.from(e.options).map(o => ({label: o.label, value: o.value})) : null"
+)
+
+
+def _option_index(available: list[dict[str, str]], wanted: str, element_id: int) -> int:
+    """The option whose visible label (or else value) is ``wanted``, case aside."""
+    key = wanted.strip().casefold()
+    for field in ("label", "value"):
+        match = next(
+            (i for i, o in enumerate(available) if o[field].strip().casefold() == key), None
+        )
+        if match is not None:
+            return match
+    labels = ", ".join(repr(o["label"]) for o in available[:30])
+    raise ToolError(f"no option {wanted!r} in [{element_id}]; options: {labels}")
+
+
 @tool(name="browser_select", group="browser", read_only=False)
 async def browser_select(ctx: ToolContext, args: SelectArgs) -> ToolResult:
     """Choose option(s) of a select box by their visible label (or value)."""
 
     async def select(s: BrowserSession) -> None:
         loc = await s.locate(args.element_id)
-        available: list[dict[str, str]] = await loc.evaluate(
-            "e => e.tagName === 'SELECT' ? Array.from(e.options).map(o => ({label: o.label, value: o.value})) : null"
-        )
+        available = await loc.evaluate(_OPTIONS_JS)
         if available is None:
             raise ToolError(f"[{args.element_id}] is not a select box; click it to open it instead")
-        indexes = []
-        for wanted in args.options:
-            key = wanted.strip().casefold()
-            match = next(
-                (i for i, o in enumerate(available) if o["label"].strip().casefold() == key), None
-            )
-            if match is None:
-                match = next(
-                    (i for i, o in enumerate(available) if o["value"].strip().casefold() == key),
-                    None,
-                )
-            if match is None:
-                labels = ", ".join(repr(o["label"]) for o in available[:30])
-                raise ToolError(f"no option {wanted!r} in [{args.element_id}]; options: {labels}")
-            indexes.append(match)
+        indexes = [_option_index(available, wanted, args.element_id) for wanted in args.options]
         await loc.select_option(index=indexes)
 
     return await _run(ctx, select, args.element_id)

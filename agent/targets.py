@@ -15,7 +15,10 @@ did:
 - a checkbox the goal says to tick ("Tick the boxes Red and Green") last shown unticked, or
   one it says to leave or make unticked ("and not Blue", "untick 'Offers'") last shown
   ticked: a click toggles, so a click on a box that was ticked already unticks it;
-- a box the goal does not mention, first shown unticked, ticked by the run and sent so.
+- a box the goal does not mention, first shown unticked, ticked by the run and sent so;
+- a value the goal gives a field ("change the component to `infrastructure`", "it should be
+  'blocker'", "resolve it as `duplicate`") that no action of a browser attempt entered,
+  chose, wrote or named.
 
 Each action on an element names it as it was (``[acted on [1] button "Cancel"]``, written by
 the browser tools), so the check needs nothing from before the attempt.
@@ -53,6 +56,67 @@ TYPED_TEXT = re.compile(
     r"\b(?i:type|enter|write|fill in|put)\b[^'\"\u2018\u201c\n]{0,40}"
     r"['\"\u2018\u201c]([^'\"\u2019\u201d\n]{1,80})['\"\u2019\u201d]"
 )
+
+
+# A value the goal gives a field: "... component to `infrastructure`", "it should be
+# 'blocker'", "resolve #5 as `duplicate`" (not a login: "sign in as 'sam'"; not an address)
+SET_VALUE = re.compile(
+    r"\b(?i:to|as|should be|must be)\s+[`'\"\u2018\u201c]([^`'\"\u2019\u201d\n]{1,60})[`'\"\u2019\u201d]"
+)
+# the sentence's verb changes something ("People are addressed as `<user>@acme.test`" sets
+# nothing); "should be" / "must be" say the state wanted by themselves
+_CHANGE = re.compile(
+    r"(?i)\b(?:set|change|update|make|mark|resolve|close|move|rename|assign|reassign|switch|"
+    r"edit|fix|modify|save|upload|put|turn|correct|bump|raise|lower)\w*\b"
+)
+_LOGIN_AS = re.compile(r"(?i)\b(?:log(?:ged)?\s*in|sign(?:ed)?\s*in|login)\s+as\s*$")
+# a line of the task's list of apps ("- Trac (tickets): http://..."): not what the goal asks
+_APP_LINE = re.compile(r"^\s*[-*\u2022].*https?://.*$", re.MULTILINE)
+# tools that only look: what they were given sets nothing
+_LOOKS = frozenset({
+    "browser_goto", "browser_read", "browser_wait", "browser_scroll", "browser_back",
+    "browser_forward", "browser_screenshot", "browser_tab_new", "browser_tab_switch",
+    "browser_tab_close", "file_read", "file_list", "file_find", "file_grep",
+    "memory_search", "memory_get",
+})  # fmt: skip
+
+
+def _values_to_set(goal: str) -> list[str]:
+    """The values the goal gives fields (see SET_VALUE), not those it says not to set."""
+    text = _APP_LINE.sub(" ", goal)
+    out = []
+    for m in SET_VALUE.finditer(text):
+        before = text[max(0, m.start() - 30) : m.start() + len(m.group(0).split()[0])]
+        if NEGATED.search(text[max(0, m.start() - 30) : m.start()]) or _LOGIN_AS.search(before):
+            continue
+        sentence = re.split(r"[.!?\n]\s", text[: m.start()])[-1]
+        wanted = m.group(0).lower().startswith(("should", "must")) or _CHANGE.search(sentence)
+        if wanted and "://" not in m.group(1) and not re.search(r"<\w+>", m.group(1)):
+            out.append(m.group(1).strip())
+    return list(dict.fromkeys(v for v in out if v))
+
+
+def _value_missed(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
+    """A value the goal gives a field that no executed action of a browser attempt carried
+    (typed, chosen, written, in code, a skill's argument) nor acted on by name."""
+    if not any(isinstance(r, ToolStep) and r.tool.startswith("browser_") for r in attempt):
+        return None
+    carried = " ".join(
+        f"{r.arguments} {r.output.split(chr(10), 1)[0] if r.output.startswith(ACTED_ON) else ''}"
+        for r in attempt
+        if isinstance(r, ToolStep) and r.executed and not r.error and r.tool not in _LOOKS
+    )
+    for value in _values_to_set(goal):
+        if not _mentions(carried, value) and not _held(value, attempt):
+            return (
+                f"the goal gives the value {value!r}, and no action entered or chose it",
+                (
+                    f"The value {value!r} was never set: put it into the field the goal names "
+                    "(browser_select for a select box, browser_type for a text field), then "
+                    "send the form."
+                ),
+            )
+    return None
 
 
 # A sentence part that sets boxes: the verb and what follows it up to "then" or the
@@ -344,6 +408,9 @@ def missed_target(
     the module), or sent a box the goal does not mention that the run ticked (``history``:
     the run's records up to and with the attempt, for the states the page first showed),
     else None."""
+    value = _value_missed(goal, attempt)
+    if value is not None:
+        return value
     names = named_targets(goal)
     if (
         not names

@@ -1,0 +1,100 @@
+"""A value the goal gives a field, never entered or chosen by a browser attempt, is no
+success (agent.targets, rule ``target_missed``).
+
+Built on the curve's Trac task (the 1.5B model set the component to 'backend' and was
+judged done). The wordings and pages here are others: an order's status, an owner, a
+shipping method, a resolution set from code, a login, a negation.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.evidence import broken_rule
+from agent.state import ToolStep
+from agent.targets import missed_target
+from tools import default_registry
+
+REGISTRY = default_registry()
+
+ORDER = (
+    "URL: http://127.0.0.1:9/orders/7\nTitle: Order 7\nInteractive elements:\n"
+    '[1] combobox "Status" value="pending" options: pending | shipped | cancelled\n'
+    '[2] textbox "Owner"\n[3] button "Save"\nPage text:\nOrder 7'
+)
+SAVED = "URL: http://127.0.0.1:9/orders/7?saved\nTitle: Order 7\nInteractive elements: none\nPage text:\nSaved."
+
+
+def step(tool: str, output: str = ORDER, **arguments: object) -> ToolStep:
+    return ToolStep(call_id=tool, tool=tool, arguments=arguments, output=output)
+
+
+def saved() -> ToolStep:
+    return step("browser_click", f'[acted on [3] button "Save"]\n{SAVED}', element_id=3)
+
+
+@pytest.mark.parametrize(
+    "goal",
+    [
+        "Set the status of order 7 to 'shipped' at http://127.0.0.1:9/orders/7.",
+        "Order 7's status is wrong: it should be `shipped`. Fix it.",
+        "Please mark order 7 as \u201cshipped\u201d.",
+    ],
+)
+def test_a_value_chosen_wrong_is_missed_and_the_right_one_passes(goal: str) -> None:
+    wrong = [step("browser_goto", url="http://127.0.0.1:9/orders/7"),
+             step("browser_select", element_id=1, options=["cancelled"]), saved()]  # fmt: skip
+    missed = missed_target(goal, wrong)
+    assert missed is not None and "'shipped'" in missed[0]
+    right = [wrong[0], step("browser_select", element_id=1, options=["shipped"]), saved()]
+    assert missed_target(goal, right) is None
+    typed = [wrong[0], step("browser_type", element_id=1, text="Shipped"), saved()]
+    assert missed_target(goal, typed) is None  # typed into the select box: chosen
+    failed = [wrong[0], step("browser_select", element_id=1, options=["shipped"]), saved()]
+    failed[1].error = "no option"
+    assert missed_target(goal, failed) is not None  # an action that failed set nothing
+
+
+def test_the_value_may_come_from_code_a_skill_or_a_field_that_held_it() -> None:
+    goal = "Resolve ticket 4 as `wontfix` in the tracker (http://127.0.0.1:9/t/4)."
+    opened = step("browser_goto", url="http://127.0.0.1:9/t/4")
+    code = step("python_run", "ok", code="requests.post(url, data={'resolution': 'wontfix'})")
+    assert missed_target(goal, [opened, code]) is None
+    skill = step("skill_resolve_ticket", "done", ticket="4", resolution="wontfix")
+    assert missed_target(goal, [opened, skill]) is None
+    held = ORDER.replace('[2] textbox "Owner"', '[2] textbox "Resolution" value="wontfix"')
+    assert missed_target(goal, [step("browser_goto", held), saved()]) is None
+    # only looking (the address holds the value) sets nothing
+    looked = step("browser_goto", url="http://127.0.0.1:9/query?resolution=wontfix")
+    assert missed_target(goal, [looked, saved()]) is not None
+
+
+@pytest.mark.parametrize(
+    "goal",
+    [
+        "Sign in as 'sam' and save order 7.",  # a login, not a field's value
+        "Staff are known as 'the crew'. Save order 7.",  # no change in that sentence
+        "Mark order 7 as `<status>`, then save it.",  # a placeholder, no value
+        "Save order 7, but do not set it to 'cancelled'.",  # what not to set
+        "Open `http://127.0.0.1:9/orders/7` and press Save.",  # an address
+        "Save order 7.\nApps:\n- Shop (orders, set to 'eu'): http://127.0.0.1:9",  # the app list
+    ],
+)
+def test_no_value_rule_where_the_goal_gives_none_to_set(goal: str) -> None:
+    assert (
+        missed_target(goal, [step("browser_goto", url="http://127.0.0.1:9/orders/7"), saved()])
+        is None
+    )
+
+
+def test_an_attempt_without_the_browser_is_left_to_the_other_rules() -> None:
+    goal = "Write the owner to owner.txt as 'dana'."
+    assert missed_target(goal, [step("file_write", "written", path="owner.txt", text="x")]) is None
+
+
+def test_the_verdict_is_overruled_with_the_value() -> None:
+    goal = "In the shop at http://127.0.0.1:9, change order 7's status to `shipped`."
+    attempt = [step("browser_goto", url="http://127.0.0.1:9/orders/7"),
+               step("browser_type", element_id=2, text="Order 7"), saved()]  # fmt: skip
+    rule = broken_rule(goal, attempt, read_only=lambda name: REGISTRY.get(name).read_only)
+    assert rule is not None and rule.rule == "target_missed" and "'shipped'" in rule.analysis

@@ -90,3 +90,19 @@ def app_as_module(task: str, tool: str, arguments: dict[str, Any]) -> str | None
             "(to run this code anyway, send the same call again)."
         )
     return None
+
+
+def blank_tab_note(task: str, observation: str) -> str | None:
+    """On a blank tab (nothing opened yet, or an address refused), the web addresses the task
+    gives, to open one of them: the 1.5B model clicked ids 0 to 10 on a blank tab after it
+    made up an address ("http://acme.corp/sms/REQ-5113") for a webmail the task gave."""
+    if not re.search(r"^URL: (?:about:blank)?\s*$", observation, re.MULTILINE):
+        return None
+    apps = dict.fromkeys(web_apps(task).values())
+    if not apps:
+        return None
+    listed = "; ".join(f"{label} at {url} " for label, url in apps)
+    return (
+        f"No page is open in the browser. The task's web apps: {listed}- open the one the "
+        "task needs with browser_goto and its address."
+    )

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from _agent_helpers import acting_llm, answer, call
 
-from agent.apps import app_as_module, web_apps
+from agent.apps import app_as_module, blank_tab_note, web_apps
 from agent.build import build_agent
 from agent.runner import Event, run_task
 from agent.targets import HELD_BACK
@@ -113,3 +113,47 @@ async def test_the_held_back_call_names_the_address_and_runs_when_sent_again(
     assert steps[1]["tool"] == "browser_goto" and not steps[1].get("error")
     assert "ModuleNotFoundError" in steps[2]["output"]  # sent again: it ran
     assert (workspace / "ran.txt").read_text() == "ran"
+
+
+BLANK = "URL: about:blank\nTitle: \nInteractive elements: none\nPage text: "
+
+
+def test_a_blank_tab_gets_the_tasks_web_addresses() -> None:
+    note = blank_tab_note(TASK, BLANK)
+    assert note is not None
+    assert "Gitea at https://git.initech.test:3000/ " in note
+    assert "Nextcloud Files at http://127.0.0.1:8080/files " in note and "Calendar at" in note
+    assert "Redis" not in note and note.count("Gitea") == 1
+    page = (
+        "URL: http://127.0.0.1:8080/files\nTitle: Files\nInteractive elements: none\nPage text: x"
+    )
+    assert blank_tab_note(TASK, page) is None  # a page is open
+    assert blank_tab_note("Sum the amounts in a.csv.", BLANK) is None  # no web app
+
+
+async def test_after_a_refused_address_the_model_is_told_where_the_apps_are(
+    settings: Any, workspace: Path, site: Site
+) -> None:
+    task = f"Reply to the newest message in the Inbox.\n\nApps:\n- Inbox: {site.base}/login (user `x`, password `y`)"
+    turns = iter(["made up", "listed"])
+
+    def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
+        turn = next(turns, "done")
+        if turn == "made up":
+            return call("browser_goto", url="http://mail.initech.example/inbox")
+        if turn == "listed":
+            note = next(str(m.content) for m in messages if "No page is open" in str(m.content))
+            return call("browser_goto", url=re.findall(r"Inbox at (\S+) ", note)[0])
+        return answer("opened")
+
+    settings.tools.allowed_hosts = ["127.0.0.1"]
+    agent = build_agent(
+        settings, llm=acting_llm(task, act), memory=False, workspace=workspace,
+        registry=default_registry(enabled=("browser",)), profile="local",
+    )  # fmt: skip
+    events: list[Event] = []
+    await run_task(agent, task, on_event=events.append)
+    steps = [e.data for e in events if e.event == "observation"]
+    assert "not in the allowed hosts" in (steps[0].get("error") or "")
+    assert steps[1]["tool"] == "browser_goto" and not steps[1].get("error")
+    assert f"URL: {site.base}/login" in steps[1]["output"]

@@ -67,8 +67,11 @@ SET_VALUE = re.compile(
 # nothing); "should be" / "must be" say the state wanted by themselves
 _CHANGE = re.compile(
     r"(?i)\b(?:set|change|update|make|mark|resolve|close|move|rename|assign|reassign|switch|"
-    r"edit|fix|modify|save|upload|put|turn|correct|bump|raise|lower)\w*\b"
+    r"edit|fix|modify|save|upload|put|turn|correct|bump|raise|lower)(?:s|es|ing)?\b"
 )
+# not a value but its form ("each as `#N`", "`<id>`", "YYYY-MM"), nor a file (the file rules
+# judge those)
+_PLACEHOLDER = re.compile(r"<\w+>|\b[A-Z]\b|YYYY|\.\.\.|/|\.\w{2,4}$")
 _LOGIN_AS = re.compile(r"(?i)\b(?:log(?:ged)?\s*in|sign(?:ed)?\s*in|login)\s+as\s*$")
 # a line of the task's list of apps ("- Trac (tickets): http://..."): not what the goal asks
 _APP_LINE = re.compile(r"^\s*[-*\u2022].*https?://.*$", re.MULTILINE)
@@ -91,7 +94,7 @@ def _values_to_set(goal: str) -> list[str]:
             continue
         sentence = re.split(r"[.!?\n]\s", text[: m.start()])[-1]
         wanted = m.group(0).lower().startswith(("should", "must")) or _CHANGE.search(sentence)
-        if wanted and "://" not in m.group(1) and not re.search(r"<\w+>", m.group(1)):
+        if wanted and not _PLACEHOLDER.search(m.group(1)):
             out.append(m.group(1).strip())
     return list(dict.fromkeys(v for v in out if v))
 

@@ -75,6 +75,9 @@ def test_the_value_may_come_from_code_a_skill_or_a_field_that_held_it() -> None:
         "Sign in as 'sam' and save order 7.",  # a login, not a field's value
         "Staff are known as 'the crew'. Save order 7.",  # no change in that sentence
         "Mark order 7 as `<status>`, then save it.",  # a placeholder, no value
+        "Update the page listing closed orders (each as `#N` with its date).",  # a form
+        "Save order 7, and upload the receipt as `Shop/receipts/7.pdf`.",  # a file: file rules
+        "List the closed orders as `orders.csv`, then save order 7.",  # 'closed' changes nothing
         "Save order 7, but do not set it to 'cancelled'.",  # what not to set
         "Open `http://127.0.0.1:9/orders/7` and press Save.",  # an address
         "Save order 7.\nApps:\n- Shop (orders, set to 'eu'): http://127.0.0.1:9",  # the app list

@@ -19,9 +19,9 @@ import re
 import sys
 from typing import Any
 
+from agent.logins import WEB_ADDRESS
 from agent.targets import HELD_BACK
 
-_URL = re.compile(r"https?://[^\s`'\"<>()\[\],;]+")
 # the app's label: a line's leading words, up to a ':' or '(' ("- Trac (tickets): http...")
 _LABEL = re.compile(r"^\s*(?:[-*\u2022]\s*)?([A-Za-z][\w .-]{0,40}?)\s*[:(]")
 _IMPORT = re.compile(
@@ -37,7 +37,7 @@ def web_apps(task: str) -> dict[str, tuple[str, str]]:
     web address ("Trac" and "trac" for "- Trac (tickets, wiki): http://host:8000")."""
     out: dict[str, tuple[str, str]] = {}
     for line in task.splitlines():
-        url = _URL.search(line)
+        url = WEB_ADDRESS.search(line)
         label = _LABEL.match(line[: url.start()]) if url else None
         if url is None or label is None:
             continue

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import re
 
+from agent.logins import APP_LINE
+
 _FOLD = re.compile(
     r'^\[(\d+)\] \w+ "([^"]*)".*\(click to show \d+ hidden field\(s\): (.*)\)$', re.MULTILINE
 )
 _WORD = re.compile(r"[A-Za-z]+")
-# a line of the task's list of apps ("- Trac (tickets, wiki, milestones): http://..."): what
-# the app holds, not what the goal asks for
-_APP_LINE = re.compile(r"^\s*[-*\u2022].*https?://.*$", re.MULTILINE)
 
 
 def _stem(word: str) -> str:
@@ -36,7 +35,8 @@ def _field(name: str) -> str:
 
 def folded_note(goal: str, observation: str) -> str | None:
     """The note for the fields the goal names that the page shows folded, else None."""
-    words = {_stem(w) for w in _WORD.findall(_APP_LINE.sub(" ", goal))}
+    asked = APP_LINE.sub(" ", goal)  # what an app holds is not what the goal asks for
+    words = {_stem(w) for w in _WORD.findall(asked)}
     notes = []
     for m in _FOLD.finditer(observation.split("\nPage text:", 1)[0]):
         named = []

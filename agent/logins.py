@@ -15,7 +15,11 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-_URL = re.compile(r"https?://[^\s`'\"<>()\[\],;]+")
+# a web address in a task's text, and a line of its list of apps ("- Trac (tickets):
+# http://..."), shared by the modules that read the task's apps (agent.apps, agent.folded,
+# agent.targets)
+WEB_ADDRESS = re.compile(r"https?://[^\s`'\"<>()\[\],;]+")
+APP_LINE = re.compile(r"^\s*[-*\u2022].*https?://.*$", re.MULTILINE)
 _USER = re.compile(
     r"\b(?:user(?:name)?|log ?in(?: as)?|sign in as)\b\s*[:=]?\s*`?([\w.@+-]+)`?", re.IGNORECASE
 )
@@ -34,8 +38,8 @@ def logins(task: str) -> dict[str, tuple[str, str]]:
     with ("webmail http://127.0.0.1:8080 (user `alex`, password `s3cret`)")."""
     out: dict[str, tuple[str, str]] = {}
     for line in task.splitlines():
-        urls = _URL.findall(line)
-        prose = _URL.sub(" ", line)  # "/login as ..." in an address is no login
+        urls = WEB_ADDRESS.findall(line)
+        prose = WEB_ADDRESS.sub(" ", line)  # "/login as ..." in an address is no login
         user, password = _USER.search(prose), _PASSWORD.search(prose)
         if not urls or user is None or password is None:
             continue

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import re
 
+from agent.logins import APP_LINE
 from agent.state import Record, ToolStep
 from tools.browser.actions import ACTED_ON
 
@@ -73,8 +74,6 @@ _CHANGE = re.compile(
 # judge those)
 _PLACEHOLDER = re.compile(r"<\w+>|\b[A-Z]\b|YYYY|\.\.\.|/|\.\w{2,4}$")
 _LOGIN_AS = re.compile(r"(?i)\b(?:log(?:ged)?\s*in|sign(?:ed)?\s*in|login)\s+as\s*$")
-# a line of the task's list of apps ("- Trac (tickets): http://..."): not what the goal asks
-_APP_LINE = re.compile(r"^\s*[-*\u2022].*https?://.*$", re.MULTILINE)
 # tools that only look: what they were given sets nothing
 _LOOKS = frozenset({
     "browser_goto", "browser_read", "browser_wait", "browser_scroll", "browser_back",
@@ -86,7 +85,7 @@ _LOOKS = frozenset({
 
 def _values_to_set(goal: str) -> list[str]:
     """The values the goal gives fields (see SET_VALUE), not those it says not to set."""
-    text = _APP_LINE.sub(" ", goal)
+    text = APP_LINE.sub(" ", goal)
     out = []
     for m in SET_VALUE.finditer(text):
         before = text[max(0, m.start() - 30) : m.start() + len(m.group(0).split()[0])]

@@ -10,7 +10,14 @@ from evals.bench.records import (
     TaskKey,
     TaskResult,
 )
-from evals.bench.runner import BenchConfig, BenchError, BenchEvent, BenchSummary, run_bench
+from evals.bench.runner import (
+    BenchConfig,
+    BenchError,
+    BenchEvent,
+    BenchStopped,
+    BenchSummary,
+    run_bench,
+)
 from evals.bench.store import ResultsStore
 
 __all__ = [
@@ -18,6 +25,7 @@ __all__ = [
     "BenchConfig",
     "BenchError",
     "BenchEvent",
+    "BenchStopped",
     "BenchSummary",
     "IterationRecord",
     "Manifest",

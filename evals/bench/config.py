@@ -25,6 +25,17 @@ class BenchError(Exception):
     exit_code = 2
 
 
+STOP_FILE = "STOP"
+"""A file of this name in a run's folder stops the run once the attempts in progress end."""
+
+
+class BenchStopped(BenchError):
+    """The run was asked to stop (``<out>/STOP``): every recorded attempt is kept, and
+    ``--resume`` continues from there."""
+
+    exit_code = 3
+
+
 class BenchConfig(BaseModel):
     """What to run, and where to put the results."""
 

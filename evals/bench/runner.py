@@ -10,6 +10,10 @@ run continues exactly where an unbroken one would be. Each worker has its own Ac
 folder (own ports and data), so ``workers > 1`` runs tasks side by side; with
 ``config.ray`` the attempts run as tasks of Ray actors on a cluster (evals/bench/cluster.py),
 while this process keeps the order of phases and iterations and writes every result.
+
+A file named ``STOP`` in the run's folder (``touch <out>/STOP``) stops a long run at the end
+of the sitting without losing an attempt: the workers take no new task, the attempts in
+progress finish and are recorded, the file is removed and ``BenchStopped`` says how to go on.
 """
 
 from __future__ import annotations
@@ -23,11 +27,13 @@ from typing import TYPE_CHECKING
 
 from evals.bench.attempt import environment, run_attempt, stop_environments
 from evals.bench.config import (
+    STOP_FILE,
     BenchConfig,
     BenchError,
     BenchEvent,
     BenchModel,
     BenchRun,
+    BenchStopped,
     BenchSummary,
     EventSink,
 )
@@ -278,7 +284,22 @@ async def _run_phase(run: BenchRun, phase: PhasePlan, run_tasks: RunTasks) -> No
                 run.skipped += skipped
                 run.emit(BenchEvent(kind="skip", total=skipped, text=f"iteration {iteration}"))
             await run_tasks(run, phase, store, todo)  # the barrier between iterations
+            _stop_if_asked(run, [k for k in keys if k not in run.done])
             _finish_iteration(run, phase, store, iteration, keys)
+
+
+def _stop_if_asked(run: BenchRun, left: list[TaskKey]) -> None:
+    """End the run here when ``<out>/STOP`` exists and attempts are left (the file is
+    consumed, so that ``--resume`` goes on)."""
+    stop = run.config.out / STOP_FILE
+    if not stop.exists() or not left:
+        return
+    stop.unlink(missing_ok=True)
+    raise BenchStopped(
+        f"stopped as asked ({stop} was there): {len(run.done)} attempt(s) of the "
+        f"{run.config.protocol} run recorded, {len(left)} of this iteration left; continue with "
+        "--resume"
+    )
 
 
 def _finish_iteration(
@@ -335,7 +356,7 @@ async def _run_tasks(
 
     async def worker(w: int) -> None:
         nonlocal busy
-        while not queue.empty():
+        while not queue.empty() and not (run.config.out / STOP_FILE).exists():
             task, key = queue.get_nowait()
             run.emit(BenchEvent(kind="task_start", key=key, worker=w))
             busy += 1
@@ -369,6 +390,7 @@ __all__ = [
     "BenchConfig",
     "BenchError",
     "BenchEvent",
+    "BenchStopped",
     "BenchSummary",
     "memory_dir",
     "run_bench",

@@ -8,7 +8,7 @@ import _bench_helpers as helpers
 import pytest
 
 from agent.config import Settings
-from evals.bench import BenchConfig, BenchError, ResultsStore, run_bench
+from evals.bench import BenchConfig, BenchError, BenchEvent, BenchStopped, ResultsStore, run_bench
 from evals.bench.runner import memory_dir
 from memory import MemoryStore
 
@@ -102,6 +102,33 @@ async def test_killed_mid_task_resumes_to_the_same_results_and_memory(
     assert _scores(broken) == _scores(whole)
     # the killed attempt's episode was rolled back before the task ran again
     assert _episodes_and_items(broken, "continual") == _episodes_and_items(whole, "continual")
+
+
+async def test_a_stop_file_ends_the_run_after_the_attempt_in_progress_and_resume_goes_on(
+    settings: Settings, tmp_path: Path
+) -> None:
+    llm = helpers.build()
+    whole = tmp_path / "whole"
+    await run_bench(settings, _config(whole, protocol="continual", iterations=2), llm=llm)
+
+    out = tmp_path / "out"
+    stop = out / "STOP"
+
+    def on_event(e: BenchEvent) -> None:
+        if e.kind == "task_start" and e.key is not None and e.key.iteration == 1:
+            stop.touch()  # asked while the first attempt runs
+
+    config = _config(out, protocol="continual", iterations=2)
+    with pytest.raises(BenchStopped, match="--resume"):
+        await run_bench(settings, config, llm=llm, on_event=on_event)
+    assert len(ResultsStore(out).results()) == 1  # the attempt in progress was recorded
+    assert ResultsStore(out).iterations() == []  # and no iteration counted as done
+    assert not stop.exists()  # consumed
+    resumed = config.model_copy(update={"resume": True})
+    summary = await run_bench(settings, resumed, llm=llm)
+    assert summary.ran == 3 and summary.skipped == 1
+    assert _scores(out) == _scores(whole)
+    assert _episodes_and_items(out, "continual") == _episodes_and_items(whole, "continual")
 
 
 async def test_resume_without_the_carried_store_says_so_and_changes_nothing(

@@ -19,7 +19,7 @@ import re
 import sys
 from typing import Any
 
-from agent.logins import WEB_ADDRESS
+from agent.logins import WEB_ADDRESS, line_login
 from agent.targets import HELD_BACK
 
 # the app's label: a line's leading words, up to a ':' or '(' ("- Trac (tickets): http...")
@@ -105,4 +105,28 @@ def blank_tab_note(task: str, observation: str) -> str | None:
     return (
         f"No page is open in the browser. The task's web apps: {listed}- open the one the "
         "task needs with browser_goto and its address."
+    )
+
+
+_NO_MAILER = re.compile(r"\b(mailx?|sendmail|mutt|msmtp|ssmtp|swaks)\b: (?:command )?not found")
+_SMTP = re.compile(
+    r"\bSMTP\b[^\n]*?\b(localhost|(?:\d{1,3}\.){3}\d{1,3}|[\w-]+(?:\.[\w-]+)+):(\d{2,5})"
+)
+
+
+def mailer_note(task: str, observation: str) -> str | None:
+    """After a mail command the shell does not have, the SMTP server the task gives: the
+    1.5B model piped its reply into `mail` (exit 127) twice an attempt in the curve's mail
+    tasks, and never used the server the task names."""
+    missing, smtp = _NO_MAILER.search(observation), _SMTP.search(task)
+    if missing is None or smtp is None:
+        return None
+    host, port = smtp.group(1), smtp.group(2)
+    line = next(ln for ln in task.splitlines() if smtp.group(0) in ln)
+    login = line_login(line)
+    user = f" as {login[0]} with the password the task gives" if login else ""
+    return (
+        f"There is no `{missing.group(1)}` command here. The task gives an SMTP server at "
+        f"{host}:{port}: send the mail from Python with smtplib (smtplib.SMTP('{host}', {port}), "
+        f"log in{user} if it asks, then send_message)."
     )

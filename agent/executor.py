@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent import prompts
-from agent.apps import app_as_module, blank_tab_note
+from agent.apps import app_as_module, blank_tab_note, mailer_note
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import outputs_of
@@ -234,10 +234,11 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     seen = next((r.output for r in reversed(records) if isinstance(r, ToolStep) and r.output), "")
     page_notes: list[tuple[Literal["login", "info"], str | None]] = [
         # the task's login, for this form; the goal's fields this page keeps folded; the
-        # task's web addresses, on a blank tab
+        # task's web addresses, on a blank tab; its SMTP server, after a missing mail command
         ("login", login_note(state.get("task", ""), seen) if seen else None),
         ("info", folded_note(sub.goal, seen) if seen else None),
         ("info", blank_tab_note(state.get("task", ""), seen) if seen else None),
+        ("info", mailer_note(state.get("task", ""), seen) if seen else None),
     ]
     for purpose, said in page_notes:
         if said is not None and not any(r.kind == "note" and r.text == said for r in records):

@@ -38,16 +38,22 @@ def logins(task: str) -> dict[str, tuple[str, str]]:
     with ("webmail http://127.0.0.1:8080 (user `alex`, password `s3cret`)")."""
     out: dict[str, tuple[str, str]] = {}
     for line in task.splitlines():
-        urls = WEB_ADDRESS.findall(line)
-        prose = WEB_ADDRESS.sub(" ", line)  # "/login as ..." in an address is no login
-        user, password = _USER.search(prose), _PASSWORD.search(prose)
-        if not urls or user is None or password is None:
+        login = line_login(line)
+        if login is None:
             continue
-        # a quoted password as it is; a bare one without the sentence's full stop
-        secret = password.group(1) or password.group(2).rstrip(".")
-        for url in urls:
-            out.setdefault(_origin(url.rstrip(".")), (user.group(1).rstrip("."), secret))
+        for url in WEB_ADDRESS.findall(line):
+            out.setdefault(_origin(url.rstrip(".")), login)
     return out
+
+
+def line_login(line: str) -> tuple[str, str] | None:
+    """``(user, password)`` a line of the task gives ("(user `alex`, password `s3cret`)")."""
+    prose = WEB_ADDRESS.sub(" ", line)  # "/login as ..." in an address is no login
+    user, password = _USER.search(prose), _PASSWORD.search(prose)
+    if user is None or password is None:
+        return None
+    # a quoted password as it is; a bare one without the sentence's full stop
+    return user.group(1).rstrip("."), password.group(1) or password.group(2).rstrip(".")
 
 
 def login_note(task: str, observation: str) -> str | None:

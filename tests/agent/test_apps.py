@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from _agent_helpers import acting_llm, answer, call
 
-from agent.apps import app_as_module, blank_tab_note, web_apps
+from agent.apps import app_as_module, blank_tab_note, mailer_note, web_apps
 from agent.build import build_agent
 from agent.runner import Event, run_task
 from agent.targets import HELD_BACK
@@ -157,3 +157,45 @@ async def test_after_a_refused_address_the_model_is_told_where_the_apps_are(
     assert "not in the allowed hosts" in (steps[0].get("error") or "")
     assert steps[1]["tool"] == "browser_goto" and not steps[1].get("error")
     assert f"URL: {site.base}/login" in steps[1]["output"]
+
+
+MAIL_TASK = """Tell dana@initech.test the build is green.
+
+Apps:
+- Outlook Web: https://owa.initech.test/ (username: sam.r, password: `pa ss`)
+- Outgoing mail: SMTP relay smtp.initech.test:2525 (same login), IMAP imap.initech.test:1143
+"""
+NO_MAILX = "$ echo hi | mailx -s x dana\n[exit code 127, 0.0 s]\n[stderr]\nbash: line 1: mailx: command not found"
+
+
+def test_a_missing_mail_command_is_answered_with_the_tasks_smtp_server() -> None:
+    note = mailer_note(MAIL_TASK, NO_MAILX)
+    assert note is not None and "no `mailx` command" in note
+    assert "smtplib.SMTP('smtp.initech.test', 2525)" in note
+    assert "pa ss" not in note  # the password stays in the task
+    assert mailer_note("Tell dana the build is green.", NO_MAILX) is None  # no SMTP given
+    assert mailer_note(MAIL_TASK, "$ ls\n[exit code 0, 0.0 s]\nreport.csv") is None
+
+
+async def test_after_mail_is_not_found_the_model_is_told_of_the_smtp_server(
+    settings: Any, workspace: Path
+) -> None:
+    task = "Mail the report to dana.\nSMTP 127.0.0.1:2525 (user `sam`, password `pw`)"
+    turns = iter(["mail", "smtp"])
+    notes: list[str] = []
+
+    def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
+        turn = next(turns, "done")
+        if turn == "mail":
+            return call("shell_run", command="echo report | mail -s report dana@x.test")
+        if turn == "smtp":
+            notes.extend(str(m.content) for m in messages if "SMTP server at" in str(m.content))
+            return call("shell_run", command="echo noted")
+        return answer("sent")
+
+    agent = build_agent(
+        settings, llm=acting_llm(task, act), memory=False, workspace=workspace,
+        registry=default_registry(enabled=("shell",)), profile="local",
+    )  # fmt: skip
+    await run_task(agent, task)
+    assert notes and "no `mail` command" in notes[0] and "127.0.0.1', 2525" in notes[0]

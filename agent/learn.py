@@ -347,12 +347,52 @@ def _words(text: str) -> set[str]:
     return {w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]{2,}", text)}
 
 
-def _error_kind(error: str) -> str:
-    m = _ERROR_KIND.search(error)
+def _error_kind(error: str, output: str = "") -> str:
+    """The exception a failure names (in its error or its output), else the error's first
+    words ("exit code", "not an existing folder")."""
+    m = _ERROR_KIND.search(f"{error}\n{output}")
     if m:
         return m.group(1)
-    words = re.findall(r"[a-z]+", error.lower())[:4]
+    first = error.strip().splitlines()[0] if error.strip() else ""
+    first = re.sub(r"'[^']*'|\"[^\"]*\"", " ", first)  # a path or a value is no kind
+    words = re.findall(r"[a-z]+", first.lower())[:5]
     return " ".join(words) or "an error"
+
+
+_LONG = 80  # an argument longer than this is described by its names
+_PROGRAM = ("code", "command", "script")  # arguments that are programs: compared by names
+
+
+def _related(bad: dict[str, object], good: dict[str, object]) -> bool:
+    """Whether ``good`` is the same call mended, not another job: long arguments (code, a
+    command) share at least half the names of the shorter one ("print('hello')" after
+    "import trac; trac.Ticket(9)..." fixed nothing)."""
+    for key in {*bad, *good}:
+        before, after = str(bad.get(key, "")), str(good.get(key, ""))
+        if (key not in _PROGRAM and max(len(before), len(after)) <= _LONG) or before == after:
+            continue
+        a, b = _words(before), _words(after)
+        if a and b and len(a & b) < 0.5 * min(len(a), len(b)):
+            return False
+    return True
+
+
+def _change(bad: dict[str, object], good: dict[str, object]) -> str:
+    """What the working call changed: short values as before -> after, long ones by the
+    names they dropped and added."""
+    parts = []
+    for key in sorted(k for k in {*bad, *good} if bad.get(k) != good.get(k)):
+        before, after = str(bad.get(key, "")), str(good.get(key, ""))
+        if max(len(before), len(after)) <= _LONG:
+            parts.append(f"{key} {before!r} -> {after!r}")
+            continue
+        dropped = sorted(_words(before) - _words(after))[:5]
+        added = sorted(_words(after) - _words(before))[:5]
+        said = [f"dropped {', '.join(dropped)}"] * bool(dropped) + [
+            f"added {', '.join(added)}"
+        ] * bool(added)
+        parts.append(f"{key} ({'; '.join(said) or 'same names, other text'})")
+    return "; ".join(parts)
 
 
 def error_fix_tips(records: list[Record], group: Callable[[str], str]) -> list[dict[str, str]]:
@@ -372,6 +412,8 @@ def error_fix_tips(records: list[Record], group: Callable[[str], str]) -> list[d
             good = steps[j]
             if good.tool != bad.tool or good.error or good.arguments == bad.arguments:
                 continue
+            if not _related(bad.arguments, good.arguments):
+                continue  # another job done with the same tool, not the fix
             between = [s for s in steps[i + 1 : j] if not s.error]
             # a read fixed it only if the new arguments use something it showed that the
             # failed ones did not (a column name from a header, a path from a listing)
@@ -381,7 +423,7 @@ def error_fix_tips(records: list[Record], group: Callable[[str], str]) -> list[d
                 for s in between
                 if (s.tool in _READS or group(s.tool) == "browser") and new_words & _words(s.output)
             ]
-            kind = _error_kind(f"{bad.error}\n{bad.output}")
+            kind = _error_kind(bad.error or "", bad.output)
             if reads:
                 fix = f"read first ({', '.join(dict.fromkeys(s.tool for s in reads))}) and use the names it shows"
                 web = any(group(s.tool) == "browser" for s in reads)
@@ -409,7 +451,10 @@ def error_fix_tips(records: list[Record], group: Callable[[str], str]) -> list[d
                 {
                     "tool": bad.tool,
                     "title": title,
-                    "content": f"{bad.tool} failed with {line.strip()!r}; what worked next: {fix}.",
+                    "content": (
+                        f"{bad.tool} failed with {line.strip()!r}; what worked next: {fix}: "
+                        f"{_change(bad.arguments, good.arguments)}."
+                    ),
                     "trust": "untrusted" if web else "trusted",
                 }
             )

@@ -268,3 +268,38 @@ def test_a_read_that_did_not_feed_the_fix_is_not_credited() -> None:
     ]  # fmt: skip
     [tip] = error_fix_tips(steps, lambda n: "files" if n.startswith("file") else "python")
     assert tip["title"] == "python_run: after SyntaxError, change code"
+
+
+def _code_steps(
+    bad: str, good: str, error: str = "exit code 1", output: str = ""
+) -> list[ToolStep]:
+    return [
+        ToolStep(call_id="1", tool="python_run", arguments={"code": bad}, error=error, output=output),
+        ToolStep(call_id="2", tool="python_run", arguments={"code": good}, output="ok"),
+    ]  # fmt: skip
+
+
+def test_a_tip_says_what_the_working_call_changed() -> None:
+    group = lambda n: "python" if n.startswith("python") else "files"  # noqa: E731
+    bad = "import csv\nrows = list(csv.DictReader(open('rooms.csv')))\nprint(sum(int(r['mins']) for r in rows))"
+    [tip] = error_fix_tips(_code_steps(bad, bad.replace("'mins'", "'minutes'")), group)
+    assert tip["title"] == "python_run: after exit code, change code"  # no output words
+    assert "dropped mins; added minutes" in tip["content"]
+    listing = [
+        ToolStep(call_id="1", tool="file_list", arguments={"path": "inbox/req.txt"},
+                 error="'inbox/req.txt' is not an existing folder", output=""),
+        ToolStep(call_id="2", tool="file_list", arguments={"path": "."}, output="inbox.txt"),
+    ]  # fmt: skip
+    [tip] = error_fix_tips(listing, group)
+    assert "path 'inbox/req.txt' -> '.'" in tip["content"]
+
+
+def test_another_job_done_after_an_error_is_no_fix() -> None:
+    """The 1.5B model's Python against an imagined library failed, and a later "print" ran:
+    that taught nothing about the failure."""
+    group = lambda n: "python"  # noqa: E731
+    bad = "import gitea\nrepo = gitea.Repo('site')\nrepo.issue(12).set_milestone('v2')\nrepo.save()"
+    steps = _code_steps(
+        bad, "print('Hello, world!')", output="ModuleNotFoundError: No module named 'gitea'"
+    )
+    assert error_fix_tips(steps, group) == []

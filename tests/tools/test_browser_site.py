@@ -177,6 +177,21 @@ async def test_a_folded_section_says_which_fields_it_hides(bctx: ToolContext, si
     assert site.state.ticket["component"] == "infrastructure"
 
 
+async def test_typing_into_a_button_says_which_text_fields_there_are(
+    bctx: ToolContext, site: Site
+) -> None:
+    """The 1.5B model typed the password into the sign-in button and got Playwright's
+    "Element is not an <input>, <textarea>, <select> or [contenteditable]"."""
+    page = await call(bctx, "browser_goto", url=site.base + "/login")
+    user, password = el(page, "Username"), el(page, "Password")
+    for name, role in (("Sign in", "button"), ("Remember me", "checkbox")):
+        res = await call(bctx, "browser_type", element_id=el(page, name, role), text="hunter2")
+        assert res.error and "takes no typing" in res.error
+        assert f"[{user}] 'Username'" in res.error and f"[{password}] 'Password'" in res.error
+    res = await call(bctx, "browser_type", element_id=user, text="x")
+    assert not res.error  # a text field still takes it
+
+
 async def test_typing_into_a_select_box_chooses_the_option_typed(
     bctx: ToolContext, site: Site
 ) -> None:

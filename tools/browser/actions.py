@@ -285,6 +285,12 @@ async def browser_type(ctx: ToolContext, args: TypeArgs) -> ToolResult:
             await loc.select_option(index=index)
             s.note(f"[{args.element_id}] is a select box: typing chose its option {args.text!r}")
             return
+        if not await loc.evaluate(_TYPEABLE_JS):
+            fields = ", ".join(f"[{i}] {n!r}" for i, n in s.shown("textbox")[:6]) or "none shown"
+            raise ToolError(
+                f"[{args.element_id}] takes no typing (it is not a text field); the text fields "
+                f"of the latest observation: {fields}"
+            )
         if args.clear:
             await loc.fill(args.text)
         else:
@@ -305,6 +311,11 @@ def _note_unsent(s: BrowserSession, fields: list[str]) -> None:
         )
 
 
+# a text field: an <input> that takes text, a <textarea>, or an editable element
+_TYPEABLE_JS = """e => e.isContentEditable || e.tagName === 'TEXTAREA' || (e.tagName === 'INPUT' &&
+  !['button', 'submit', 'reset', 'checkbox', 'radio', 'file', 'image', 'hidden', 'range',
+    'color'].includes((e.type || '').toLowerCase())) ||
+  ['textbox', 'searchbox', 'combobox', 'spinbutton'].includes(e.getAttribute('role'))"""
 _OPTIONS_JS = (
     "e => e.tagName === 'SELECT' ? "
     "Array.from(e.options).map(o => ({label: o.label, value: o.value})) : null"

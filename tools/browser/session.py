@@ -364,6 +364,10 @@ class BrowserSession:
             "use the ids of the latest observation"
         )
 
+    def shown(self, role: str) -> list[tuple[int, str]]:
+        """``(id, name)`` of the named elements of ``role`` the latest observation listed."""
+        return sorted((i, name) for (r, name), ids in self._now.items() if r == role for i in ids)
+
     # ------------------------------------------------------------ acting and observing
 
     async def act(self, action: Callable[[], Awaitable[Any]]) -> tuple[Observation, str | None]:

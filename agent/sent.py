@@ -6,7 +6,8 @@ A small model logs into the webmail, sees the inbox (a page full of "mail" and
 output's noun after the last change, which an inbox always has. For a mail, the evidence
 is specific, and code can see it:
 
-- a step that sent it from code (SMTP in a python_run or shell_run that exited cleanly);
+- a step that sent it from code (a send call, sendmail, swaks or curl to smtp:// in a
+  python_run or shell_run that exited cleanly);
 - a click on the compose form's Send control, after which the page moved on; or
 - an observation after the last change that says so ("Message sent", "was sent").
 """
@@ -30,7 +31,10 @@ _ASKS = re.compile(
     r"|\banswer\s+(?:\w+\s+){0,2}(?:mail|e-?mail|message|request)\b"
     r"|\bfinish\s+with\s+an?\s+e-?mail\b"
 )
-_BY_CODE = re.compile(r"(?i)smtplib|sendmail|smtp://|\bswaks\b|\bSMTP\(")
+# code that sends: a client's send call, a sendmail or swaks command, curl to smtp:// (code
+# that only imports smtplib and builds the message sends nothing: the 1.5B model's did, and
+# said "Mail sent successfully")
+_BY_CODE = re.compile(r"(?i)\.send_?(?:mail|message)\s*\(|(?<![.\w])sendmail\b|smtp://|\bswaks\b")
 _SENT_CUE = re.compile(
     r"(?i)\b(?:message (?:was )?sent|sent successfully|mail sent|e-?mail sent|"
     r"(?:has|have|was|were) been sent|was sent|delivered)\b"

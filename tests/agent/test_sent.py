@@ -94,6 +94,26 @@ def test_a_send_from_code_counts_when_it_ran_cleanly(
     assert (broken_rule(GOAL, attempt, read_only=read_only) is None) is sent
 
 
+@pytest.mark.parametrize(
+    ("code", "sent"),
+    [
+        (
+            "import smtplib\nfrom email.message import EmailMessage\nm = EmailMessage()\nm['To'] = 'ap@supplier.test'",
+            False,
+        ),
+        ("import smtplib\nwith smtplib.SMTP('127.0.0.1', 2525) as s:\n    s.send_message(m)", True),
+        ("printf 'Subject: paid' | /usr/sbin/sendmail ap@supplier.test", True),
+        ("curl --url smtp://127.0.0.1:2525 --mail-rcpt ap@supplier.test -T mail.txt", True),
+    ],
+)
+def test_code_counts_as_a_send_only_when_it_sends(code: str, sent: bool) -> None:
+    """Code that imports smtplib and builds the message, and never sends it, sent nothing."""
+    tool = "python_run" if code.startswith("import") else "shell_run"
+    ran = step(tool, "$ python <code>\n[exit code 0, 0.1 s]\n(no output)", code=code)
+    attempt = [*login_only(), ran]
+    assert (broken_rule(GOAL, attempt, read_only=read_only) is None) is sent
+
+
 def test_a_confirmation_after_the_last_change_counts() -> None:
     done = page("http://127.0.0.1:7/?_task=mail", 'button "Compose"', text="Your message was sent.")
     attempt = [*login_only(), step("browser_press", done, keys="Control+Enter")]

@@ -520,8 +520,10 @@ def _output_rule(
     )
 
 
-def _target_rule(goal: str, attempt: list[Record], history: list[Record]) -> BrokenRule | None:
-    missed = missed_target(goal, attempt, history)
+def _target_rule(
+    goal: str, attempt: list[Record], history: list[Record], read_only: ReadOnly
+) -> BrokenRule | None:
+    missed = missed_target(goal, attempt, history, read_only)
     if missed is None:
         return None
     return BrokenRule(rule="target_missed", evidence=missed[0], analysis=missed[1])
@@ -568,7 +570,7 @@ def broken_rule(
         )
     return (
         _effect_rule(goal, attempt, read_only)
-        or _target_rule(goal, attempt, flatten(history or []))
+        or _target_rule(goal, attempt, flatten(history or []), read_only)
         or _output_rule(goal, attempt, read_only, outputs, workspace)
     )
 

@@ -27,6 +27,8 @@ the browser tools), so the check needs nothing from before the attempt.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import cache
 
 from agent.logins import APP_LINE
 from agent.state import Record, ToolStep
@@ -74,13 +76,16 @@ _CHANGE = re.compile(
 # judge those)
 _PLACEHOLDER = re.compile(r"<\w+>|\b[A-Z]\b|YYYY|\.\.\.|/|\.\w{2,4}$")
 _LOGIN_AS = re.compile(r"(?i)\b(?:log(?:ged)?\s*in|sign(?:ed)?\s*in|login)\s+as\s*$")
-# tools that only look: what they were given sets nothing
-_LOOKS = frozenset({
-    "browser_goto", "browser_read", "browser_wait", "browser_scroll", "browser_back",
-    "browser_forward", "browser_screenshot", "browser_tab_new", "browser_tab_switch",
-    "browser_tab_close", "file_read", "file_list", "file_find", "file_grep",
-    "memory_search", "memory_get",
-})  # fmt: skip
+ReadOnly = Callable[[str], bool]
+
+
+@cache
+def _builtin_read_only() -> frozenset[str]:
+    """The built-in tools that only look (the registry's flags): what they were given sets
+    nothing. Used when the caller has no registry of its own."""
+    from tools import default_registry
+
+    return frozenset(default_registry().subset(read_only=True).names)
 
 
 def _values_to_set(goal: str) -> list[str]:
@@ -98,7 +103,7 @@ def _values_to_set(goal: str) -> list[str]:
     return list(dict.fromkeys(v for v in out if v))
 
 
-def _value_missed(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
+def _value_missed(goal: str, attempt: list[Record], read_only: ReadOnly) -> tuple[str, str] | None:
     """A value the goal gives a field that no executed action of a browser attempt carried
     (typed, chosen, written, in code, a skill's argument) nor acted on by name."""
     if not any(isinstance(r, ToolStep) and r.tool.startswith("browser_") for r in attempt):
@@ -106,7 +111,7 @@ def _value_missed(goal: str, attempt: list[Record]) -> tuple[str, str] | None:
     carried = " ".join(
         f"{r.arguments} {r.output.split(chr(10), 1)[0] if r.output.startswith(ACTED_ON) else ''}"
         for r in attempt
-        if isinstance(r, ToolStep) and r.executed and not r.error and r.tool not in _LOOKS
+        if isinstance(r, ToolStep) and r.executed and not r.error and not read_only(r.tool)
     )
     for value in _values_to_set(goal):
         if not _mentions(carried, value) and not _held(value, attempt):
@@ -404,13 +409,17 @@ def _held(text: str, attempt: list[Record]) -> bool:
 
 
 def missed_target(
-    goal: str, attempt: list[Record], history: list[Record] | None = None
+    goal: str,
+    attempt: list[Record],
+    history: list[Record] | None = None,
+    read_only: ReadOnly | None = None,
 ) -> tuple[str, str] | None:
     """``(evidence, analysis)`` when the attempt missed what the goal names to act on (see
     the module), or sent a box the goal does not mention that the run ticked (``history``:
-    the run's records up to and with the attempt, for the states the page first showed),
-    else None."""
-    value = _value_missed(goal, attempt)
+    the run's records up to and with the attempt, for the states the page first showed;
+    ``read_only``: the registry's flags, the built-in tools' by default), else None."""
+    looks = read_only or (lambda name: name in _builtin_read_only())
+    value = _value_missed(goal, attempt, looks)
     if value is not None:
         return value
     names = named_targets(goal)

@@ -232,16 +232,8 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             records = [*records, note]
             update["trajectory"] = [note]
     seen = next((r.output for r in reversed(records) if isinstance(r, ToolStep) and r.output), "")
-    page_notes: list[tuple[Literal["login", "info"], str | None]] = [
-        # the task's login, for this form; the goal's fields this page keeps folded; the
-        # task's web addresses, on a blank tab; its SMTP server, after a missing mail command
-        ("login", login_note(state.get("task", ""), seen) if seen else None),
-        ("info", folded_note(sub.goal, seen) if seen else None),
-        ("info", blank_tab_note(state.get("task", ""), seen) if seen else None),
-        ("info", mailer_note(state.get("task", ""), seen) if seen else None),
-    ]
-    for purpose, said in page_notes:
-        if said is not None and not any(r.kind == "note" and r.text == said for r in records):
+    for purpose, said in _page_notes(state.get("task", ""), sub.goal, seen):
+        if not any(r.kind == "note" and r.text == said for r in records):
             note = NoteStep(**mine, purpose=purpose, text=said)
             records = [*records, note]
             update["trajectory"] = [*update.get("trajectory", []), note]
@@ -403,6 +395,21 @@ async def run_action(
         result = base.model_copy(update={"output": output, "error": res.error})
     ctx.journal.finish(key, result.model_dump(mode="json"))
     return result
+
+
+def _page_notes(task: str, goal: str, seen: str) -> list[tuple[Literal["login", "info"], str]]:
+    """Notes on the latest observation: the task's login, for this sign-in form; the goal's
+    fields this page keeps folded; the task's web addresses, on a blank tab; its SMTP server,
+    after a missing mail command."""
+    if not seen:
+        return []
+    found: list[tuple[Literal["login", "info"], str | None]] = [
+        ("login", login_note(task, seen)),
+        ("info", folded_note(goal, seen)),
+        ("info", blank_tab_note(task, seen)),
+        ("info", mailer_note(task, seen)),
+    ]
+    return [(purpose, said) for purpose, said in found if said is not None]
 
 
 def _held_back(state: AgentState, call: ToolCall) -> str | None:

@@ -141,3 +141,26 @@ def acting_llm(goal: str, act: Any) -> Any:
         return act([m.content for m in messages if m.role == "tool"], messages, tools)
 
     return FunctionLLM(reply)
+
+
+async def acted(
+    settings: Settings,
+    workspace: Path,
+    task: str,
+    act: Any,
+    enabled: tuple[str, ...] = ("browser",),
+) -> list[dict[str, Any]]:
+    """Run ``task`` with ``acting_llm(task, act)`` and the ``enabled`` tool groups (local
+    pages allowed, no memory, the local profile); return the observations' data in order."""
+    from agent.build import build_agent
+    from agent.runner import Event, run_task
+    from tools import default_registry
+
+    settings.tools.allowed_hosts = ["127.0.0.1"]
+    agent = build_agent(
+        settings, llm=acting_llm(task, act), memory=False, workspace=workspace,
+        registry=default_registry(enabled=enabled), profile="local",
+    )  # fmt: skip
+    events: list[Event] = []
+    await run_task(agent, task, on_event=events.append)
+    return [e.data for e in events if e.event == "observation"]

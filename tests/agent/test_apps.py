@@ -13,13 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _agent_helpers import acting_llm, answer, call
+from _agent_helpers import acted, answer, call
 
 from agent.apps import app_as_module, blank_tab_note, mailer_note, web_apps
-from agent.build import build_agent
-from agent.runner import Event, run_task
 from agent.targets import HELD_BACK
-from tools import default_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from browser_site import Site
@@ -99,14 +96,7 @@ async def test_the_held_back_call_names_the_address_and_runs_when_sent_again(
             return call("python_run", code=code)
         return answer("shipped")
 
-    settings.tools.allowed_hosts = ["127.0.0.1"]
-    agent = build_agent(
-        settings, llm=acting_llm(task, act), memory=False, workspace=workspace,
-        registry=default_registry(enabled=("python", "browser")), profile="local",
-    )  # fmt: skip
-    events: list[Event] = []
-    await run_task(agent, task, on_event=events.append)
-    steps = [e.data for e in events if e.event == "observation"]
+    steps = await acted(settings, workspace, task, act, ("python", "browser"))
     assert ran_before == [False]  # held back: not run
     assert (steps[0].get("error") or "").startswith(HELD_BACK)
     assert f"Warehouse is the web app at {site.base}/items" in steps[0]["error"]
@@ -146,14 +136,7 @@ async def test_after_a_refused_address_the_model_is_told_where_the_apps_are(
             return call("browser_goto", url=re.findall(r"Inbox at (\S+) ", note)[0])
         return answer("opened")
 
-    settings.tools.allowed_hosts = ["127.0.0.1"]
-    agent = build_agent(
-        settings, llm=acting_llm(task, act), memory=False, workspace=workspace,
-        registry=default_registry(enabled=("browser",)), profile="local",
-    )  # fmt: skip
-    events: list[Event] = []
-    await run_task(agent, task, on_event=events.append)
-    steps = [e.data for e in events if e.event == "observation"]
+    steps = await acted(settings, workspace, task, act)
     assert "not in the allowed hosts" in (steps[0].get("error") or "")
     assert steps[1]["tool"] == "browser_goto" and not steps[1].get("error")
     assert f"URL: {site.base}/login" in steps[1]["output"]
@@ -193,9 +176,5 @@ async def test_after_mail_is_not_found_the_model_is_told_of_the_smtp_server(
             return call("shell_run", command="echo noted")
         return answer("sent")
 
-    agent = build_agent(
-        settings, llm=acting_llm(task, act), memory=False, workspace=workspace,
-        registry=default_registry(enabled=("shell",)), profile="local",
-    )  # fmt: skip
-    await run_task(agent, task)
+    await acted(settings, workspace, task, act, ("shell",))
     assert notes and "no `mail` command" in notes[0] and "127.0.0.1', 2525" in notes[0]

@@ -14,12 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _agent_helpers import acting_llm, answer, call
+from _agent_helpers import acted, answer, call
 
-from agent.build import build_agent
 from agent.folded import folded_note
-from agent.runner import Event, run_task
-from tools import default_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from browser_site import PASSWORD, USER
@@ -106,12 +103,6 @@ async def test_a_model_that_follows_the_note_sets_the_folded_field(
             return call("browser_click", element_id=int(button.group(1)))
         return answer("moved")
 
-    settings.tools.allowed_hosts = ["127.0.0.1"]
-    agent = build_agent(
-        settings, llm=acting_llm(goal, act), memory=False, workspace=workspace,
-        registry=default_registry(enabled=("browser",)), profile="local",
-    )  # fmt: skip
-    events: list[Event] = []
-    await run_task(agent, goal, on_event=events.append)
+    await acted(settings, workspace, goal, act)
     assert len(notes) == 1 and "'Modify Ticket'" in notes[0] and "'Component'" in notes[0]
     assert site.state.ticket["component"] == "infrastructure"

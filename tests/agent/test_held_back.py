@@ -19,12 +19,9 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
-from _agent_helpers import acting_llm, answer, call
+from _agent_helpers import acted, answer, call
 
-from agent.build import build_agent
-from agent.runner import Event, run_task
 from agent.targets import HELD_BACK, wrong_control, wrong_row
-from tools import default_registry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from browser_site import serve
@@ -108,7 +105,7 @@ def orders() -> Iterator[tuple[Orders, str]]:
         yield app, base + "/orders"
 
 
-def _clicks(url: str, goal: str, picks: list[int]) -> Any:
+def _clicks(url: str, picks: list[int]) -> Any:
     """Opens the page, then clicks the refund button of each order in ``picks`` in turn."""
 
     def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
@@ -120,17 +117,7 @@ def _clicks(url: str, goal: str, picks: list[int]) -> Any:
             return call("browser_click", element_id=int(m.group(1)))
         return answer("refunded")
 
-    return acting_llm(goal, act)
-
-
-async def _run(settings: Any, workspace: Path, llm: Any, goal: str) -> list[dict[str, Any]]:
-    agent = build_agent(
-        settings, llm=llm, memory=False, workspace=workspace,
-        registry=default_registry(enabled=("browser",)), profile="local",
-    )  # fmt: skip
-    events: list[Event] = []
-    await run_task(agent, goal, on_event=events.append)
-    return [e.data for e in events if e.event == "observation"]
+    return act
 
 
 async def test_a_click_on_another_row_is_held_back_and_the_right_one_runs(
@@ -138,7 +125,7 @@ async def test_a_click_on_another_row_is_held_back_and_the_right_one_runs(
 ) -> None:
     app, url = orders
     goal = f"On {url}, refund order 4411."
-    steps = await _run(settings, workspace, _clicks(url, goal, [4410, 4411]), goal)
+    steps = await acted(settings, workspace, goal, _clicks(url, [4410, 4411]))
     assert app.refunded == [4411]
     held = [s for s in steps if (s.get("error") or "").startswith(HELD_BACK)]
     assert len(held) == 1 and not held[0]["executed"] and "Refund order 4411" in held[0]["error"]
@@ -149,7 +136,7 @@ async def test_the_same_call_sent_again_runs(
 ) -> None:
     app, url = orders
     goal = f"On {url}, refund order 4411."
-    steps = await _run(settings, workspace, _clicks(url, goal, [4410, 4410]), goal)
+    steps = await acted(settings, workspace, goal, _clicks(url, [4410, 4410]))
     clicks = [s for s in steps if s["tool"] == "browser_click"]
     # each attempt: held back once, then run when sent again (the model insisted); the
     # evidence rules then judge the attempt missed (the goal's row was shown), so it retries
@@ -232,7 +219,7 @@ async def test_a_click_on_the_first_button_is_held_back_for_the_named_one(
                 return call("browser_click", element_id=int(named))
             return answer("sent")
 
-        steps = await _run(settings, workspace, acting_llm(goal, act), goal)
+        steps = await acted(settings, workspace, goal, act)
     assert app.pressed == ["Send memo"]
     held = [s for s in steps if (s.get("error") or "").startswith(HELD_BACK)]
     assert len(held) == 1 and "'Discard'" in held[0]["error"]
@@ -260,6 +247,6 @@ async def test_a_retrys_first_click_is_checked_against_the_page_the_attempt_befo
             named = re.findall(r"Act on \[(\d+)\]", seen[-1])[0]
             return call("browser_click", element_id=int(named))
 
-        steps = await _run(settings, workspace, acting_llm(goal, act), goal)
+        steps = await acted(settings, workspace, goal, act)
     assert app.pressed == ["Send memo"]
     assert [s["attempt"] for s in steps if (s.get("error") or "").startswith(HELD_BACK)] == [1]

@@ -44,6 +44,19 @@ def _episodes_and_items(folder: Path, protocol: str) -> tuple[int, list[str]]:
     return int(stats["episodes"]), titles
 
 
+async def _unbroken(settings: Settings, tmp_path: Path, llm: object) -> Path:
+    """Two continual passes run through without a break: what a broken run must end as."""
+    whole = tmp_path / "whole"
+    await run_bench(settings, _config(whole, protocol="continual", iterations=2), llm=llm)
+    return whole
+
+
+def _same_run(folder: Path, whole: Path) -> None:
+    """The same scores, episodes and items as the unbroken run."""
+    assert _scores(folder) == _scores(whole)
+    assert _episodes_and_items(folder, "continual") == _episodes_and_items(whole, "continual")
+
+
 async def test_continual_learns_and_no_memory_stays_flat(
     settings: Settings, tmp_path: Path
 ) -> None:
@@ -79,8 +92,7 @@ async def test_killed_mid_task_resumes_to_the_same_results_and_memory(
     settings: Settings, tmp_path: Path
 ) -> None:
     llm = helpers.build()
-    whole = tmp_path / "whole"
-    await run_bench(settings, _config(whole, protocol="continual", iterations=2), llm=llm)
+    whole = await _unbroken(settings, tmp_path, llm)
 
     broken = tmp_path / "broken"
     helpers.GRADES = 0
@@ -99,17 +111,15 @@ async def test_killed_mid_task_resumes_to_the_same_results_and_memory(
         settings, _config(broken, protocol="continual", iterations=2, resume=True), llm=llm
     )
     assert summary.ran == 1 and summary.skipped == 3
-    assert _scores(broken) == _scores(whole)
     # the killed attempt's episode was rolled back before the task ran again
-    assert _episodes_and_items(broken, "continual") == _episodes_and_items(whole, "continual")
+    _same_run(broken, whole)
 
 
 async def test_a_stop_file_ends_the_run_after_the_attempt_in_progress_and_resume_goes_on(
     settings: Settings, tmp_path: Path
 ) -> None:
     llm = helpers.build()
-    whole = tmp_path / "whole"
-    await run_bench(settings, _config(whole, protocol="continual", iterations=2), llm=llm)
+    whole = await _unbroken(settings, tmp_path, llm)
 
     out = tmp_path / "out"
     stop = out / "STOP"
@@ -127,8 +137,7 @@ async def test_a_stop_file_ends_the_run_after_the_attempt_in_progress_and_resume
     resumed = config.model_copy(update={"resume": True})
     summary = await run_bench(settings, resumed, llm=llm)
     assert summary.ran == 3 and summary.skipped == 1
-    assert _scores(out) == _scores(whole)
-    assert _episodes_and_items(out, "continual") == _episodes_and_items(whole, "continual")
+    _same_run(out, whole)
 
 
 async def test_resume_without_the_carried_store_says_so_and_changes_nothing(

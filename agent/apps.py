@@ -15,12 +15,17 @@ cache at host:port is meant to be reached from code).
 
 from __future__ import annotations
 
+import json
 import re
 import sys
+from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlsplit
 
-from agent.logins import WEB_ADDRESS, line_login
-from agent.targets import HELD_BACK
+from agent.logins import APP_LINE, WEB_ADDRESS, line_login
+from agent.outputs import FILE
+from agent.state import Record, ToolStep, flatten
+from agent.targets import HELD_BACK, NEGATED
 
 # the app's label: a line's leading words, up to a ':' or '(' ("- Trac (tickets): http...")
 _LABEL = re.compile(r"^\s*(?:[-*\u2022]\s*)?([A-Za-z][\w .-]{0,40}?)\s*[:(]")
@@ -30,22 +35,29 @@ _IMPORT = re.compile(
 )
 _PIP = re.compile(r"\bpip3?\s+install\s+((?:[^\s;&|]+\s*)+)")
 _WORD = re.compile(r"[A-Za-z][\w-]*")
+ReadOnly = Callable[[str], bool]
+
+
+def _app_lines(task: str) -> list[tuple[str, str, str]]:
+    """``(label, address, line)`` of each line of the task that gives an app by a web address."""
+    out = []
+    for line in task.splitlines():
+        url = WEB_ADDRESS.search(line)
+        label = _LABEL.match(line[: url.start()]) if url else None
+        if url is not None and label is not None:
+            out.append((label.group(1).strip(), url.group(0).rstrip("."), line))
+    return out
 
 
 def web_apps(task: str) -> dict[str, tuple[str, str]]:
     """``module-like name -> (label, address)`` of each app a line of the task gives by a
     web address ("Trac" and "trac" for "- Trac (tickets, wiki): http://host:8000")."""
     out: dict[str, tuple[str, str]] = {}
-    for line in task.splitlines():
-        url = WEB_ADDRESS.search(line)
-        label = _LABEL.match(line[: url.start()]) if url else None
-        if url is None or label is None:
-            continue
-        name = label.group(1).strip()
+    for name, url, _ in _app_lines(task):
         words = [w.lower() for w in _WORD.findall(name)]
         for key in {*words, "".join(words), "_".join(words)}:
             if len(key) >= 3:
-                out.setdefault(key, (name, url.group(0).rstrip(".")))
+                out.setdefault(key, (name, url))
     return out
 
 
@@ -130,3 +142,88 @@ def mailer_note(task: str, observation: str) -> str | None:
         f"{host}:{port}: send the mail from Python with smtplib (smtplib.SMTP('{host}', {port}), "
         f"log in{user} if it asks, then send_message)."
     )
+
+
+# an endpoint an app's line gives: a web address's host:port, or "SMTP 127.0.0.1:2525"
+_ENDPOINT = re.compile(r"\b(?:localhost|(?:\d{1,3}\.){3}\d{1,3}|[\w-]+(?:\.[\w-]+)+):(\d{2,5})\b")
+
+
+def _endpoints(line: str) -> tuple[set[str], set[str]]:
+    """The hosts (with their ports) and the ports of an app's line."""
+    places = {urlsplit(u.rstrip(".")).netloc.lower() for u in WEB_ADDRESS.findall(line)}
+    found = list(_ENDPOINT.finditer(line))
+    return places | {m.group(0).lower() for m in found}, {m.group(1) for m in found}
+
+
+def _named(goal: str, label: str, line: str) -> bool:
+    """The goal, outside its list of apps, names the app: by its label as a phrase, singular
+    or plural ("the file share", "your calendar" for "Calendars"), or by a host of its line;
+    a name after a negation ("do not use the chat") does not count."""
+    text = APP_LINE.sub(" ", goal)
+    words = label.lower().split()
+    words[-1] = words[-1].removesuffix("s")
+    names = [r"\s+".join(map(re.escape, words)) + "s?"]
+    names += [re.escape(place) for place in _endpoints(line)[0]]
+    pattern = re.compile(rf"(?<![\w/]){'|'.join(f'(?:{n})' for n in names)}(?!\w)", re.IGNORECASE)
+    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", text):
+        if any(not NEGATED.search(sentence[: m.start()]) for m in pattern.finditer(sentence)):
+            return True
+    return False
+
+
+def _reaches(step: ToolStep, line: str) -> bool:
+    """The executed step acted on the app of ``line``: a page of its address was shown, or
+    the call names one of its hosts or ports (a script or command given its host:port, or
+    its port alone, as in ``smtplib.SMTP('127.0.0.1', 2525)``)."""
+    if not step.executed:
+        return False
+    places, ports = _endpoints(line)
+    shown = next((ln for ln in step.output.splitlines() if ln.startswith("URL:")), "")
+    if shown and urlsplit(shown[4:].strip()).netloc.lower() in places:
+        return True
+    called = json.dumps(step.arguments, ensure_ascii=False).lower()
+    return any(p in called for p in places) or any(
+        re.search(rf"(?<![\d.]){port}(?!\d)", called) for port in ports
+    )
+
+
+def app_untouched(
+    task: str, goal: str, attempt: list[Record], history: list[Record], read_only: ReadOnly
+) -> tuple[str, str] | None:
+    """``(evidence, analysis)`` when a goal that names an app the task gives by address, and
+    no file, was worked elsewhere, else None: no action of the run (``history``, up to and with
+    the attempt) reached the app, or every change the attempt made stayed in the workspace.
+    A goal that names a file is left to the file rules (a micro task's input is in the
+    workspace as well as on the file share it names). The 1.5B model, asked to resolve a Trac ticket, wrote
+    ``trac/ticket/4.txt`` in the workspace and judged the ticket resolved."""
+    if FILE.search(APP_LINE.sub(" ", goal)):
+        return None  # a goal with a file to read or write: the file rules judge it
+    named = [
+        (label, url, line) for label, url, line in _app_lines(task) if _named(goal, label, line)
+    ]
+    if not named:
+        return None
+    steps = [r for r in flatten(history) + flatten(attempt) if isinstance(r, ToolStep)]
+    for label, url, line in named:
+        if not any(_reaches(s, line) for s in steps):
+            return (
+                f"the goal is about {label} ({url}) and no action of the run reached it",
+                f"Nothing was done in {label}: no action opened {url} or reached it from code. "
+                f"Go there: open {url} with browser_goto, or reach it from code the way the "
+                f"task's line for {label} says, and act there.",
+            )
+    changes = [
+        r
+        for r in flatten(attempt)
+        if isinstance(r, ToolStep) and r.executed and not read_only(r.tool)
+    ]
+    if changes and not any(_reaches(s, line) for s in changes for _, _, line in named):
+        labels = " or ".join(label for label, _, _ in named)
+        done = ", ".join(dict.fromkeys(s.tool for s in changes))
+        return (
+            f"the attempt's changes ({done}) did not reach {labels}",
+            f"The goal asks for a change in {labels}, and the attempt only changed the "
+            f"workspace ({done}): a file there is not {labels}. Make the change on "
+            f"{labels}'s pages ({', '.join(url for _, url, _ in named)}).",
+        )
+    return None

@@ -19,6 +19,8 @@ the kind the goal asks for:
 - ``duplicate_groups``: the goal totals something per group ("sum ... per/for each/by ...")
   and the one table it asks for repeats a value in its first column (rows copied, not
   grouped);
+- ``app_untouched``: the goal names an app the task gives by address and no action of the
+  run reached it, or every change of the attempt stayed in the workspace (agent/apps.py);
 - ``target_missed``: the goal names a control to act on ("Click the 'Publish' button",
   "press Next", "choose Lisbon"), an observation of the attempt showed it, and no executed
   action was on it (the click went to another button), or a box it says to tick was
@@ -42,6 +44,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from agent.apps import app_untouched
 from agent.outputs import FILE, TABLES, stated_header, unwritten_outputs
 from agent.sent import asks_to_send_mail, mail_sent
 from agent.state import Record, ToolStep, flatten
@@ -59,6 +62,7 @@ RuleName = Literal[
     "duplicate_groups",
     "wrong_totals",
     "target_missed",
+    "app_untouched",
     "no_progress",
 ]
 
@@ -538,13 +542,15 @@ def broken_rule(
     outputs: set[str] | None = None,
     workspace: Path | None = None,
     history: list[Record] | None = None,
+    task: str = "",
 ) -> BrokenRule | None:
     """The first evidence rule a verdict of success on this attempt would break, or None.
 
     ``goal`` is the judged subtask's goal, ``attempt`` its records (only executed tool
     steps count), ``read_only`` says which tools change nothing, ``outputs`` are files the
     run wrote and ``workspace`` is where files are checked (None: file rules are skipped).
-    ``history`` is the run's records up to the attempt's end (the page states it first saw).
+    ``history`` is the run's records up to the attempt's end (the page states it first saw);
+    ``task`` is the task's text (the apps it gives by address).
     """
     outputs = outputs or set()
     attempt = flatten(attempt)  # a skill's effects are those of the steps it ran
@@ -568,6 +574,9 @@ def broken_rule(
                 "processed it. Compute the result from the file with a tool; never type the data."
             ),
         )
+    untouched = app_untouched(task, goal, attempt, flatten(history or []), read_only)
+    if untouched is not None:
+        return BrokenRule(rule="app_untouched", evidence=untouched[0], analysis=untouched[1])
     return (
         _effect_rule(goal, attempt, read_only)
         or _target_rule(goal, attempt, flatten(history or []), read_only)

@@ -178,6 +178,7 @@ def guard(
             outputs=outputs,
             workspace=workspace,
             history=history,
+            task=task,
         )
 
     broken = rule() if verdict.achieved or (totals is not None and totals.right) else None

@@ -198,9 +198,15 @@ def suggestion(skill: Skill, args: dict[str, str]) -> str:
 def skill_note(
     items: Iterable[ContextItem], goal: str, workspace: Path | None, outputs: set[str] | None = None
 ) -> str:
-    """The suggestion for the best recalled skill among ``items`` ("" when none)."""
+    """The suggestion for the best recalled skill among ``items`` that this subtask gives a
+    value to, by code ("" when none). A skill none of whose parameters the subtask fills
+    is still offered as a tool, but not put first: nothing says it fits (a skill that wrote
+    a ticket's title into a file was pressed on every later task of the company)."""
     for item in items:
         skill = parse_skill(item.text) if item.level == "skill" else None
-        if skill is not None:
-            return suggestion(skill, propose_arguments(skill, goal, workspace, outputs))
+        if skill is None:
+            continue
+        args = propose_arguments(skill, goal, workspace, outputs)
+        if args or not skill.params:
+            return suggestion(skill, args)
     return ""

@@ -317,13 +317,17 @@ _SENTENCE = re.compile(r"(?<=[.!?:])\s+(?=[A-Z`(\[-])|\n+")
 def _what(goal: str, binder: _Binder) -> tuple[str, str]:
     """The goal's title (a heading line, "" when none) and its sentences that hold a
     parameter, templated: a task's preamble (who you are, today's date, the apps and their
-    addresses) says nothing about what the skill does and is left out."""
+    addresses) says nothing about what the skill does and is left out. With no sentence
+    that holds one, the title alone, or the first sentence: a preamble that every task of a
+    company shares made a skill for one ticket family "fit" every other family's task."""
     text = binder.template(goal, create=False)
     lines = text.strip().splitlines()
     title = lines[0].lstrip("#").strip() if lines and lines[0].startswith("#") else ""
     body = "\n".join(lines[1:]) if title else text
     kept = [s for s in _SENTENCE.split(body) if _PLACEHOLDER.search(s)]
-    return title, " ".join(" ".join(kept).split()) if kept else " ".join(body.split())
+    if not kept and not title:
+        kept = [s for s in _SENTENCE.split(body) if s.strip()][:1]
+    return title, " ".join(" ".join(kept).split())
 
 
 def _skill_name(goal: str, binder: _Binder) -> str:
@@ -337,7 +341,7 @@ def _skill_name(goal: str, binder: _Binder) -> str:
 
 def _describe(goal: str, binder: _Binder) -> str:
     title, what = _what(goal, binder)
-    text = f"{title}: {what}" if title else what
+    text = ": ".join(part for part in (title, what) if part)
     return _PLACEHOLDER.sub(lambda m: f"<{m.group(1)}>", text)
 
 

@@ -159,3 +159,29 @@ def test_files_of_an_example_command_are_not_the_task_s_outputs(ws: Path, tools:
     # a file named in the task itself still counts, backticked or not
     goal2 = "Sum weight_kg per destination of `shipments.csv` into `dest_weight.csv`."
     assert propose_arguments(_skill(), goal2, ws)["output_file"] == "dest_weight.csv"
+
+
+def test_a_skill_the_subtask_gives_no_value_to_is_not_put_first(ws: Path) -> None:
+    """A skill whose parameters are words it wrote (a ticket's title into a file) fits no
+    other task by code: the note goes to the next skill that the subtask does fill."""
+    words = Skill(
+        name="text",
+        when_to_use="<text_2> #7 <text> #2",
+        params=[
+            SkillParam(name="text", kind="text", example="blocks"),
+            SkillParam(name="text_2", kind="text", example="Issue"),
+        ],
+        steps=[SkillStep(tool="file_write", arguments={"path": "i.txt", "content": "{{text}}"})],
+    )
+    goal = "Total the weight_kg per destination in shipments.csv and write dest_weight.csv."
+    items = [
+        ContextItem(id="k-1", level="skill", title="t", text=words.model_dump_json(), tool="a"),
+        ContextItem(id="k-2", level="skill", title="t", text=_skill().model_dump_json(), tool="b"),
+    ]
+    note = skill_note(items, goal, ws)
+    assert _skill().tool_name in note and words.tool_name + " " not in note
+    assert skill_note(items[:1], goal, ws) == ""
+    # a skill without parameters needs no value to fit
+    fixed = words.model_copy(update={"params": [], "when_to_use": "Refresh the dashboard"})
+    only = [ContextItem(id="k-3", level="skill", title="t", text=fixed.model_dump_json())]
+    assert skill_note(only, "Refresh the dashboard", ws).startswith("A skill learned")

@@ -512,3 +512,31 @@ def test_a_new_header_goes_into_the_skill_by_its_place(
     assert got == want
     code = fill(skill.steps[0].arguments["code"], args, code=True)
     assert f"'{want['header']}'" in code and "'total'" not in code
+
+
+@pytest.mark.parametrize(
+    ("goal", "want"),
+    [
+        (  # a title: the title alone, none of the preamble the company's tasks share
+            "# Archive the March invoices\n\nYou are Sam Lee, clerk at Initech. Today is "
+            "Friday.\n\nMove last month's invoices away.\n\n" + APPS,
+            "Archive the March invoices",
+        ),
+        (  # no title: the first sentence
+            "Put last month's invoices away, as March. You are Sam Lee, clerk at Initech. "
+            "Today is Friday.",
+            "Put last month's invoices away, as March.",
+        ),
+    ],
+)
+def test_a_description_without_a_sentence_that_holds_a_parameter(goal: str, want: str) -> None:
+    step = ToolStep(
+        call_id="1", tool="file_write",
+        arguments={"path": "done.txt", "content": "March\n"}, output="wrote",
+    )  # fmt: skip
+    skill = induce(
+        goal, goal, [step], read_only=lambda n: False, group=lambda n: "files", start_files=set()
+    )
+    assert isinstance(skill, Skill), skill
+    assert skill.when_to_use == want
+    assert "You are" not in skill.when_to_use and "Initech" not in skill.when_to_use

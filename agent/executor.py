@@ -64,6 +64,7 @@ NO_ACTION = (
     "No tool has been called in this subtask yet, so nothing is done. Call a tool to do the "
     "work; answer without one only if the subtask truly needs no action."
 )
+NOTHING_WORKED = "Nothing has worked in this subtask yet: every action failed or was held back"
 REPEATED = "You repeated the action that just failed"
 DENIED = "denied: a person did not approve this action"
 REASK = "Your last reply had neither a tool call nor an answer. Call one tool, or reply with the final answer."
@@ -252,7 +253,8 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
                 # nothing is done before a tool has run: the first reply of an attempt must
                 # act (small models otherwise claim success at once, costing a nudge, a
                 # failed verdict and a retry)
-                require_tool=not acted,
+                # and so must the reply to a nudge after a give-up in prose (below)
+                require_tool=not acted or _nudged_last(records),
             )
             break
         except ContextOverflow:
@@ -298,6 +300,10 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     if not reply.tool_calls and reply.text.strip() and not acted and not nudged:
         # small models often claim success before doing anything: one nudge per attempt
         new.append(NoteStep(**mine, purpose="reask", text=NO_ACTION))
+    elif not reply.tool_calls and reply.text.strip() and _stuck(records):
+        # the 1.5B model explained an error in prose ("you need to open Trac at http://...")
+        # and stopped, in 15 of 99 attempts of the curve: one nudge, and its reply must act
+        new.append(NoteStep(**mine, purpose="reask", text=_nothing_worked(records)))
     elif not reply.tool_calls and not reply.text.strip():
         trailing = 0
         for r in reversed(records):
@@ -314,6 +320,31 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         "usage": reply.usage,
         "elapsed_s": ctx.elapsed(),
     }
+
+
+def _stuck(records: list[Record]) -> bool:
+    """The attempt acted, every action failed or was held back, and it was not nudged yet."""
+    steps = [r for r in records if isinstance(r, ToolStep)]
+    return (
+        bool(steps)
+        and not any(s.executed and not s.error for s in steps)
+        and not any(r.kind == "note" and r.text.startswith(NOTHING_WORKED) for r in records)
+    )
+
+
+def _nothing_worked(records: list[Record]) -> str:
+    last = [r for r in records if isinstance(r, ToolStep)][-1]
+    error = (last.error or "").strip().splitlines()
+    return (
+        f"{NOTHING_WORKED} (last: {last.tool}: {error[0][:240] if error else 'no result'}). "
+        "Act on what that message says, with a tool call now."
+    )
+
+
+def _nudged_last(records: list[Record]) -> bool:
+    return (
+        bool(records) and records[-1].kind == "note" and records[-1].text.startswith(NOTHING_WORKED)
+    )
 
 
 def _read_only(ctx: RunContext) -> Callable[[str], bool]:

@@ -144,6 +144,62 @@ async def test_empty_reply_gets_a_note(settings, workspace: Path, empty: str) ->
     assert "No tool has been called" in executor_calls[2].messages[-1].content  # one nudge
 
 
+async def test_a_give_up_in_prose_after_only_failures_is_nudged_once(
+    settings, workspace: Path
+) -> None:
+    """Every action failed and the model explains the error instead of acting: one note
+    names the last failure, and the reply to it must call a tool."""
+    (workspace / "data").mkdir()
+    (workspace / "data" / "notes.txt").write_text("kept\n")
+    llm = ScriptedLLM(
+        [
+            plan("read the notes"),
+            call("file_read", path="notes.txt"),  # not there: an error
+            answer("The file notes.txt does not exist, so you need to create it first."),
+            call("file_read", path="data/notes.txt"),  # the nudge's reply acts
+            answer("The notes say: kept"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+    )
+    r = await run_task(agent, "Read the notes")
+    assert r.achieved and llm.remaining == 0
+    executor = [c for c in llm.calls if c.tools]
+    assert [c.require_tool for c in executor] == [True, False, True, False]
+    note = executor[2].messages[-1].content
+    assert note.startswith("Nothing has worked in this subtask yet") and "file_read" in note
+
+
+async def test_a_second_give_up_in_prose_ends_the_attempt(tmp_path: Path) -> None:
+    llm = ScriptedLLM(
+        [
+            plan("read the notes"),
+            call("file_read", path="notes.txt"),
+            answer("notes.txt is missing; it must be created by someone first."),
+            call("file_read", path="NOTES.txt"),  # fails again
+            answer("Neither file exists, so this cannot be done."),  # not nudged again
+            verdict(False, analysis="no notes file"),
+            # the replanned attempt lists the folder: it acted, so no nudge there either
+            plan("look for the notes"),
+            call("file_list", path="."),
+            answer("There are no notes."),
+            verdict(False),
+        ]
+    )
+    settings = make_settings(tmp_path, max_attempts_per_subtask=1)
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=tmp_path / "ws", registry=file_registry()
+    )
+    r = await run_task(agent, "Read the notes")
+    assert not r.achieved and llm.remaining == 0
+    executor = [c for c in llm.calls if c.tools]
+    assert [c.require_tool for c in executor] == [True, False, True, False, True, False]
+    nudged = [c for c in executor if c.messages[-1].content.startswith("Nothing has worked")]
+    assert nudged == [executor[2]]
+
+
 async def test_context_overflow_is_fitted_harder_and_retried(tmp_path: Path) -> None:
     """The server says the prompt is too long: the executor cuts observations harder."""
     from agent.config import Settings

@@ -129,7 +129,9 @@ async def test_failed_subtask_is_reflected_on_and_retried(settings, workspace: P
 async def test_a_failed_episode_is_recalled_for_a_similar_task(settings, workspace: Path) -> None:
     """What went wrong last time reaches the next plan as a record, and is not credited."""
     store = MemoryStore.open(settings.memory.path, settings=settings.memory)
-    failing = [call("file_read", path="sales.csv"), answer("done")]
+    # a give-up in prose after only failures is nudged once; the reply to it fails too
+    failing = [call("file_read", path="sales.csv"), answer("It is missing.")]
+    failing += [call("file_read", path="sales.csv"), answer("done")]
     first = ScriptedLLM(
         [
             plan("write the total into total.txt"),

@@ -340,6 +340,30 @@ class Site:
         self.state.comments.append(self._form(environ)["comment"][0])
         return self._redirect(start, "/comments/box")
 
+    def _get_messages(self, environ: dict[str, Any], start: Start) -> list[bytes]:
+        """Controls a script enables: Reply once a message is ticked, Refresh a moment
+        after the page loads, Forward never (as a mail app's toolbar)."""
+        return self._html(
+            start,
+            "Messages",
+            """<h1>Messages</h1>
+            <label><input type="checkbox" id="m1"
+              onchange="document.getElementById('reply').disabled = !this.checked;
+                        document.getElementById('note').disabled = !this.checked">
+              Invoice 4411 from Priya</label>
+            <button id="reply" disabled
+              onclick="document.getElementById('status').textContent = 'Replying to Priya'">
+              Reply</button>
+            <a href="#" role="button" aria-disabled="true">Forward</a>
+            <button id="refresh" disabled
+              onclick="document.getElementById('status').textContent = 'Refreshed'">
+              Refresh</button>
+            <label>Note <input id="note" disabled></label>
+            <p id="status">Nothing selected</p>
+            <script>setTimeout(() => { document.getElementById('refresh').disabled = false }, 400)
+            </script>""",
+        )
+
     def _get_ticket(self, environ: dict[str, Any], start: Start) -> list[bytes]:
         """Folded parts, the ways sites fold them: a section under a heading link that a
         script opens (as Trac's "Modify Ticket"), a <details>, a button with

@@ -410,6 +410,30 @@ async def test_errors_come_back_as_observations(bctx: ToolContext, site: Site) -
     assert res.error and "not a select box" in res.error
 
 
+async def test_a_disabled_control_says_so_at_once(bctx: ToolContext, site: Site) -> None:
+    # a mail app's Reply is disabled until a message is selected: Playwright would wait
+    # its whole timeout and say only "element is not enabled"
+    await login(bctx, site)
+    page = await call(bctx, "browser_goto", url=site.base + "/messages")
+    for tool, name, args in (
+        ("browser_click", "Reply", {}),
+        ("browser_click", "Forward", {}),
+        ("browser_type", "Note", {"text": "thanks"}),
+    ):
+        res = await call(bctx, tool, element_id=el(page, name), **args)
+        assert res.error and "is disabled" in res.error and name in res.error, res.error
+        assert "select an item" in res.error and "Timeout" not in res.error
+    # enabled by the page's script a moment after it loaded: the click waits for it
+    res = await call(bctx, "browser_click", element_id=el(page, "Refresh"))
+    assert not res.error and "Refreshed" in res.output
+    # once the step the page asks for is done, the same controls work
+    res = await call(bctx, "browser_click", element_id=el(page, "Invoice 4411"))
+    res = await call(bctx, "browser_click", element_id=el(page, "Reply"))
+    assert not res.error and "Replying to Priya" in res.output
+    res = await call(bctx, "browser_type", element_id=el(page, "Note"), text="thanks")
+    assert not res.error
+
+
 async def test_acting_before_any_page_is_open_says_to_open_one_first(
     fresh: ToolContext, site: Site
 ) -> None:

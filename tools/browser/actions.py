@@ -260,6 +260,7 @@ async def browser_click(ctx: ToolContext, args: ClickArgs) -> ToolResult:
 
     async def click(s: BrowserSession) -> None:
         loc = await s.locate(args.element_id)
+        await s.require_enabled(loc, args.element_id)
         _note_unsent(s, await loc.evaluate(_UNSENT_JS, True))
         if args.double:
             await loc.dblclick()
@@ -291,6 +292,7 @@ async def browser_type(ctx: ToolContext, args: TypeArgs) -> ToolResult:
                 f"[{args.element_id}] takes no typing (it is not a text field); the text fields "
                 f"of the latest observation: {fields}"
             )
+        await s.require_enabled(loc, args.element_id)
         if args.clear:
             await loc.fill(args.text)
         else:

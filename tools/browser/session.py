@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 _SETTLE_MAX_S = 3.0
 QUIET_CAP_S = 1.5  # the most an observation waits for the DOM to stop changing
+ENABLE_WAIT_S = 2.0  # how long a disabled element is given to be enabled by the page's scripts
 _CONTROLS = (
     "a[href],button,input:not([type=hidden]),select,textarea,[role=button],[role=link],"
     "[role=checkbox],[role=textbox],[onclick],[contenteditable=true]"
@@ -363,6 +364,18 @@ class BrowserSession:
             f"element [{element_id}] is not on the current page (the page may have changed); "
             "use the ids of the latest observation"
         )
+
+    async def require_enabled(self, loc: Locator, element_id: int) -> None:
+        """Fail at once on a disabled element: a click would wait the whole timeout for it."""
+        deadline = time.monotonic() + ENABLE_WAIT_S
+        while not await loc.is_enabled():
+            if time.monotonic() >= deadline:
+                role, name = self._was.get(element_id, ("element", "?"))
+                raise ToolError(
+                    f'[{element_id}] {role} "{name}" is disabled: the page enables it only '
+                    "after another step (select an item, fill a field); do that step first"
+                )
+            await asyncio.sleep(0.2)
 
     def shown(self, role: str) -> list[tuple[int, str]]:
         """``(id, name)`` of the named elements of ``role`` the latest observation listed."""

@@ -350,7 +350,7 @@ class Site:
             <label><input type="checkbox" id="m1"
               onchange="document.getElementById('reply').disabled = !this.checked;
                         document.getElementById('note').disabled = !this.checked">
-              Invoice 4411 from Priya</label>
+              Invoice 94411 from Priya</label>
             <button id="reply" disabled
               onclick="document.getElementById('status').textContent = 'Replying to Priya'">
               Reply</button>

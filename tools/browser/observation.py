@@ -7,6 +7,7 @@ from one observation to the next and ids are never reused within a session.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -320,3 +321,34 @@ def _squeeze(text: str) -> str:
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out).strip()
+
+
+def missing_element(
+    element_id: int,
+    url: str,
+    ids: list[int],
+    named: dict[tuple[str, str], list[int]],
+    seen: bool = False,
+) -> str:
+    """Why no element has this id, with what the latest observation offers instead
+    (``seen``: the id was an element of an earlier observation)."""
+    if not ids:  # an error page, a file shown as text: small models click 1, 2, 3...
+        return (
+            f"element [{element_id}] is not on the current page: {url} has no elements to act "
+            "on (it failed to load, or it is text only: browser_read shows it); open another "
+            "address with browser_goto"
+        )
+    text = (
+        f"element [{element_id}] is not on the current page (the page may have changed): the "
+        f"latest observation numbers its elements [{min(ids)}] to [{max(ids)}]"
+    )
+    # the number of a ticket or an invoice taken for an element's id
+    number = re.compile(rf"(?<![\w.]){element_id}(?![\w.])")
+    hits = sorted(
+        (i, role, name) for (role, name), found in named.items() if number.search(name)
+        for i in found
+    )  # fmt: skip
+    if not seen and 0 < len(hits) <= 3:
+        shown = "; ".join(f'[{i}] {role} "{name}"' for i, role, name in hits)
+        return f"{text}; {element_id} is in the name of {shown}: use that element's id"
+    return f"{text}; use one of those ids"

@@ -16,7 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from tools.browser.allowlist import HostAllowlist
 from tools.browser.launcher import LAUNCH_FLAGS, find_browser
-from tools.browser.observation import ID_ATTR, OBSERVE_JS, Element, Observation, Tab
+from tools.browser.observation import (
+    ID_ATTR,
+    OBSERVE_JS,
+    Element,
+    Observation,
+    Tab,
+    missing_element,
+)
 from tools.errors import ToolError, ToolSetupError
 from tools.settings import ToolSettings
 
@@ -121,6 +128,7 @@ class BrowserSession:
         # are: an id from before a reload is answered with the same element's id now
         self._was: dict[int, tuple[str, str]] = {}
         self._now: dict[tuple[str, str], list[int]] = {}
+        self._ids: list[int] = []  # every id of the latest observation
         self._expect_download = False
         self._downloads_dir: Path | None = None
         self._workspace: Path | None = None
@@ -361,8 +369,7 @@ class BrowserSession:
                 f'changed since it was seen, and the same {role} "{name}" is now [{same[0]}]'
             )
         raise ToolError(
-            f"element [{element_id}] is not on the current page (the page may have changed); "
-            "use the ids of the latest observation"
+            missing_element(element_id, page.url, self._ids, self._now, element_id in self._was)
         )
 
     async def require_enabled(self, loc: Locator, element_id: int) -> None:
@@ -506,6 +513,7 @@ class BrowserSession:
                 scroll = {k: float(result[k]) for k in ("scroll_y", "view_h", "page_h")}
             elif result["text"].strip():
                 texts.append(f"[frame {index}: {frame.name or frame.url}]\n{result['text']}")
+        self._ids = [e.id for e in elements]
         tabs = []
         for i, p in enumerate(self.pages):
             title = ""

@@ -3,10 +3,11 @@
 Office tasks give their apps by address ("- Trac (tickets, wiki, milestones):
 http://127.0.0.1:8000"). The 1.5B model, asked to change a ticket, wrote Python against an
 imagined library of the app's name (``from trac.ticket import Ticket; Ticket(env, 9)``), or
-asked to install it, in every attempt of the curve's ticket family: the app's pages were never
-opened, and nothing was changed. When code imports, or pip installs, a module named like an
-app the task gives by a web address, the executor holds the call back once and names the
-address to open instead; the same call sent again runs (agent.executor).
+asked to install it, in every attempt of the curve's ticket family, or ran an imagined command
+of that name (``trac-admin``, ``subprocess.run(['trac', 'query', ...])``): the app's pages were
+never opened, and nothing was changed. When code imports, pip installs or runs a module or
+command named like an app the task gives by a web address, the executor holds the call back
+once and names the address to open instead; the same call sent again runs (agent.executor).
 
 A module of the standard library is never held back (a "Calendar" app and ``import
 calendar`` for date sums), nor is an app given without a web address (a database or a
@@ -34,7 +35,13 @@ _IMPORT = re.compile(
     re.MULTILINE,
 )
 _PIP = re.compile(r"\bpip3?\s+install\s+((?:[^\s;&|]+\s*)+)")
+# the command a shell line (each part of it) or Python's subprocess or os.system runs
+_COMMAND = re.compile(r"(?:^|[;&|\n(])\s*(?:sudo\s+)?(?:\w+=\S*\s+)*([A-Za-z][\w.-]*)")
+_RUNS = re.compile(
+    r"\b(?:subprocess\.\w+|os\.(?:system|popen))\(\s*\[?\s*[\"']\s*([A-Za-z][\w.-]*)"
+)
 _WORD = re.compile(r"[A-Za-z][\w-]*")
+_HOST_PORT = re.compile(r"\b(?:localhost|(?:\d{1,3}\.){3}\d{1,3}|[\w-]+(?:\.[\w-]+)+):\d{2,5}\b")
 ReadOnly = Callable[[str], bool]
 
 
@@ -80,6 +87,15 @@ def _modules(tool: str, arguments: dict[str, Any]) -> set[str]:
     return {_name(m) for m in found}
 
 
+def _commands(tool: str, arguments: dict[str, Any]) -> set[str]:
+    """The programs a call runs, by the app name they would carry ("trac-admin": "trac")."""
+    text = arguments.get("command" if tool == "shell_run" else "code")
+    if tool not in ("python_run", "shell_run") or not isinstance(text, str):
+        return set()
+    found = _COMMAND.findall(text) if tool == "shell_run" else _RUNS.findall(text)
+    return {re.split(r"[-_.]", c.lower(), maxsplit=1)[0] for c in found}
+
+
 def _name(spec: str) -> str:
     """ "trac==1.6", "py-gitea" and "Trac" name the same app as "trac" and "gitea"."""
     base = re.split(r"[<>=!~\[ ]", spec.strip(), maxsplit=1)[0].lower()
@@ -87,18 +103,28 @@ def _name(spec: str) -> str:
 
 
 def app_as_module(task: str, tool: str, arguments: dict[str, Any]) -> str | None:
-    """The error that holds back code that imports, or installs, a module named like a web
-    app of the task (not a module of the standard library), else None."""
+    """The error that holds back code that imports, installs or runs a module or command named
+    like a web app of the task (not a module of the standard library), else None."""
     if tool not in ("python_run", "shell_run", "python_install"):
         return None
     apps = web_apps(task)
-    for module in sorted(_modules(tool, arguments)):
-        if module in sys.stdlib_module_names or module not in apps:
+    found = [(m, "a Python library") for m in sorted(_modules(tool, arguments))]
+    # an app whose line also gives a server for code (SMTP at host:port) may have a command
+    coded = {
+        label for label, _, line in _app_lines(task) if _HOST_PORT.search(WEB_ADDRESS.sub("", line))
+    }
+    found += [
+        (c, "a command")
+        for c in sorted(_commands(tool, arguments))
+        if apps.get(c, ("",))[0] not in coded
+    ]
+    for name, kind in found:
+        if name in sys.stdlib_module_names or name not in apps:
             continue
-        label, url = apps[module]
+        label, url = apps[name]
         return (
-            f"{HELD_BACK}{label} is the web app at {url} in this task, not a Python library in "
-            f"the workspace ({module!r}): open it with browser_goto {url} and act on its pages "
+            f"{HELD_BACK}{label} is the web app at {url} in this task, not {kind} in the "
+            f"workspace ({name!r}): open it with browser_goto {url} and act on its pages "
             "(to run this code anyway, send the same call again)."
         )
     return None

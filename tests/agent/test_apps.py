@@ -53,12 +53,33 @@ def test_the_apps_a_task_gives_by_a_web_address() -> None:
         ("shell_run", {"command": "python3 -c \"import gitea; print('x')\""}, "Gitea"),
         ("shell_run", {"command": "pip install -q py-gitea==0.2 && python m.py"}, "Gitea"),
         ("python_install", {"packages": ["Nextcloud>=1"]}, "Nextcloud Files"),
+        # a command named like the app (the curve's Trac tasks: trac-admin, subprocess 'trac')
+        ("shell_run", {"command": "gitea-cli issue edit 12 --milestone v2"}, "Gitea command"),
+        ("shell_run", {"command": "cd site && sudo gitea admin move 12"}, "Gitea command"),
+        (
+            "shell_run",
+            {"command": "export T=1; nextcloud_sync --get a.txt"},
+            "Nextcloud Files command",
+        ),
+        (
+            "python_run",
+            {"code": "import subprocess\nsubprocess.run(['gitea', 'move', '12'])"},
+            "Gitea command",
+        ),
+        (
+            "python_run",
+            {"code": "import os; os.system('nextcloud-cmd ls /files')"},
+            "Nextcloud Files command",
+        ),
         # what the task's apps do not cover
         ("python_run", {"code": "import calendar\nprint(calendar.monthrange(2026, 2))"}, None),
         ("python_run", {"code": "import redis\nredis.Redis().get('k')"}, None),
         ("python_run", {"code": "import requests, smtplib"}, None),
         ("python_run", {"code": "print('move the issue to gitea by hand')"}, None),
         ("shell_run", {"command": "ls gitea/ && cat nextcloud.txt"}, None),
+        ("shell_run", {"command": "grep -c gitea log.txt | tee gitea_count.txt"}, None),
+        ("python_run", {"code": "import subprocess\nsubprocess.run(['ls', 'gitea'])"}, None),
+        ("python_run", {"code": "import subprocess\nsubprocess.run(['cal', '2', '2026'])"}, None),
         ("browser_goto", {"url": "https://git.initech.test:3000/"}, None),
     ],
 )
@@ -70,8 +91,25 @@ def test_code_that_imports_or_installs_an_app_is_held_back(
         assert said is None
     else:
         assert said is not None and said.startswith(HELD_BACK)
-        assert f"{app} is the web app at " in said and "browser_goto" in said
+        name, _, command = app.partition(" command")
+        assert f"{name} is the web app at " in said and "browser_goto" in said
+        kind = "a command" if app.endswith(" command") else "a Python library"
+        assert f"not {kind} in the workspace" in said
     assert app_as_module("Sum the amounts in a.csv.", tool, arguments) is None
+
+
+def test_a_command_of_an_app_that_also_gives_a_server_for_code_runs() -> None:
+    # a mail command for a Mail app that gives SMTP too is the server's business, not a
+    # made-up program; a wiki's command on the same task is still held back
+    task = (
+        "Tell Sam the build is green.\n\nApps:\n"
+        "- Mail: webmail https://mail.initech.test (user `kim`); SMTP mail.initech.test:2525\n"
+        "- Wiki: http://127.0.0.1:7000/wiki\n"
+    )
+    sent = {"command": "echo green | mail -s build sam@initech.test"}
+    assert app_as_module(task, "shell_run", sent) is None
+    said = app_as_module(task, "shell_run", {"command": "wiki-cli edit Build"})
+    assert said is not None and "Wiki is the web app at http://127.0.0.1:7000/wiki" in said
 
 
 async def test_the_held_back_call_names_the_address_and_runs_when_sent_again(

@@ -7,7 +7,11 @@ in the tool's output:
   line break and the script arrives as ``f.write('`` / ``'.join(rows))``. Such a break,
   inside a one-line string (not a triple-quoted one, not a comment), is read as ``\\n``;
 - the action's own ``}}`` swallowed into the code when the reply lost a quote: closing
-  braces at the end that open nowhere are cut, and brackets left open there are closed.
+  braces at the end that open nowhere are cut, and brackets left open there are closed;
+- an f-string's own quote reused inside its braces (``f'total {row['amount']}'``, valid
+  only from Python 3.12): the inner quotes become the other kind;
+- a line indented deeper than the line before it, which opens no block (an "unexpected
+  indent", as a stray space before a statement): it gets that line's indent.
 
 And a hint, when a script failed turning a table's column name into a number: the header
 line was read as data.
@@ -53,6 +57,20 @@ def mend(code: str) -> tuple[str, str] | None:
     if trimmed != code.rstrip():
         done.append(f"the {code[len(trimmed) :].strip()!r} at its end, which opens nowhere, cut")
         code = trimmed
+        if _compiles(code):
+            return code, "; ".join(done)
+    requoted = _fstring_quotes(code)
+    if requoted is not None:
+        code = requoted[0]
+        where = ", ".join(str(n) for n in requoted[1])
+        done.append(f"an f-string's own quotes inside its braces (line {where}) swapped")
+        if _compiles(code):
+            return code, "; ".join(done)
+    aligned = _align_stray_indents(code)
+    if aligned is not None:
+        code = aligned[0]
+        where = ", ".join(str(n) for n in aligned[1])
+        done.append(f"an unexpected indent (line {where}) aligned with the line before")
         if _compiles(code):
             return code, "; ".join(done)
     closers = _unclosed(code)
@@ -134,6 +152,73 @@ def _escape_breaks(code: str) -> tuple[str, list[int]] | None:
     if not lines or quote is not None:
         return None
     return "".join(out), lines
+
+
+def _align_stray_indents(code: str, most: int = 5) -> tuple[str, list[int]] | None:
+    """``code`` with each line the compiler calls an unexpected indent given the indent of
+    the line before it, and the 1-based lines changed; None when there is none."""
+    lines = code.split("\n")
+    changed: list[int] = []
+    for _ in range(most):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                compile("\n".join(lines), "<code>", "exec", dont_inherit=True)
+            break
+        except IndentationError as e:
+            n = (e.lineno or 0) - 1
+            if e.msg != "unexpected indent" or not 0 < n < len(lines):
+                break
+            before = next(
+                (x for x in reversed(lines[:n]) if x.strip() and not x.lstrip().startswith("#")),
+                "",
+            )
+            indent = before[: len(before) - len(before.lstrip())]
+            lines[n] = indent + lines[n].lstrip()
+            changed.append(n + 1)
+        except (SyntaxError, ValueError, RecursionError):
+            break
+    return ("\n".join(lines), changed) if changed else None
+
+
+_FSTRING = re.compile(r"(?<![\w'\"])[rR]?[fF][rR]?(['\"])")
+
+
+def _fstring_quotes(code: str) -> tuple[str, list[int]] | None:
+    """``code`` with the quotes inside each one-line f-string's braces that are the string's
+    own turned into the other kind, and the 1-based lines changed; None when there is none."""
+    chars = list(code)
+    lines: list[int] = []
+    i = 0
+    while (m := _FSTRING.search(code, i)) is not None:
+        quote, i = m.group(1), m.end()
+        if code.startswith(quote * 2, i - 1):  # triple-quoted or empty: left as it is
+            i += 2
+            continue
+        other = "'" if quote == '"' else '"'
+        depth = 0
+        while i < len(code) and code[i] != "\n":
+            c = code[i]
+            if depth == 0 and c == "\\":
+                i += 2
+                continue
+            if depth == 0 and c == quote:
+                break
+            if depth == 0 and code.startswith(c * 2, i) and c in "{}":  # {{ or }}: literal
+                i += 2
+                continue
+            depth = max(0, depth + (c == "{") - (c == "}"))
+            if depth > 0 and c in "'\"":  # a string inside the braces: to its end
+                end = code.find(c, i + 1)
+                if end < 0 or "\n" in code[i:end]:
+                    return None
+                if c == quote:
+                    chars[i] = chars[end] = other
+                    lines.append(code.count("\n", 0, i) + 1)
+                i = end
+            i += 1
+        i += 1
+    return ("".join(chars), sorted(set(lines))) if lines else None
 
 
 _NOT_A_NUMBER = re.compile(

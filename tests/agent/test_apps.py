@@ -91,7 +91,7 @@ def test_code_that_imports_or_installs_an_app_is_held_back(
         assert said is None
     else:
         assert said is not None and said.startswith(HELD_BACK)
-        name, _, command = app.partition(" command")
+        name = app.removesuffix(" command")
         assert f"{name} is the web app at " in said and "browser_goto" in said
         kind = "a command" if app.endswith(" command") else "a Python library"
         assert f"not {kind} in the workspace" in said

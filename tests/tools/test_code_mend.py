@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from tools.code_mend import mend
@@ -44,6 +46,56 @@ def test_each_mend_is_named_and_the_result_runs() -> None:
     assert said == "')' added at its end to close what was open"
     exec(code, ns)
     assert ns["total"] == 3
+
+
+FSTRINGS = [
+    # (code, what it prints), as small models write for Python 3.12 (PEP 701)
+    ("row = {'id': 'EXP-7'}\nprint(f'Review expense {row['id']}')", "Review expense EXP-7"),
+    ('d = {"n": 2}\nprint(f"{d["n"]} of {{all}}: {d["n"] / 4:.2f}")', "2 of {all}: 0.50"),
+    ("m = {'a': [3]}\nw = 4\nprint(f'{m['a'][0]:{w}}|' + f'it\\'s')", "   3|it's"),
+]
+
+
+@pytest.mark.parametrize(("code", "printed"), FSTRINGS)
+def test_an_fstrings_own_quotes_in_its_braces_become_the_other_kind(
+    code: str, printed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tools.code_mend import _fstring_quotes
+
+    mended, lines = _fstring_quotes(code) or ("", [])
+    assert lines == [code.count("\n") + 1]
+    exec(mended, {})
+    assert capsys.readouterr().out == printed + "\n"
+
+
+@pytest.mark.skipif(sys.version_info >= (3, 12), reason="valid as sent from Python 3.12")
+def test_python_run_mends_an_fstring_of_python_3_12(capsys: pytest.CaptureFixture[str]) -> None:
+    code, said = mend(FSTRINGS[0][0]) or ("", "")
+    assert said == "an f-string's own quotes inside its braces (line 2) swapped"
+    exec(code, {})
+    assert capsys.readouterr().out == "Review expense EXP-7\n"
+    assert mend("print(f'{x['a'}')") is None  # a bracket left open inside: not ours to guess
+
+
+@pytest.mark.parametrize(
+    ("code", "lines", "printed"),
+    [
+        ("rows = [1, 2]\n n = len(rows)\nprint(n)", "2", "2"),  # a stray space
+        ("for r in [1, 2]:\n    x = r\n      y = 2 * x\nprint(x + y)", "3", "6"),
+        ("x = 1\n    # a comment\n  y = 2\n   print(x + y)", "3, 4", "3"),
+    ],
+)
+def test_an_unexpected_indent_takes_the_indent_of_the_line_before(
+    code: str, lines: str, printed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mended, said = mend(code) or ("", "")
+    assert said == f"an unexpected indent (line {lines}) aligned with the line before"
+    exec(mended, {})
+    assert capsys.readouterr().out == printed + "\n"
+
+
+def test_a_missing_block_is_not_guessed() -> None:
+    assert mend("if True:\nprint(1)") is None  # an indent missing, not one too many
 
 
 def test_a_header_read_as_data_gets_a_hint(tmp_path) -> None:

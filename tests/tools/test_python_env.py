@@ -99,6 +99,14 @@ async def test_script_args_errors_and_timeout(registry: ToolRegistry, pctx: Tool
     assert slow.error and "timed out" in slow.error
     both = await registry.call("python_run", {"code": "1", "script": "s.py"}, ctx)
     assert both.error and "exactly one" in both.error
+    # every field of the schema filled, the unused one empty (the 1.5B model does): it runs
+    for filled in ({"code": "print(6 * 7)", "script": ""}, {"code": " ", "script": "s.py"}):
+        ran = await registry.call("python_run", {**filled, "args": [], "timeout_s": None}, ctx)
+        assert ran.error in (None, "exit code 3") and (
+            "42" in ran.output or "args []" in ran.output
+        )
+    neither = await registry.call("python_run", {"code": "", "script": ""}, ctx)
+    assert neither.error and "exactly one" in neither.error
     # source put in `script` (small models do) runs as code, and the output says so
     src = "import csv\nprint(sum(1 for _ in open('s.py')))"
     moved = await registry.call("python_run", {"script": src}, ctx)

@@ -85,9 +85,6 @@ class PythonRunArgs(BaseModel):
 
     @model_validator(mode="after")
     def _one_source(self) -> PythonRunArgs:
-        # small models fill every field of the schema: an empty one was not given
-        self.script = self.script if self.script and self.script.strip() else None
-        self.code = self.code if self.code and self.code.strip() else None
         if (self.script is None) == (self.code is None):
             raise ValueError("give exactly one of script or code")
         if self.script is not None and looks_like_code(self.script):

@@ -304,8 +304,10 @@ def _validate(t: Tool, arguments: dict[str, Any]) -> BaseModel:
     """Validate arguments, accepting the obvious intent of a small model's near misses.
 
     Tried once after a validation error: a number outside its bounds is clamped to them
-    (``file_list`` with ``depth: 0``), an id written as ``"[12]"`` becomes 12, and a single
-    unknown key stands for the single missing required one (``file_path`` for ``path``).
+    (``file_list`` with ``depth: 0``), an id written as ``"[12]"`` becomes 12, a single
+    unknown key stands for the single missing required one (``file_path`` for ``path``), and
+    an empty text for an optional field is taken as not given (small models fill every field
+    of the schema: ``python_run`` with code and ``script: ""``).
     """
     try:
         return t.args_model.model_validate(arguments)
@@ -328,6 +330,10 @@ def _repair(schema: Mapping[str, Any], arguments: dict[str, Any]) -> dict[str, A
         out[missing[0]] = out.pop(unknown[0])
     for key, value in list(out.items()):
         prop = props.get(key, {})
+        if isinstance(value, str) and not value.strip() and "default" in prop:
+            if prop["default"] in (None, ""):
+                del out[key]
+                continue
         kinds = {prop.get("type")} | {a.get("type") for a in prop.get("anyOf", [])}
         if kinds & {"integer", "number"} and isinstance(value, str):
             m = _BRACKETED.match(value)

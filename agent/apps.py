@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -35,8 +36,9 @@ _IMPORT = re.compile(
     re.MULTILINE,
 )
 _PIP = re.compile(r"\bpip3?\s+install\s+((?:[^\s;&|]+\s*)+)")
-# the command a shell line (each part of it) or Python's subprocess or os.system runs
-_COMMAND = re.compile(r"(?:^|[;&|\n(])\s*(?:sudo\s+)?(?:\w+=\S*\s+)*([A-Za-z][\w.-]*)")
+# a here-document's body, from `<<'END'` (or <<END, <<-"END") to the line `END`
+_HEREDOC = re.compile(r"<<-?\s*(['\"]?)(\w+)\1[^\n]*\n.*?^\s*\2\s*$", re.DOTALL | re.MULTILINE)
+_SEPARATORS = frozenset(";&|()\n") | {"&&", "||", ";;", "|&"}
 _RUNS = re.compile(
     r"\b(?:subprocess\.\w+|os\.(?:system|popen))\(\s*\[?\s*[\"']\s*([A-Za-z][\w.-]*)"
 )
@@ -92,8 +94,29 @@ def _commands(tool: str, arguments: dict[str, Any]) -> set[str]:
     text = arguments.get("command" if tool == "shell_run" else "code")
     if tool not in ("python_run", "shell_run") or not isinstance(text, str):
         return set()
-    found = _COMMAND.findall(text) if tool == "shell_run" else _RUNS.findall(text)
+    found = _shell_commands(text) if tool == "shell_run" else _RUNS.findall(text)
     return {re.split(r"[-_.]", c.lower(), maxsplit=1)[0] for c in found}
+
+
+def _shell_commands(text: str) -> list[str]:
+    """The command word of each simple command of a shell line, here-documents left out
+    (a script fed to ``python3 -`` is not commands); a line that does not parse gives none."""
+    found: list[str] = []
+    for line in _HEREDOC.sub("", text).splitlines():
+        lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+        try:
+            tokens = list(lexer)
+        except ValueError:  # a quote left open
+            continue
+        first = True
+        for token in tokens:
+            if token in _SEPARATORS or set(token) <= set(";&|()"):
+                first = True
+            elif first and token != "sudo" and not re.match(r"^\w+=", token):
+                if re.match(r"^[A-Za-z][\w.-]*$", token):
+                    found.append(token)
+                first = False
+    return found
 
 
 def _name(spec: str) -> str:

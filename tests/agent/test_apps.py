@@ -78,6 +78,13 @@ def test_the_apps_a_task_gives_by_a_web_address() -> None:
         ("python_run", {"code": "print('move the issue to gitea by hand')"}, None),
         ("shell_run", {"command": "ls gitea/ && cat nextcloud.txt"}, None),
         ("shell_run", {"command": "grep -c gitea log.txt | tee gitea_count.txt"}, None),
+        # a script fed to python3 on its standard input: its lines are not commands
+        (
+            "shell_run",
+            {"command": "python3 - 12 <<'PY'\nimport sys\ngitea = sys.argv[1]\n(gitea)\nPY"},
+            None,
+        ),
+        ("shell_run", {"command": "echo 'a | gitea x' && echo \"(nextcloud)\""}, None),
         ("python_run", {"code": "import subprocess\nsubprocess.run(['ls', 'gitea'])"}, None),
         ("python_run", {"code": "import subprocess\nsubprocess.run(['cal', '2', '2026'])"}, None),
         ("browser_goto", {"url": "https://git.initech.test:3000/"}, None),

@@ -66,6 +66,7 @@ NO_ACTION = (
 )
 NOTHING_WORKED = "Nothing has worked in this subtask yet: every action failed or was held back"
 REPEATED = "You repeated the action that just failed"
+BARRED = "is not offered for your next reply"
 DENIED = "denied: a person did not approve this action"
 REASK = "Your last reply had neither a tool call nor an answer. Call one tool, or reply with the final answer."
 
@@ -240,7 +241,8 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             update["trajectory"] = [*update.get("trajectory", []), note]
     tips = tips_by_tool(state.get("recalled", []))
     skills = [ToolSpec(**x) for x in skill_specs(items)]
-    specs = ctx.tool_specs(tips) + skills
+    barred = _barred(records)
+    specs = [s for s in ctx.tool_specs(tips) + skills if s.name not in barred]
     budget = ctx.profile.context_window - REPLY_RESERVE_TOKENS - ctx.spec_tokens(tips, skills)
     full = executor_messages(state, ctx, items, records)
     acted = any(r.kind == "tool" for r in records)
@@ -253,8 +255,9 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
                 # nothing is done before a tool has run: the first reply of an attempt must
                 # act (small models otherwise claim success at once, costing a nudge, a
                 # failed verdict and a retry)
-                # and so must the reply to a nudge after a give-up in prose (below)
-                require_tool=not acted or _nudged_last(records),
+                # and so must the reply to a nudge after a give-up in prose, or to a second
+                # warning of a repeat (below)
+                require_tool=not acted or _nudged_last(records) or bool(barred),
             )
             break
         except ContextOverflow:
@@ -275,16 +278,20 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             }
     failed = repeated_failure(records, reply.tool_calls)
     if failed is not None:  # the same call that just failed: not run again
-        warned = any(r.kind == "note" and r.text.startswith(REPEATED) for r in records)
+        vain, warned = _warnings(records)
         names = ", ".join(c.name for c in reply.tool_calls)
         step = ModelStep(**mine, text=f"(repeated {names})", tokens=reply.usage.total_tokens)
-        note = (
-            NoteStep(**mine, purpose="limit", text=f"{REPEATED} again; this attempt ends.")
-            if warned
-            else NoteStep(
-                **mine, purpose="reask", text=f"{REPEATED}: {failed}. Do something different."
-            )
-        )
+        if vain >= 2 or warned >= 4:
+            note = NoteStep(**mine, purpose="limit", text=f"{REPEATED} again; this attempt ends.")
+        elif vain == 1:
+            # the same call right after the warning: the next reply must use another tool
+            # (the 1.5B model went back to one failing call in 5 of 8 runs of a curve pass)
+            out = ", ".join(sorted({c.name for c in reply.tool_calls}))
+            text = f"{REPEATED} again: {failed}. Do something different: {out} {BARRED}."
+            note = NoteStep(**mine, purpose="reask", text=text)
+        else:
+            text = f"{REPEATED}: {failed}. Do something different."
+            note = NoteStep(**mine, purpose="reask", text=text)
         return update | {
             "trajectory": [*update.get("trajectory", []), step, note],
             "steps": 1,
@@ -339,6 +346,29 @@ def _nothing_worked(records: list[Record]) -> str:
         f"{NOTHING_WORKED} (last: {last.tool}: {error[0][:240] if error else 'no result'}). "
         "Act on what that message says, with a tool call now."
     )
+
+
+def _warnings(records: list[Record]) -> tuple[int, int]:
+    """``(since, all)``: the repeat warnings since the last action that worked, and in all.
+    Two in vain end the attempt at the next repeat; an action that worked in between earns
+    the model more (it opened the ticket page after a warning, was told which control to
+    click, and went back to the same failing script), four at most."""
+    since = total = 0
+    for r in records:
+        if isinstance(r, ToolStep) and r.executed and not r.error:
+            since = 0
+        elif r.kind == "note" and r.purpose == "reask" and r.text.startswith(REPEATED):
+            since, total = since + 1, total + 1
+    return since, total
+
+
+def _barred(records: list[Record]) -> set[str]:
+    """The tools the last note keeps out of the next reply."""
+    last = records[-1] if records else None
+    if last is None or last.kind != "note" or not last.text.endswith(f"{BARRED}."):
+        return set()
+    named = last.text.rsplit("Do something different: ", 1)[-1].removesuffix(f" {BARRED}.")
+    return {n.strip() for n in named.split(",")}
 
 
 def _nudged_last(records: list[Record]) -> bool:

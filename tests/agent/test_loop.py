@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from _agent_helpers import answer, call, file_registry, plan, verdict
+from _agent_helpers import answer, call, file_registry, make_settings, plan, verdict
 
 from agent.build import build_agent
 from agent.config import ModelProfile
@@ -144,8 +144,7 @@ async def test_repeated_failing_action_is_not_run_again(settings, workspace: Pat
             plan("read the notes"),
             bad,
             bad,  # repeated after it failed: not run, a warning instead
-            bad,  # again: the attempt ends
-            {"achieved": False, "analysis": "missing.txt does not exist; list the files first"},
+            bad,  # right after the warning: warned again, and file_read is not offered next
             call("file_list"),
             answer("there are no notes"),
             verdict(True),
@@ -155,11 +154,74 @@ async def test_repeated_failing_action_is_not_run_again(settings, workspace: Pat
         settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
     )
     result = await run_task(agent, "Read the notes")
-    assert result.achieved
-    events = [c.messages[-1].content for c in llm.calls if c.tools]
-    assert "You repeated the action that just failed" in events[2]
+    assert result.achieved and llm.remaining == 0
+    executor = [c for c in llm.calls if c.tools]
+    assert executor[2].messages[-1].content.startswith("You repeated the action that just failed")
+    barred = executor[3]
+    assert barred.messages[-1].content.endswith("file_read is not offered for your next reply.")
+    assert "file_read" not in {t.name for t in barred.tools} and barred.require_tool
+    assert "file_read" in {t.name for t in executor[4].tools}  # for that one reply only
     reads = [r for r in llm.calls if r.tools and r.messages[-1].role == "tool"]
     assert len(reads) == 2  # file_read ran once; file_list once
+
+
+async def test_a_repeat_after_two_warnings_in_vain_ends_the_attempt(tmp_path: Path) -> None:
+    bad = call("file_read", path="missing.txt")
+    llm = ScriptedLLM(
+        [
+            plan("read the notes"),
+            bad,
+            bad,  # warned
+            bad,  # warned again; file_read not offered
+            call("shell_run", command="cat missing.txt"),  # another tool, failing too
+            bad,  # a third repeat with nothing working since: the attempt ends
+            verdict(False, analysis="missing.txt is not there"),
+            plan("list the files"),
+            call("file_list"),
+            answer("there are no notes"),
+            verdict(False),
+        ]
+    )
+    settings = make_settings(tmp_path, max_attempts_per_subtask=1)
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=tmp_path / "ws", registry=file_registry()
+    )
+    events: list[Event] = []
+    result = await run_task(agent, "Read the notes", on_event=events.append)
+    assert not result.achieved and llm.remaining == 0
+    notes = [e.data["text"] for e in events if e.event == "note"]
+    assert "You repeated the action that just failed again; this attempt ends." in notes
+
+
+async def test_a_repeat_after_an_action_that_worked_is_warned_again(
+    settings, workspace: Path
+) -> None:
+    """Warned of a repeat, the model did something that worked, then went back to the same
+    failing call: a second warning, not the end of the attempt (it then reads the file the
+    listing showed). Without anything working in between, the next repeat ends it."""
+    (workspace / "data").mkdir()
+    (workspace / "data" / "notes.txt").write_text("kept\n")
+    bad = call("file_read", path="notes.txt")
+    llm = ScriptedLLM(
+        [
+            plan("read the notes"),
+            bad,
+            bad,  # warned
+            call("file_list", path="."),  # works
+            bad,  # warned again, not ended
+            call("file_read", path="data/notes.txt"),
+            answer("The notes say: kept"),
+            verdict(True),
+        ]
+    )
+    agent = build_agent(
+        settings, llm=llm, memory=False, workspace=workspace, registry=file_registry()
+    )
+    result = await run_task(agent, "Read the notes")
+    assert result.achieved and result.subtasks[0].attempts == 0 and llm.remaining == 0
+    prompts = [c.messages[-1].content for c in llm.calls if c.tools]
+    warned = [p for p in prompts if p.startswith("You repeated the action that just failed:")]
+    assert len(warned) == 2 and not any("this attempt ends" in p for p in prompts)
 
 
 async def test_the_same_write_again_and_again_is_told_then_ended_and_judged(

@@ -36,7 +36,7 @@ from agent.recall import (
     skill_specs,
     tips_by_tool,
 )
-from agent.skillbind import skill_note
+from agent.skillbind import skill_note, skill_to_call
 from agent.skills import SKILL_PREFIX
 from agent.state import (
     AgentState,
@@ -243,9 +243,14 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
     skills = [ToolSpec(**x) for x in skill_specs(items)]
     barred = _barred(records)
     specs = [s for s in ctx.tool_specs(tips) + skills if s.name not in barred]
+    acted = any(r.kind == "tool" for r in records)
+    trajectory = state.get("trajectory", [])
+    earlier = [r for r in trajectory if r.subtask == sub.id and r.attempt < sub.attempts]
+    proven = None if acted else skill_to_call(records, earlier)
+    if proven is not None and any(s.name == proven for s in specs):
+        specs = [s for s in specs if s.name == proven]  # the retry's first reply calls it
     budget = ctx.profile.context_window - REPLY_RESERVE_TOKENS - ctx.spec_tokens(tips, skills)
     full = executor_messages(state, ctx, items, records)
-    acted = any(r.kind == "tool" for r in records)
     for shrink in OVERFLOW_SHRINK:  # estimates can be wrong: fit harder if the server says so
         try:
             reply = await ctx.llm.complete(

@@ -19,7 +19,11 @@ subtask's own text and files give:
 
 Whatever cannot be filled this way stays for the model (shown as ``"?"``). The note is a
 suggestion: the model still chooses the call, and the call still goes through the
-registry like any other.
+registry like any other. Only when an attempt that was offered a skill with every argument
+filled by code did not call it and was judged not done, the retry's first reply is asked
+with that skill as its only tool (:func:`skill_to_call`): the model's own way failed, and
+the proven way is in front of it (in the curve the 1.5B model wrote its own script beside
+the filled-in call, got the header wrong, and spent its retry looping on the same script).
 """
 
 from __future__ import annotations
@@ -37,7 +41,7 @@ from agent.evidence import FILE, stated_header
 from agent.inputs import TABLE, input_files
 from agent.outputs import without_examples
 from agent.skills import Skill, SkillParam, parse_skill
-from agent.state import ContextItem
+from agent.state import ContextItem, ModelStep, NoteStep, Record, ReflectionStep
 
 ValueType = Literal["number", "text"]
 SAMPLE_BYTES = 64_000
@@ -180,12 +184,16 @@ def propose_arguments(
     return args
 
 
+FITS = "A skill learned from an earlier verified attempt fits this subtask: "
+_FITTING = re.compile(re.escape(FITS) + r"(\S+) \(")
+
+
 def suggestion(skill: Skill, args: dict[str, str]) -> str:
     """The note that puts the call in front of the model."""
     filled = {p.name: args.get(p.name, "?") for p in skill.params}
     missing = [p.name for p in skill.params if p.name not in args]
     text = (
-        f"A skill learned from an earlier verified attempt fits this subtask: {skill.tool_name} "
+        f"{FITS}{skill.tool_name} "
         f"({skill.when_to_use}). It repeats that attempt's steps in one call. Call it first, with "
         f"this subtask's values (filled in from the task and its files; correct any that do "
         f"not fit): {skill.tool_name} {json.dumps(filled, ensure_ascii=False)}"
@@ -210,3 +218,25 @@ def skill_note(
         if args or not skill.params:
             return suggestion(skill, args)
     return ""
+
+
+def skill_to_call(records: list[Record], earlier: list[Record]) -> str | None:
+    """The skill this attempt's first reply must call: the one its opening note fills in
+    completely, when an earlier attempt of the subtask was offered it too, did not call it,
+    and was judged not done (None otherwise)."""
+    name = _fully_filled(records)
+    if name is None or any(
+        isinstance(r, ModelStep) and any(c.name == name for c in r.tool_calls) for r in earlier
+    ):
+        return None
+    judged = [r for r in earlier if isinstance(r, ReflectionStep)]
+    offered = _fully_filled(earlier)
+    return name if offered == name and judged and not judged[-1].achieved else None
+
+
+def _fully_filled(records: list[Record]) -> str | None:
+    for r in records:
+        if isinstance(r, NoteStep) and r.text.startswith(FITS) and ". Fill in " not in r.text:
+            found = _FITTING.match(r.text)
+            return found.group(1) if found else None
+    return None

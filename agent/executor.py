@@ -21,7 +21,7 @@ from agent.apps import app_as_module, blank_tab_note, mailer_note
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import outputs_of
-from agent.folded import folded_note
+from agent.folded import folded_note, option_note
 from agent.inputs import fetch_inputs, fetched_note, header_names, input_files, input_shapes
 from agent.learn import files_in, record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
@@ -465,13 +465,14 @@ async def run_action(
 
 def _page_notes(task: str, goal: str, seen: str) -> list[tuple[Literal["login", "info"], str]]:
     """Notes on the latest observation: the task's login, for this sign-in form; the goal's
-    fields this page keeps folded; the task's web addresses, on a blank tab; its SMTP server,
-    after a missing mail command."""
+    fields this page keeps folded, and the select boxes that offer its values; the task's web
+    addresses, on a blank tab; its SMTP server, after a missing mail command."""
     if not seen:
         return []
     found: list[tuple[Literal["login", "info"], str | None]] = [
         ("login", login_note(task, seen)),
         ("info", folded_note(goal, seen)),
+        ("info", option_note(goal, seen)),
         ("info", blank_tab_note(task, seen)),
         ("info", mailer_note(task, seen)),
     ]

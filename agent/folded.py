@@ -7,18 +7,29 @@ Component:, ...)"), yet the 1.5B model, asked to change a ticket's priority, cli
 timeline, or wrote Python against Trac, in every attempt of the curve's ticket family. When
 the goal names a field that an observation lists as hidden, the executor adds a note naming
 the control to click first. It is a note, not a rule: nothing is held back.
+
+Once the fields show, the model still has to set them: with Trac's Priority box open (its
+options listed, "blocker" among them), the 1.5B model typed "blocker" into the Summary and
+sent it. When a value the goal gives a field is an option of a select box on the page that
+does not hold it yet, a note puts the call in front of it (:func:`option_note`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 
 from agent.logins import APP_LINE
+from agent.targets import values_to_set
 
 _FOLD = re.compile(
     r'^\[(\d+)\] \w+ "([^"]*)".*\(click to show \d+ hidden field\(s\): (.*)\)$', re.MULTILINE
 )
 _WORD = re.compile(r"[A-Za-z]+")
+_SELECT = re.compile(
+    r'^\[(\d+)\] (?:combobox|listbox) "([^"]*)"(?: value="([^"]*)")? options: (.*?)(\s\[[^\]]*\])?$',
+    re.MULTILINE,
+)
 
 
 def _stem(word: str) -> str:
@@ -54,4 +65,34 @@ def folded_note(goal: str, observation: str) -> str | None:
         "The goal names field(s) this page keeps folded away, not yet on the page to act on: "
         + "; ".join(notes)
         + ". Then set them and send the form."
+    )
+
+
+def option_note(goal: str, observation: str) -> str | None:
+    """The calls that set a value the goal gives to the select box on this page that offers
+    it as an option and does not hold it yet (one box per value: a value two boxes offer is
+    left to the model), else None."""
+    listing = observation.split("\nPage text:", 1)[0]
+    boxes = [m for m in _SELECT.finditer(listing) if "disabled" not in (m.group(5) or "")]
+    calls = []
+    for value in values_to_set(goal):
+        key = value.strip().casefold()
+        offering = [
+            m for m in boxes if key in {o.strip().casefold() for o in m.group(4).split(" | ")}
+        ]
+        if len(offering) != 1 or (offering[0].group(3) or "").strip().casefold() == key:
+            continue
+        box = offering[0]
+        label = box.group(2).rstrip(":") or "the select box"
+        option = next(o.strip() for o in box.group(4).split(" | ") if o.strip().casefold() == key)
+        calls.append(
+            f"browser_select {json.dumps({'element_id': int(box.group(1)), 'options': [option]})} "
+            f"({label} is now {box.group(3) or 'empty'!r})"
+        )
+    if not calls:
+        return None
+    return (
+        "The goal's value(s) are options of a select box on this page: set "
+        + "; ".join(calls)
+        + ". Then send the form with its submit button."
     )

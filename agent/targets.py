@@ -88,7 +88,7 @@ def _builtin_read_only() -> frozenset[str]:
     return frozenset(default_registry().subset(read_only=True).names)
 
 
-def _values_to_set(goal: str) -> list[str]:
+def values_to_set(goal: str) -> list[str]:
     """The values the goal gives fields (see SET_VALUE), not those it says not to set."""
     text = APP_LINE.sub(" ", goal)
     out = []
@@ -113,7 +113,7 @@ def _value_missed(goal: str, attempt: list[Record], read_only: ReadOnly) -> tupl
         for r in attempt
         if isinstance(r, ToolStep) and r.executed and not r.error and not read_only(r.tool)
     )
-    for value in _values_to_set(goal):
+    for value in values_to_set(goal):
         if not _mentions(carried, value) and not _held(value, attempt):
             return (
                 f"the goal gives the value {value!r}, and no action entered or chose it",

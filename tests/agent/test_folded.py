@@ -8,6 +8,7 @@ button), keywords, a Cc list, a component.
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 import pytest
 from _agent_helpers import acted, answer, call
 
-from agent.folded import folded_note
+from agent.folded import folded_note, option_note
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from browser_site import PASSWORD, USER
@@ -105,4 +106,86 @@ async def test_a_model_that_follows_the_note_sets_the_folded_field(
 
     await acted(settings, workspace, goal, act)
     assert len(notes) == 1 and "'Modify Ticket'" in notes[0] and "'Component'" in notes[0]
+    assert site.state.ticket["component"] == "infrastructure"
+
+
+FORM = """URL: http://127.0.0.1:9/issue/31
+Interactive elements:
+[40] textbox "Title:" value="Login loops"
+[41] combobox "Severity:" value="normal" options: low | normal | High | urgent
+[42] combobox "Team" value="web" options: web | data | ops
+[43] combobox "Escalate to" options: ops | security [disabled]
+[44] combobox "Backup team" value="data" options: web | data | ops
+[45] button "Save"
+Page text:
+Issue 31
+"""
+
+
+@pytest.mark.parametrize(
+    ("goal", "calls"),
+    [
+        # the option as the page spells it
+        ("Raise issue 31's severity to `high`.", ['{"element_id": 41, "options": ["High"]}']),
+        ("It should be 'urgent'; leave the rest.", ['{"element_id": 41, "options": ["urgent"]}']),
+        (
+            "Set the severity to 'low' and the title to 'Login loops forever'.",
+            ['{"element_id": 41, "options": ["low"]}'],  # the title is no option anywhere
+        ),
+        ("Change the severity to `normal`.", []),  # it holds that already
+        ("Hand it to `security`.", []),  # offered only by a disabled box
+        ("Move it to team `ops`.", []),  # two boxes offer it: left to the model
+        ("Sign in as 'web' and read issue 31.", []),  # a login, not a value
+    ],
+)
+def test_a_value_the_goal_gives_is_set_in_the_box_that_offers_it(
+    goal: str, calls: list[str]
+) -> None:
+    note = option_note(goal, FORM)
+    if not calls:
+        assert note is None
+        return
+    assert note is not None and note.endswith("Then send the form with its submit button.")
+    assert [f"browser_select {c}" in note for c in calls] == [True] * len(calls)
+
+
+async def test_a_model_that_follows_the_notes_sets_the_value_and_sends_it(
+    settings: Any, workspace: Path, site: Any
+) -> None:
+    goal = (
+        f"On {site.base}/ticket, change the component to `infrastructure`.\n"
+        f"App: {site.base} (user `{USER}`, password `{PASSWORD}`)"
+    )
+    turns = iter(["goto", "user", "password", "sign in", "goto", "unfold", "select", "send"])
+    said_last: list[str] = []
+
+    def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
+        turn = next(turns, "done")
+        said = [str(m.content) for m in messages if m.role != "tool"]
+        said_last[:] = said
+        login = next((t for t in reversed(said) if "sign-in form" in t), "")
+        if turn == "goto":
+            return call("browser_goto", url=f"{site.base}/ticket")
+        if turn in ("user", "password"):
+            field = re.findall(r"into \[(\d+)\]", login)[turn == "password"]
+            return call(
+                "browser_type", element_id=int(field), text=USER if turn == "user" else PASSWORD
+            )
+        if turn == "sign in":
+            return call("browser_click", element_id=int(re.findall(r"press \[(\d+)\]", login)[0]))
+        if turn == "unfold":
+            note = next(t for t in reversed(said) if "folded away" in t)
+            return call("browser_click", element_id=int(re.findall(r"click \[(\d+)\]", note)[0]))
+        if turn == "select":  # the call the note writes out, as it is
+            note = next(t for t in reversed(said) if "options of a select box" in t)
+            args = re.search(r"browser_select (\{.*?\}) \(", note)
+            assert args, note
+            return call("browser_select", **json.loads(args.group(1)))
+        if turn == "send":
+            button = re.search(r'\[(\d+)\] button "Submit changes"', seen[-1])
+            assert button, seen[-1]
+            return call("browser_click", element_id=int(button.group(1)))
+        return answer("changed")
+
+    await acted(settings, workspace, goal, act)
     assert site.state.ticket["component"] == "infrastructure"

@@ -23,7 +23,9 @@ import io
 import re
 import tokenize
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tools.process import read_head
 
@@ -46,31 +48,12 @@ def mend(code: str) -> tuple[str, str] | None:
     if _compiles(code):
         return None
     done: list[str] = []
-    escaped = _escape_breaks(code)
-    if escaped is not None:
-        code = escaped[0]
-        where = ", ".join(str(n) for n in escaped[1])
-        done.append(f"a line break inside a quoted string (line {where}) read as \\n")
-        if _compiles(code):
-            return code, "; ".join(done)
-    trimmed = _cut_json_tail(code)
-    if trimmed != code.rstrip():
-        done.append(f"the {code[len(trimmed) :].strip()!r} at its end, which opens nowhere, cut")
-        code = trimmed
-        if _compiles(code):
-            return code, "; ".join(done)
-    requoted = _fstring_quotes(code)
-    if requoted is not None:
-        code = requoted[0]
-        where = ", ".join(str(n) for n in requoted[1])
-        done.append(f"an f-string's own quotes inside its braces (line {where}) swapped")
-        if _compiles(code):
-            return code, "; ".join(done)
-    aligned = _align_stray_indents(code)
-    if aligned is not None:
-        code = aligned[0]
-        where = ", ".join(str(n) for n in aligned[1])
-        done.append(f"an unexpected indent (line {where}) aligned with the line before")
+    for step, said in _MENDS:
+        found = step(code)
+        if found is None:
+            continue
+        code, where = found
+        done.append(said.format(", ".join(str(n) for n in where)))
         if _compiles(code):
             return code, "; ".join(done)
     closers = _unclosed(code)
@@ -99,12 +82,13 @@ def _unclosed(code: str) -> str:
     return "".join(reversed(stack))
 
 
-def _cut_json_tail(code: str) -> str:
-    """``code`` without closing braces at its end that no brace in it opens."""
+def _cut_json_tail(code: str) -> tuple[str, list[str]] | None:
+    """``code`` without the closing braces at its end that no brace in it opens, and what
+    was cut; None when there are none."""
     out = code.rstrip()
     while out.endswith("}") and out.count("}") > out.count("{"):
         out = out[:-1].rstrip()
-    return out
+    return None if out == code.rstrip() else (out, [repr(code[len(out) :].strip())])
 
 
 def _escape_breaks(code: str) -> tuple[str, list[int]] | None:
@@ -254,3 +238,12 @@ def header_hint(stderr: str | None, workspace: Path) -> str | None:
                 "csv.DictReader and row['column'])."
             )
     return None
+
+
+# each mend, with what the output says it did ({} : the lines, or what was cut), in order
+_MENDS: tuple[tuple[Callable[[str], tuple[str, list[Any]] | None], str], ...] = (
+    (_escape_breaks, "a line break inside a quoted string (line {}) read as \\n"),
+    (_cut_json_tail, "the {} at its end, which opens nowhere, cut"),
+    (_fstring_quotes, "an f-string's own quotes inside its braces (line {}) swapped"),
+    (_align_stray_indents, "an unexpected indent (line {}) aligned with the line before"),
+)

@@ -66,6 +66,21 @@ def test_the_note_names_the_control_for_the_fields_the_goal_names(
     assert folded_note(goal, PAGE.replace("(click to show", "(shows")) is None
 
 
+def _open_ticket(turn: str, said: list[str], base: str) -> Any:
+    """The calls that open the site's ticket page and sign in, as the login note says."""
+    login = next((t for t in reversed(said) if "sign-in form" in t), "")
+    if turn == "goto":
+        return call("browser_goto", url=f"{base}/ticket")
+    if turn in ("user", "password"):
+        field = re.findall(r"into \[(\d+)\]", login)[turn == "password"]
+        return call(
+            "browser_type", element_id=int(field), text=USER if turn == "user" else PASSWORD
+        )
+    if turn == "sign in":
+        return call("browser_click", element_id=int(re.findall(r"press \[(\d+)\]", login)[0]))
+    return None
+
+
 async def test_a_model_that_follows_the_note_sets_the_folded_field(
     settings: Any, workspace: Path, site: Any
 ) -> None:
@@ -79,16 +94,8 @@ async def test_a_model_that_follows_the_note_sets_the_folded_field(
     def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
         turn = next(turns, "done")
         said = [str(m.content) for m in messages if m.role != "tool"]
-        login = next((t for t in reversed(said) if "sign-in form" in t), "")
-        if turn == "goto":
-            return call("browser_goto", url=f"{site.base}/ticket")
-        if turn in ("user", "password"):
-            field = re.findall(r"into \[(\d+)\]", login)[turn == "password"]
-            return call(
-                "browser_type", element_id=int(field), text=USER if turn == "user" else PASSWORD
-            )
-        if turn == "sign in":
-            return call("browser_click", element_id=int(re.findall(r"press \[(\d+)\]", login)[0]))
+        if (opening := _open_ticket(turn, said, site.base)) is not None:
+            return opening
         if turn == "unfold":  # only what the note says: which control shows the field
             notes.extend(t for t in said if "folded away" in t)
             return call(
@@ -157,22 +164,12 @@ async def test_a_model_that_follows_the_notes_sets_the_value_and_sends_it(
         f"App: {site.base} (user `{USER}`, password `{PASSWORD}`)"
     )
     turns = iter(["goto", "user", "password", "sign in", "goto", "unfold", "select", "send"])
-    said_last: list[str] = []
 
     def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
         turn = next(turns, "done")
         said = [str(m.content) for m in messages if m.role != "tool"]
-        said_last[:] = said
-        login = next((t for t in reversed(said) if "sign-in form" in t), "")
-        if turn == "goto":
-            return call("browser_goto", url=f"{site.base}/ticket")
-        if turn in ("user", "password"):
-            field = re.findall(r"into \[(\d+)\]", login)[turn == "password"]
-            return call(
-                "browser_type", element_id=int(field), text=USER if turn == "user" else PASSWORD
-            )
-        if turn == "sign in":
-            return call("browser_click", element_id=int(re.findall(r"press \[(\d+)\]", login)[0]))
+        if (opening := _open_ticket(turn, said, site.base)) is not None:
+            return opening
         if turn == "unfold":
             note = next(t for t in reversed(said) if "folded away" in t)
             return call("browser_click", element_id=int(re.findall(r"click \[(\d+)\]", note)[0]))

@@ -12,6 +12,10 @@ a model's opinion:
   small reflector often fails a right table by repeating the previous attempt's analysis,
   and the retry then overwrites a right file with a wrong one.
 
+The group may be a period of a date column the input has ("per month (YYYY-MM, from
+`date`)"): month, year or day, the key cut from ISO dates, when the task states that format
+or the written table uses it.
+
 Nothing is checked when the task asks for anything else: another aggregate (average,
 count, share ...), several outputs or inputs, more than two columns, values that are not
 numbers, or a table whose header is not the stated one (``header_mismatch`` speaks then).
@@ -23,6 +27,7 @@ import csv
 import io
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +38,13 @@ OTHER_AGGREGATE = re.compile(
     r"percent\w*|share\s+of|market\s+share|\w+'s\s+share|ratio|rate|cumulative|running)\b"
 )  # "share" as a part of a whole, not a file share ("on the file share")
 MAX_BYTES = 2_000_000
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ]|$)")
+# a group cut from an ISO date: its length, the format that states it, and a key's shape
+PERIODS = {
+    "month": (7, re.compile(r"\bYYYY-MM\b(?!-)"), re.compile(r"^\d{4}-\d{2}$")),
+    "year": (4, re.compile(r"\bYYYY\b(?!-)"), re.compile(r"^\d{4}$")),
+    "day": (10, re.compile(r"\bYYYY-MM-DD\b"), re.compile(r"^\d{4}-\d{2}-\d{2}$")),
+}
 
 
 @dataclass(frozen=True)
@@ -92,17 +104,21 @@ def check_totals(task: str, workspace: Path | None, written: set[str]) -> Totals
         if n.lower().endswith(TABLES)
     ]
     outputs = [n for n in names if n in written]
-    inputs = [
-        n
+    found = [
+        (n, key, column)
         for n in names
-        if n not in written and (rows := _read(workspace / n)) and {group, value} <= set(rows[0])
+        if n not in written
+        and (rows := _read(workspace / n))
+        and (column := _summed(task, group, value, rows)) is not None
+        and (key := _group_key(task, group, column, rows)) is not None
     ]
-    if len(inputs) != 1 or len(outputs) != 1:
+    if len(found) != 1 or len(outputs) != 1:
         return None
-    source, output = inputs[0], outputs[0]
+    [(source, key_of, column)] = found
+    output = outputs[0]
     want: dict[str, float] = {}
     for row in _read(workspace / source) or []:
-        key, amount = row.get(group, ""), _number(row.get(value, ""))
+        key, amount = key_of(row), _number(row.get(column, ""))
         if not key:
             continue
         if amount is None:
@@ -115,6 +131,10 @@ def check_totals(task: str, workspace: Path | None, written: set[str]) -> Totals
         return TotalsCheck(output, source, False, f"{output} is missing or empty")
     if not table or set(table[0]) != {group, value}:
         return None  # another header: header_mismatch says so
+    if group not in (_read(workspace / source) or [{}])[0] and not _stated(task, group):
+        shape = PERIODS[group][2]
+        if not all(shape.match(row.get(group, "")) for row in table):
+            return None  # keys in a format the task did not state: not judged
     got: dict[str, float] = {}
     for row in table:
         amount = _number(row.get(value, ""))
@@ -127,7 +147,10 @@ def check_totals(task: str, workspace: Path | None, written: set[str]) -> Totals
     if missing or extra or wrong or len(table) != len(want):
         if wrong:
             k = wrong[0]
-            detail = f"the {value} of {k!r} is {_fmt(got[k])}, but {source} sums to {_fmt(want[k])}"
+            detail = (
+                f"the {value} of {k!r} is {_fmt(got[k])}, but the {column} column of {source} sums "
+                f"to {_fmt(want[k])}"
+            )
         elif missing:
             detail = f"{output} has no row for {missing[0]!r}, which {source} has"
         elif extra:
@@ -139,6 +162,59 @@ def check_totals(task: str, workspace: Path | None, written: set[str]) -> Totals
         output,
         source,
         True,
-        f"{output} holds the sum of {value} for each of the {len(want)} {group} values of "
+        f"{output} holds the sum of {column} for each of the {len(want)} {group} values of "
         f"{source}, recomputed by code",
     )
+
+
+def _stated(task: str, period: str) -> bool:
+    return bool(PERIODS[period][1].search(task))
+
+
+def _mentioned(task: str, column: str) -> bool:
+    return bool(re.search(rf"(?i)(?<![\w-]){re.escape(column)}(?![\w-])", task))
+
+
+def _summed(task: str, group: str, value: str, rows: list[dict[str, str]]) -> str | None:
+    """The input column summed: the stated header's value column, or else the one column of
+    numbers the task names (in backticks first) beside the group ("Sum the `amount` ...,
+    header `category,total`")."""
+    if value in rows[0]:
+        return value
+    numeric = [
+        c
+        for c in rows[0]
+        if c != group
+        and any(r.get(c, "").strip() for r in rows)
+        and all(_number(r.get(c, "").strip()) is not None for r in rows if r.get(c, "").strip())
+    ]
+    for said in (lambda c: f"`{c.lower()}`" in task.lower(), lambda c: _mentioned(task, c)):
+        named = [c for c in numeric if said(c)]
+        if named:
+            return named[0] if len(named) == 1 else None
+    return None
+
+
+def _group_key(
+    task: str, group: str, value: str, rows: list[dict[str, str]]
+) -> Callable[[dict[str, str]], str] | None:
+    """How a row of the input gives its group: the group column itself, or a period (month,
+    year, day) cut from the one ISO date column the task names (or the only one there is).
+    None when the input gives no such group."""
+    if group in rows[0]:
+        return lambda row: row.get(group, "")
+    if group not in PERIODS:
+        return None
+    dates = [
+        c
+        for c in rows[0]
+        if c != value
+        and all(ISO_DATE.match(r.get(c, "")) for r in rows if r.get(c, "").strip())
+        and any(r.get(c, "").strip() for r in rows)
+    ]
+    named = [c for c in dates if _mentioned(task, c)]
+    column = named[0] if len(named) == 1 else dates[0] if len(dates) == 1 else None
+    if column is None:
+        return None
+    size = PERIODS[group][0]
+    return lambda row: row.get(column, "").strip()[:size]

@@ -41,7 +41,7 @@ def test_right_totals_are_verified_in_any_row_order(tmp_path: Path) -> None:
     [
         (
             "region,units\nWest,40\nEast,15\n",
-            "the units of 'West' is 40, but shipments.tsv sums to 42.5",
+            "the units of 'West' is 40, but the units column of shipments.tsv sums to 42.5",
         ),
         ("region,units\nWest,42.5\n", "region_units.csv has no row for 'East'"),
         ("region,units\nWest,42.5\nEast,15\nNorth,0\n", "a row for 'North'"),
@@ -136,7 +136,10 @@ async def test_wrong_totals_judged_done_are_overruled(settings, workspace: Path)
     )
     assert result.achieved and result.subtasks[0].attempts == 1
     assert [r["rule"] for r in judged] == ["wrong_totals", None]
-    assert "the units of 'West' is 42, but shipments.tsv sums to 42.5" in judged[0]["evidence"]
+    assert (
+        "the units of 'West' is 42, but the units column of shipments.tsv sums to 42.5"
+        in judged[0]["evidence"]
+    )
 
 
 async def test_a_typed_table_is_never_verified(settings, workspace: Path) -> None:
@@ -206,3 +209,94 @@ def test_a_task_that_names_a_file_share_is_still_checked(tmp_path: Path) -> None
     )
     check = check_totals(task, ws, {"region_units.csv"})
     assert check is not None and not check.right and "sums to 42.5" in check.detail
+
+
+# a period of a date column as the group (the curve's sales table was grouped by month of
+# its `date`; here timesheets and payments, worded otherwise)
+HOURS = "day,person,hours\n2026-03-02,ana,7.5\n2026-03-17,ben,8\n2026-04-01,ana,6\n"
+BY_MONTH = (
+    "Sum the `hours` of timesheet.csv per month (YYYY-MM, from `day`) into hours-by-month.csv "
+    "with the header month,hours."
+)
+
+
+def _hours(tmp_path: Path, table: str, name: str = "hours-by-month.csv") -> Path:
+    (tmp_path / "timesheet.csv").write_text(HOURS)
+    (tmp_path / name).write_text(table)
+    return tmp_path
+
+
+def test_totals_per_month_of_a_date_column_are_recomputed(tmp_path: Path) -> None:
+    ws = _hours(tmp_path, "month,hours\n2026-04,6.00\n2026-03,15.50\n")
+    check = check_totals(BY_MONTH, ws, {"hours-by-month.csv"})
+    assert check is not None and check.right and "2 month values" in check.detail
+
+
+@pytest.mark.parametrize(
+    ("table", "detail"),
+    [
+        # another column summed (the curve's false success summed units for revenue)
+        ("month,hours\n2026-03,2\n2026-04,1\n", "the hours of '2026-03' is 2, but"),
+        # the task states YYYY-MM: months by name are not its rows
+        ("month,hours\nMarch,15.5\nApril,6\n", "has no row for '2026-03'"),
+    ],
+)
+def test_wrong_totals_per_month_are_named(tmp_path: Path, table: str, detail: str) -> None:
+    check = check_totals(BY_MONTH, _hours(tmp_path, table), {"hours-by-month.csv"})
+    assert check is not None and not check.right and detail in check.detail
+
+
+def test_a_period_the_task_gives_no_format_for_is_judged_only_in_iso_form(tmp_path: Path) -> None:
+    task = "For every month, total the hours in timesheet.csv; write monthly.csv with columns month,hours."
+    ws = _hours(tmp_path, "month,hours\n2026-03,15.5\n2026-04,6\n", "monthly.csv")
+    check = check_totals(task, ws, {"monthly.csv"})
+    assert check is not None and check.right
+    (ws / "monthly.csv").write_text("month,hours\n2026-03,15.5\n2026-04,9\n")
+    check = check_totals(task, ws, {"monthly.csv"})
+    assert check is not None and not check.right
+    (ws / "monthly.csv").write_text("month,hours\nMar 2026,15.5\nApr 2026,6\n")
+    assert check_totals(task, ws, {"monthly.csv"}) is None  # its own format: not judged
+
+
+def test_the_date_column_the_task_names_gives_the_period(tmp_path: Path) -> None:
+    (tmp_path / "payments.csv").write_text(
+        "invoiced_on,paid_on,amount\n2025-12-20,2026-01-05,100\n2025-11-02,2025-12-01,40.5\n"
+        "2026-02-01,2026-02-03,10\n"
+    )
+    (tmp_path / "yearly.csv").write_text("year,amount\n2026,110\n2025,40.5\n")
+    task = "Add up the `amount` per year (YYYY) of the `paid_on` dates in payments.csv into yearly.csv (header year,amount)."
+    check = check_totals(task, tmp_path, {"yearly.csv"})
+    assert check is not None and check.right
+    # by the other date column the sums differ, and a task naming neither is not judged
+    task = task.replace("`paid_on`", "`invoiced_on`")
+    check = check_totals(task, tmp_path, {"yearly.csv"})
+    assert check is not None and not check.right and "sums to 140.5" in check.detail
+    untold = (
+        "Add up the amount per year (YYYY) in payments.csv into yearly.csv (header year,amount)."
+    )
+    assert check_totals(untold, tmp_path, {"yearly.csv"}) is None
+
+
+def test_no_date_column_no_period(tmp_path: Path) -> None:
+    (tmp_path / "timesheet.csv").write_text("week,person,hours\n9,ana,7.5\n10,ben,8\n")
+    (tmp_path / "hours-by-month.csv").write_text("month,hours\n2026-03,15.5\n")
+    assert check_totals(BY_MONTH, tmp_path, {"hours-by-month.csv"}) is None
+
+
+def test_the_column_the_task_names_is_summed_under_another_header(tmp_path: Path) -> None:
+    """ "Sum the `cost` ... header `vendor,spent`": the input has no `spent` column."""
+    (tmp_path / "purchases.csv").write_text(
+        "po,vendor,qty,cost\nP1,Globex,3,120.50\nP2,Initech,1,80\nP3,Globex,10,19.5\n"
+    )
+    task = "Sum the `cost` of purchases.csv for each vendor into vendor-spend.csv, header `vendor,spent`."
+    (tmp_path / "vendor-spend.csv").write_text("vendor,spent\nGlobex,140.00\nInitech,80.00\n")
+    check = check_totals(task, tmp_path, {"vendor-spend.csv"})
+    assert check is not None and check.right and "sum of cost" in check.detail
+    (tmp_path / "vendor-spend.csv").write_text("vendor,spent\nGlobex,13\nInitech,1\n")  # qty
+    check = check_totals(task, tmp_path, {"vendor-spend.csv"})
+    assert check is not None and not check.right and "the cost column" in check.detail
+    # two columns of numbers named, none in backticks: which one is summed is not clear
+    vague = (
+        "Total qty and cost of purchases.csv per vendor into vendor-spend.csv, header vendor,spent."
+    )
+    assert check_totals(vague, tmp_path, {"vendor-spend.csv"}) is None

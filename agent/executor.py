@@ -50,6 +50,7 @@ from agent.state import (
     current_subtask,
 )
 from agent.targets import HELD_BACK, wrong_control, wrong_row
+from agent.toolcode import as_tool_call, ran_as_tool, skill_in_code
 
 MAX_REASKS = 2
 OVERFLOW_SHRINK = (1.0, 0.6, 0.35)  # shares of the prompt budget tried after a context overflow
@@ -427,7 +428,13 @@ async def act(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, Any]
 async def run_action(
     state: AgentState, ctx: RunContext, step: ModelStep, call: ToolCall, *, key: str
 ) -> ToolStep:
-    """One tool action through the journal: replay, approval, budget, then the tool itself."""
+    """One tool action through the journal: replay, approval, budget, then the tool itself.
+    python_run code that is only a call of an offered tool runs as that call (agent.toolcode)."""
+    said = ""
+    if call.name == "python_run":
+        offered = {t.name: t.parameters() for t in ctx.registry} | _skill_parameters(state)
+        if (lone := as_tool_call(call, offered)) is not None:
+            call, said = lone, ran_as_tool(call, lone)
     base = ToolStep(
         subtask=step.subtask,
         attempt=step.attempt,
@@ -459,6 +466,8 @@ async def run_action(
         if res.artifacts:
             output += ("\n" if output else "") + "Artifacts: " + ", ".join(res.artifacts)
         result = base.model_copy(update={"output": output, "error": res.error})
+    if said:
+        result = result.model_copy(update={"output": f"{said}\n{result.output}".rstrip()})
     ctx.journal.finish(key, result.model_dump(mode="json"))
     return result
 
@@ -498,6 +507,8 @@ def _held_back(state: AgentState, call: ToolCall) -> str | None:
         return None  # sent again after being held back: the model means it
     if held := app_as_module(state.get("task", ""), call.name, call.arguments):
         return held
+    if held := skill_in_code(call, _skill_parameters(state)):
+        return held
     # the page as last observed, by this attempt or before it (a retry's first click acts
     # on the page the attempt before left)
     seen = next(
@@ -516,6 +527,10 @@ def _held_back(state: AgentState, call: ToolCall) -> str | None:
     return wrong_row(sub.goal, seen, call.name, call.arguments) or wrong_control(
         sub.goal, seen, call.name, call.arguments, acted
     )
+
+
+def _skill_parameters(state: AgentState) -> dict[str, Any]:
+    return {s["name"]: s["parameters"] for s in skill_specs(state.get("subtask_items", []))}
 
 
 def _keep_start(state: AgentState, ctx: RunContext, step: ModelStep, tool: str) -> None:

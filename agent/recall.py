@@ -164,9 +164,13 @@ def render_experience(items: Iterable[ContextItem]) -> str:
         parts.append("Other known procedures: " + "; ".join(i.title for i in index))
     if skills:
         parts.append(
-            "Skills (tools that did this kind of task before; call one with this task's "
-            "files and columns, then check the result):\n"
-            + "\n".join(f"- {sk.signature()}: {sk.when_to_use}" for sk in skills)
+            "Skills (tools that did this kind of task before; call one as a tool, not from "
+            "code, with this task's files and columns, then check the result):\n"
+            + "\n".join(
+                f"- tool {sk.tool_name}, arguments {', '.join(p.name for p in sk.params)}: "
+                f"{sk.when_to_use}"
+                for sk in skills
+            )
         )
     if episodes:
         parts.append(

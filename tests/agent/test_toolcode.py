@@ -154,6 +154,10 @@ async def test_a_skill_called_from_code_runs_as_the_skill(
         f"[python_run's code was only a call of the tool {skill.tool_name}"
     )
     assert [s["tool"] for s in step["inner"]] == [s.tool for s in skill.steps]
+    # the prompt lists the skill as a tool to call, not as a Python signature to write
+    prompt = next(c for c in llm.calls if c.tools).messages[1].content
+    assert f"- tool {skill.tool_name}, arguments " in prompt
+    assert f"{skill.tool_name}(" not in prompt
     store.close()
 
 

@@ -46,7 +46,7 @@ from pydantic import BaseModel
 
 from agent.apps import app_untouched
 from agent.outputs import FILE, TABLES, stated_header, unwritten_outputs
-from agent.sent import asks_to_send_mail, mail_sent
+from agent.sent import asks_to_send_mail, mail_sent, reply_unread
 from agent.state import Record, ToolStep, flatten
 from agent.targets import NEGATED as _NEGATED
 from agent.targets import missed_target
@@ -63,6 +63,7 @@ RuleName = Literal[
     "wrong_totals",
     "target_missed",
     "app_untouched",
+    "reply_unread",
     "no_progress",
 ]
 
@@ -577,6 +578,8 @@ def broken_rule(
     untouched = app_untouched(task, goal, attempt, flatten(history or []), read_only)
     if untouched is not None:
         return BrokenRule(rule="app_untouched", evidence=untouched[0], analysis=untouched[1])
+    if unread := reply_unread(task, goal, attempt, flatten(history or attempt)):
+        return BrokenRule(rule="reply_unread", evidence=unread[0], analysis=unread[1])
     return (
         _effect_rule(goal, attempt, read_only)
         or _target_rule(goal, attempt, flatten(history or []), read_only)

@@ -10,6 +10,10 @@ is specific, and code can see it:
   python_run or shell_run that exited cleanly);
 - a click on the compose form's Send control, after which the page moved on; or
 - an observation after the last change that says so ("Message sent", "was sent").
+
+A reply must also go to someone the run learnt of (``reply_unread``): the 1.5B model, told
+to reply to a request in its mailbox, never opened it and mailed the address the task's
+preamble gives as an example of the company's addresses ("e.g. priya@acme.test").
 """
 
 from __future__ import annotations
@@ -43,6 +47,12 @@ _SEND_CONTROL = re.compile(
     r'^\[\d+\] (?:button|link|menuitem) "(?:send|send message|send now)"', re.I
 )
 _CODE_TOOLS = frozenset({"python_run", "shell_run"})
+_REPLY = re.compile(
+    r"(?i)\b(?:reply|replies|respond|write\s+back)\b"
+    r"|\banswer\s+(?:\w+\s+){0,2}(?:mail|e-?mail|message|request)\b"
+)
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_EXAMPLE = re.compile(r"(?i)(?:\be\.g\.|\bfor example|\bsuch as|\blike)\W{0,3}$")
 
 
 def asks_to_send_mail(goal: str) -> bool:
@@ -71,3 +81,62 @@ def mail_sent(attempt: list[Record], last_change: int) -> bool:
         if i >= last_change and _SENT_CUE.search(r.output):
             return True
     return False
+
+
+def _given(text: str) -> set[str]:
+    """The addresses ``text`` gives, except those it gives as examples ("e.g. a@b.c")."""
+    return {
+        m.group(0).lower()
+        for m in _ADDRESS.finditer(text)
+        if not _EXAMPLE.search(text[max(0, m.start() - 16) : m.start()])
+    }
+
+
+def _addressed(step: ToolStep) -> set[str]:
+    """The addresses a step that sends or fills a form gives: in code that sends (or runs a
+    mail command), or typed into a field."""
+    args = str(step.arguments)
+    if step.tool in _CODE_TOOLS and (_BY_CODE.search(args) or re.search(r"\bmail\b", args)):
+        return {a.lower() for a in _ADDRESS.findall(args)}
+    if step.tool.startswith("browser_") and "text" in step.arguments:
+        return {a.lower() for a in _ADDRESS.findall(str(step.arguments["text"]))}
+    return set()
+
+
+def reply_unread(
+    task: str, goal: str, attempt: list[Record], history: list[Record]
+) -> tuple[str, str] | None:
+    """``(evidence, analysis)`` when the goal asks for a reply and the attempt mailed an
+    address that neither the task nor the goal gives (examples aside) and that nothing the
+    run read before using it shows, by address or by its user name ("Kenji Sato" for
+    kenji@...): a reply to no message the run opened. None otherwise, and without the
+    task's text (what it gives is not known)."""
+    if not (task and _REPLY.search(goal) and asks_to_send_mail(goal)):
+        return None
+    used = [a for r in attempt if isinstance(r, ToolStep) and r.executed for a in _addressed(r)]
+    given = _given(task) | _given(goal)
+    for address in dict.fromkeys(a for a in used if a not in given):
+        user = address.split("@", 1)[0]
+        seen = ""
+        for r in history:
+            if not isinstance(r, ToolStep) or not r.executed:
+                continue
+            if address in str(r.arguments).lower():
+                break  # read before the address was first used, not after
+            seen += "\n" + r.output.lower()
+        if address in seen or re.search(rf"(?<![\w.+-]){re.escape(user)}(?![\w-])", seen):
+            continue
+        example = (
+            " (the task gives it only as an example of an address)"
+            if address in (task + goal).lower()
+            else ""
+        )
+        return (
+            f"the reply went to {address}{example}, and nothing the run read before showed it",
+            (
+                f"The reply went to {address}{example}, and no message or page the run read "
+                "came from that address. Open the message in the mailbox, see who sent it, and "
+                "reply to that sender."
+            ),
+        )
+    return None

@@ -58,6 +58,14 @@ def _app_lines(task: str) -> list[tuple[str, str, str]]:
     return out
 
 
+def without_app_lines(text: str) -> str:
+    """``text`` less its bulleted lines that give an app by a web address: "- Mail: webmail
+    http://... (user `alex`); SMTP ..., same login" says how to reach an app, and its words
+    ("login", "upload", "share") ask for nothing."""
+    apps = {line for _, _, line in _app_lines(text) if re.match(r"\s*[-*\u2022]\s", line)}
+    return "\n".join(ln for ln in text.splitlines() if ln not in apps)
+
+
 def web_apps(task: str) -> dict[str, tuple[str, str]]:
     """``module-like name -> (label, address)`` of each app a line of the task gives by a
     web address ("Trac" and "trac" for "- Trac (tickets, wiki): http://host:8000")."""

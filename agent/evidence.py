@@ -5,8 +5,7 @@ asked for a click). Before its opinion counts, the judged attempt must hold evid
 the kind the goal asks for:
 
 - ``file_missing``: a file the evidence names does not exist;
-- ``input_unused``: an input file the goal names was never named by an executed action
-  (a result typed, not computed);
+- ``input_unused``: an input file the goal names was never named by an executed action;
 - ``effect_not_done``: the goal asks for an effect (click, type, submit, select, create,
   send, write, move, delete, book, assign ...) and no executed, non-failed, non-read-only
   action of a matching kind happened in the attempt;
@@ -16,17 +15,17 @@ the kind the goal asks for:
   a per-group table with its header alone while its input has rows shows no result either;
 - ``header_mismatch``: the goal spells out the header of the one table it asks for
   ("columns a,b", "header `a,b`", "(a,b)") and the written table starts with another one;
-- ``duplicate_groups``: the goal totals something per group ("sum ... per/for each/by ...")
-  and the one table it asks for repeats a value in its first column (rows copied, not
-  grouped);
+- ``duplicate_groups``: the one per-group table the goal asks for ("sum ... per/for each/by
+  ...") repeats a value in its first column (rows copied, not grouped);
 - ``app_untouched``: the goal names an app the task gives by address and no action of the
   run reached it, or every change of the attempt stayed in the workspace (agent/apps.py);
 - ``target_missed``: the goal names a control to act on ("Click the 'Publish' button",
   "press Next", "choose Lisbon"), an observation of the attempt showed it, and no executed
   action was on it (the click went to another button), or a box it says to tick was
   unticked when the form was sent (agent/targets.py);
-- ``wrong_totals`` (applied by the reflector, agent/totals.py): a table of sums per group
-  that code recomputes from its input and finds wrong;
+- ``reply_unread``: a reply mailed to an address that neither the task (examples aside) nor
+  anything the run read before gave (agent/sent.py);
+- ``wrong_totals`` (the reflector's, agent/totals.py): per-group sums recomputed, found wrong;
 - a goal that only asks a question may succeed on an answer (no rule applies).
 
 ``broken_rule`` is the one entry point: pure logic over the goal, the attempt's records
@@ -44,7 +43,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from agent.apps import app_untouched
+from agent.apps import app_untouched, without_app_lines
 from agent.outputs import FILE, TABLES, stated_header, unwritten_outputs
 from agent.sent import asks_to_send_mail, mail_sent, reply_unread
 from agent.state import Record, ToolStep, flatten
@@ -265,6 +264,7 @@ def _hits(pattern: re.Pattern[str], text: str) -> list[str]:
 
 def effects_asked(goal: str) -> tuple[list[str], list[str]]:
     """The effect verbs of a goal: (page-only verbs, verbs any changing action satisfies)."""
+    goal = without_app_lines(goal)  # the task's list of apps, when the goal is the task
     ui = _hits(UI_EFFECT, goal)
     anywhere = _hits(ANY_EFFECT, goal) + [h.split()[-1] for h in _hits(WEAK_EFFECT, goal)]
     if PAGE_CONTEXT.search(goal):

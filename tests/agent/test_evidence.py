@@ -566,3 +566,22 @@ def test_a_per_group_table_with_its_header_alone_is_no_result(tmp_path: Path) ->
     (tmp_path / "timesheet.csv").write_text("day,hours\n")  # nothing to group: no row is right
     (tmp_path / "weekly.csv").write_text("week,hours\n")
     assert judge() is None
+
+
+def test_the_tasks_list_of_apps_asks_for_nothing() -> None:
+    """When the goal is the whole task, its app lines ("...; same login", "to upload, use
+    WebDAV") are how to reach the apps, not orders (the curve's expense task was failed for
+    "the goal asks to login"). Other wordings and apps than the curve's."""
+    task = (
+        "Count the open purchase orders in `po.csv` and post the count in the #buying room.\n\n"
+        "Tools at hand:\n"
+        "- Chat: http://127.0.0.1:9 (user `kim`, password `pw`; log in first)\n"
+        "- Drive: http://127.0.0.1:10/dav (to upload, use WebDAV; share links expire)\n"
+        "* Mail: webmail http://127.0.0.1:11 (same login); SMTP 127.0.0.1:25\n"
+    )
+    ui, anywhere = effects_asked(task)
+    assert "login" not in ui + anywhere and "log in" not in ui + anywhere
+    assert "upload" not in anywhere and "post" in ui + anywhere
+    # an order in a bullet without an address still asks
+    ui, anywhere = effects_asked("Steps:\n- log in to the portal\n- upload report.pdf to the drive")
+    assert "upload" in anywhere

@@ -105,12 +105,12 @@ def check_totals(task: str, workspace: Path | None, written: set[str]) -> Totals
     ]
     outputs = [n for n in names if n in written]
     found = [
-        (n, key, column)
+        (n, keyer, column)
         for n in names
         if n not in written
         and (rows := _read(workspace / n))
         and (column := _summed(task, group, value, rows)) is not None
-        and (key := _group_key(task, group, column, rows)) is not None
+        and (keyer := _group_key(task, group, column, rows)) is not None
     ]
     if len(found) != 1 or len(outputs) != 1:
         return None

@@ -122,27 +122,24 @@ def test_code_with_no_offered_skill_in_it_is_not_held_back(code: str) -> None:
     assert skill_in_code(_code(code), OFFERED) is None
 
 
-async def test_a_skill_called_from_code_runs_as_the_skill(
-    settings: Settings, workspace: Path
-) -> None:
-    store, skill, args = await _learned(settings, workspace)
-    positional = ", ".join(repr(args[p.name]) for p in skill.params)
-    llm = ScriptedLLM(
-        [
-            plan(SECOND),
-            call(
-                "python_run",
-                code=f"from my_skills import {skill.tool_name}\n{skill.tool_name}({positional});",
-            ),
-            answer("warehouse_units.csv written"),
-            verdict(True),
-        ]
-    )
+async def _second(settings: Settings, workspace: Path, store: object, *calls: dict) -> tuple:
+    """The warehouse task with the learned store: ``calls``, then a final answer judged done."""
+    llm = ScriptedLLM([plan(SECOND), *calls, answer("warehouse_units.csv written"), verdict(True)])
     agent = build_agent(
         settings, llm=llm, memory=store, workspace=workspace, registry=file_registry_with_python()
     )
     result = await run_task(agent, SECOND)
     assert result.achieved and llm.remaining == 0
+    return result, llm
+
+
+async def test_a_skill_called_from_code_runs_as_the_skill(
+    settings: Settings, workspace: Path
+) -> None:
+    store, skill, args = await _learned(settings, workspace)
+    positional = ", ".join(repr(args[p.name]) for p in skill.params)
+    code = f"from my_skills import {skill.tool_name}\n{skill.tool_name}({positional});"
+    result, llm = await _second(settings, workspace, store, call("python_run", code=code))
     assert (workspace / "warehouse_units.csv").read_text().splitlines() == [
         "warehouse,units",
         "north,9",
@@ -167,20 +164,9 @@ async def test_a_skill_inside_a_script_is_held_back_then_called(
     store, skill, args = await _learned(settings, workspace)
     positional = ", ".join(repr(args[p.name]) for p in skill.params)
     script = f"import pandas as pd\nprint(pd.read_csv('stock.csv').shape)\n{skill.tool_name}({positional})\n"
-    llm = ScriptedLLM(
-        [
-            plan(SECOND),
-            call("python_run", code=script),
-            call(skill.tool_name, **args),
-            answer("warehouse_units.csv written"),
-            verdict(True),
-        ]
+    result, _ = await _second(
+        settings, workspace, store, call("python_run", code=script), call(skill.tool_name, **args)
     )
-    agent = build_agent(
-        settings, llm=llm, memory=store, workspace=workspace, registry=file_registry_with_python()
-    )
-    result = await run_task(agent, SECOND)
-    assert result.achieved and llm.remaining == 0
     held, ran = _actions(result.run_dir)
     assert held["tool"] == "python_run" and not held["executed"]
     assert held["error"].startswith(HELD_BACK)

@@ -172,12 +172,18 @@ def _plan(
             "when_to_use": merge_text(target.when_to_use, item.when_to_use),
             "tags": sorted(set(target.tags) | set(item.tags)),
         }
+        kept = False
         if item.level == "skill":  # bodies do not mix: a replayed body replaces, else keep
             verified = item.status == "active"
-            changes["content"] = item.content if verified else target.content
-            changes["when_to_use"] = item.when_to_use if verified else target.when_to_use
+            # ... unless the body has served a successful episode: a new attempt, replayed or
+            # not, may be a success judged wrongly (a curve's revenue skill was replaced by a
+            # script that summed units); the proven body stays, retired only by failing uses
+            replaces = verified and target.success == 0
+            changes["content"] = item.content if replaces else target.content
+            changes["when_to_use"] = item.when_to_use if replaces else target.when_to_use
             untrusted = untrusted or not verified  # an unverified body promotes nothing
-        reason = decision.reason
+            kept = verified and not replaces and item.content != target.content
+        reason = decision.reason + ("; its body, proven in use, kept" if kept else "")
         corr = list(target.corroborations)
         if episode and successful and episode not in corr:
             corr.append(episode)

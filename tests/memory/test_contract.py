@@ -471,3 +471,34 @@ def test_the_same_query_is_embedded_once(store: MemoryStore) -> None:
     again = store.search("close a ticket", level="episodic", k=2)
     other = store.search("send an email", level="procedural", k=1)
     assert calls == [1, 1] and first and not again and other
+
+
+def test_a_skill_body_that_served_a_success_is_not_replaced(store: MemoryStore) -> None:
+    """A skill learned again from a replayed attempt takes the new body only while its own
+    has served no successful episode: the new attempt's success may be judged wrongly."""
+
+    def learned(body: str, episode: str) -> object:
+        return store.propose(
+            level="skill",
+            scope="files/csv",
+            title="parcels per depot",
+            content=json.dumps({"name": "parcels_per_depot", "body": body}),
+            when_to_use="Count the parcels per depot of a manifest.",
+            status="active",
+            actor="learner",
+            episode_success=True,
+            provenance={"episode": episode},
+        )
+
+    first = learned("sum(parcels) by depot", "ep1")
+    assert first.action == "created" and first.item is not None
+    # learned again before any use: the newer replayed body replaces
+    second = learned("sum(parcels) by depot, two decimals", "ep2")
+    assert second.action == "merged" and second.item is not None
+    assert "two decimals" in store.get(first.item.id).content
+    # it serves a successful episode; a body learned after that does not replace it
+    store.record_outcome([first.item.id], success=True, episode_id="ep3")
+    third = learned("sum(weight_kg) by depot", "ep4")
+    assert third.action == "merged" and "proven in use, kept" in third.reason
+    assert "weight_kg" not in store.get(first.item.id).content
+    assert len(store.list_items(level="skill")) == 1

@@ -6,10 +6,13 @@
 It recognises a task asking for a workspace CSV with the header ``<key>,total`` (the
 ``expenses`` family) or ``<key>,revenue`` (``sales-report``) computed from a CSV on the file
 share, whatever the wording, file names or key. As a novice it counts rows instead of
-summing the value column (half the checkpoints); it acts as an expert only when the
-procedure it wrote through the reflector is in its prompt. With a carried store the score
-rises on fresh instances; with memory off it stays flat; with a frozen store it carries to
-the sales family. Every reply is a function of the conversation alone (resumable).
+summing the value column (half the checkpoints). Code recomputes such totals and
+overrules its claim of success, and its retry, told what the sums should be, sums them: a
+verified success, from which the procedure it proposes through the reflector is kept. It
+acts as an expert at the first attempt only when that procedure is in its prompt. With a
+carried store the calls per solved task fall on fresh instances; with memory off every
+instance takes the failed attempt and the retry; with a frozen store the procedure carries
+to the sales family. Every reply is a function of the conversation alone (resumable).
 """
 
 from __future__ import annotations
@@ -69,7 +72,13 @@ def _job(messages: list[Message]) -> _Job | None:
 
 
 def _knows(messages: list[Message]) -> bool:
-    return any(SOP_TITLE in m.content for m in messages if m.role in ("system", "user"))
+    """The procedure is in the prompt, or the retry's note says what the totals should be
+    (the overruled attempt's analysis: "... but the amount column of X sums to 123")."""
+    return any(
+        SOP_TITLE in m.content or re.search(r"column of \S+ sums to", m.content)
+        for m in messages
+        if m.role in ("system", "user")
+    )
 
 
 def reply(
@@ -81,7 +90,7 @@ def reply(
         return {"subtasks": [{"goal": "write the totals file", "done_when": "the file exists"}]}
     if output is Reflection:
         edit = []
-        if job is not None and not _knows(messages):
+        if job is not None and not any(SOP_TITLE in m.content for m in messages):
             edit = [
                 {
                     "level": "procedural",

@@ -88,23 +88,27 @@ async def test_tiny_protocol_end_to_end_with_a_scripted_model(
     results = {(r.protocol, r.phase, r.iteration): r for r in ResultsStore(out).results()}
     cont1, cont2 = results[("continual", "run", 1)], results[("continual", "run", 2)]
     assert cont1.task != cont2.task, "a fresh instance in every pass"
-    assert (cont1.score, cont2.score) == (0.25, 1.0)
+    # pass 1: rows counted, overruled by code, summed on the retry; pass 2: summed at once
+    assert (cont1.score, cont2.score) == (1.0, 1.0)
+    assert cont1.llm_calls > cont2.llm_calls and cont1.steps == 2 * cont2.steps
     assert cont2.items_used and not cont1.items_used
     base = [results[("no-memory", "run", i)] for i in (1, 2)]
     assert [r.task for r in base] == [cont1.task, cont2.task], "the same instances"
-    assert [r.score for r in base] == [0.25, 0.25]
-    assert results[("no-memory", "eval", 1)].score == 0.25
+    assert [r.score for r in base] == [1.0, 1.0]
+    assert [r.steps for r in base] == [cont1.steps, cont1.steps], "every time the retry"
+    baseline = results[("no-memory", "eval", 1)]
     transfer = results[("transfer", "eval", 1)]
     assert transfer.family == "sales-report" and transfer.score == 1.0 and transfer.items_used
+    assert transfer.llm_calls < baseline.llm_calls and not baseline.items_used
 
     report = json.loads((out / "report.json").read_text())
     cont = report["curves"]["continual"]
-    assert [p["mean_score"] for p in cont] == [0.25, 1.0]
-    assert cont[1]["full_rate"] == 1.0 and cont[1]["calls_per_solved"] > 0
+    assert [p["mean_score"] for p in cont] == [1.0, 1.0]
+    assert cont[0]["calls_per_solved"] > cont[1]["calls_per_solved"] > 0
     assert all("ci_low" in p and p["ci_low"] <= p["mean_score"] <= p["ci_high"] for p in cont)
     fam = {(f["curve"], f["family"]): f for f in report["families"]}
     assert fam[("continual", "expenses")]["last_score"] == 1.0
-    assert fam[("no-memory", "expenses")]["last_score"] == 0.25
+    assert fam[("no-memory", "expenses")]["last_score"] == 1.0
     titles = [u["title"] for u in report["items_used"]["continual"]]
     assert f"procedural: {SOP_TITLE}" in titles
     assert "procedural" in report["levels"]

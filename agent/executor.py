@@ -21,7 +21,7 @@ from agent.apps import app_as_module, blank_tab_note, mailer_note
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import outputs_of
-from agent.folded import folded_note, option_note
+from agent.folded import folded_note, option_note, unfold_first
 from agent.inputs import fetch_inputs, fetched_note, header_names, input_files, input_shapes
 from agent.learn import files_in, record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
@@ -490,7 +490,8 @@ def _page_notes(task: str, goal: str, seen: str) -> list[tuple[Literal["login", 
 
 def _held_back(state: AgentState, call: ToolCall) -> str | None:
     """The error that holds back an action on another numbered row than the goal's, a click
-    on a control the goal does not mention while the one it names is shown (agent.targets),
+    on a control the goal does not mention while the one it names is shown (agent.targets)
+    or while the goal's fields are folded on the page (agent.folded),
     or code that takes a web app of the task for a Python library (agent.apps), unless this
     attempt held back the same call already."""
     sub = current_subtask(state)
@@ -524,8 +525,10 @@ def _held_back(state: AgentState, call: ToolCall) -> str | None:
         for r in steps
         if r.executed and not r.error and "element_id" in r.arguments
     }
-    return wrong_row(sub.goal, seen, call.name, call.arguments) or wrong_control(
-        sub.goal, seen, call.name, call.arguments, acted
+    return (
+        wrong_row(sub.goal, seen, call.name, call.arguments)
+        or wrong_control(sub.goal, seen, call.name, call.arguments, acted)
+        or unfold_first(sub.goal, seen, call.name, call.arguments)
     )
 
 

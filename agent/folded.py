@@ -6,7 +6,8 @@ hides ("[28] link "Modify Ticket" (click to show 14 hidden field(s): Summary:, P
 Component:, ...)"), yet the 1.5B model, asked to change a ticket's priority, clicked the
 timeline, or wrote Python against Trac, in every attempt of the curve's ticket family. When
 the goal names a field that an observation lists as hidden, the executor adds a note naming
-the control to click first. It is a note, not a rule: nothing is held back.
+the control to click first; an action on another control the goal does not mention is
+held back once, naming that control (:func:`unfold_first`).
 
 Once the fields show, the model still has to set them: with Trac's Priority box open (its
 options listed, "blocker" among them), the 1.5B model typed "blocker" into the Summary and
@@ -20,7 +21,7 @@ import json
 import re
 
 from agent.logins import APP_LINE
-from agent.targets import values_to_set
+from agent.targets import HELD_BACK, values_to_set
 
 _FOLD = re.compile(
     r'^\[(\d+)\] \w+ "([^"]*)".*\(click to show \d+ hidden field\(s\): (.*)\)$', re.MULTILINE
@@ -44,11 +45,12 @@ def _field(name: str) -> str:
     return name.split(":", 1)[0].strip()
 
 
-def folded_note(goal: str, observation: str) -> str | None:
-    """The note for the fields the goal names that the page shows folded, else None."""
+def _folds(goal: str, observation: str) -> list[tuple[str, str, str]]:
+    """``(element id, control name, the goal's fields it shows)`` of each control on the
+    page that shows fields the goal names."""
     asked = APP_LINE.sub(" ", goal)  # what an app holds is not what the goal asks for
     words = {_stem(w) for w in _WORD.findall(asked)}
-    notes = []
+    out = []
     for m in _FOLD.finditer(observation.split("\nPage text:", 1)[0]):
         named = []
         for raw in m.group(3).split(", "):
@@ -57,14 +59,49 @@ def folded_note(goal: str, observation: str) -> str | None:
             if field and field != "..." and parts and all(p in words for p in parts):
                 named.append(field)
         if named:
-            fields = ", ".join(repr(f) for f in dict.fromkeys(named))
-            notes.append(f"click [{m.group(1)}] ({m.group(2)!r}) to show {fields}")
+            out.append((m.group(1), m.group(2), ", ".join(repr(f) for f in dict.fromkeys(named))))
+    return out
+
+
+def folded_note(goal: str, observation: str) -> str | None:
+    """The note for the fields the goal names that the page shows folded, else None."""
+    notes = [
+        f"click [{e}] ({name!r}) to show {fields}" for e, name, fields in _folds(goal, observation)
+    ]
     if not notes:
         return None
     return (
         "The goal names field(s) this page keeps folded away, not yet on the page to act on: "
         + "; ".join(notes)
         + ". Then set them and send the form."
+    )
+
+
+def unfold_first(
+    goal: str, observation: str, tool: str, arguments: dict[str, object]
+) -> str | None:
+    """Before an action on an element runs: the error that holds it back when the page
+    keeps fields the goal names folded and the action is on another control, one the goal
+    does not mention (the 1.5B model, told to click 'Modify Ticket', clicked '5 weeks ago'
+    and lost the ticket page). Held back once: the same call sent again runs."""
+    if not tool.startswith("browser_") or "element_id" not in arguments:
+        return None
+    folds = _folds(goal, observation)
+    this = str(arguments["element_id"])
+    if not folds or any(m.group(1) == this for m in _FOLD.finditer(observation)):
+        return None  # a control that unfolds fields in place: harmless
+    shown = re.search(rf'^\[{re.escape(this)}\] (\w+) "([^"]*)"', observation, re.MULTILINE)
+    if shown is None:
+        return None  # an id the page does not show: the browser's own error says so
+    words = {_stem(w) for w in _WORD.findall(APP_LINE.sub(" ", goal))}
+    name = [_stem(w) for w in _WORD.findall(shown.group(2))]
+    if name and all(w in words for w in name):
+        return None  # a control the goal mentions
+    first = "; ".join(f"click [{e}] ({n!r}) to show {fields}" for e, n, fields in folds)
+    return (
+        f"{HELD_BACK}[{this}] is {shown.group(1)} {shown.group(2)!r}, and the goal's fields are "
+        f"folded on this page: {first} first, then set them (send the same call again if "
+        f"[{this}] is really meant)."
     )
 
 

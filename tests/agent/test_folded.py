@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from _agent_helpers import acted, answer, call
 
-from agent.folded import folded_note, option_note
+from agent.folded import folded_note, option_note, unfold_first
+from agent.targets import HELD_BACK
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 from browser_site import PASSWORD, USER
@@ -66,6 +67,30 @@ def test_the_note_names_the_control_for_the_fields_the_goal_names(
     assert folded_note(goal, PAGE.replace("(click to show", "(shows")) is None
 
 
+@pytest.mark.parametrize(
+    ("goal", "element", "held"),
+    [
+        # another control than the one that shows the goal's field, the goal not naming it
+        ("Move ticket 9 to the infrastructure component.", 1, "click [2] ('Modify Ticket')"),
+        ("Add the keyword `urgent` to ticket 9", 5, "click [3] ('More fields')"),
+        ("Move ticket 9 to the infrastructure component.", 2, None),  # the control itself
+        ("Move ticket 9 to the infrastructure component.", 3, None),  # it unfolds others in place
+        ("Move ticket 9 to the infrastructure component and submit changes.", 5, None),  # named
+        ("Close ticket 9 as fixed.", 1, None),  # no field of the goal is folded
+        ("Move ticket 9 to the infrastructure component.", 77, None),  # not on the page
+    ],
+)
+def test_an_action_elsewhere_while_the_goals_field_is_folded_is_held_back(
+    goal: str, element: int, held: str | None
+) -> None:
+    said = unfold_first(goal, PAGE, "browser_click", {"element_id": element})
+    if held is None:
+        assert said is None
+    else:
+        assert said is not None and said.startswith(HELD_BACK) and held in said
+    assert unfold_first(goal, PAGE, "browser_read", {}) is None
+
+
 def _open_ticket(turn: str, said: list[str], base: str) -> Any:
     """The calls that open the site's ticket page and sign in, as the login note says."""
     login = next((t for t in reversed(said) if "sign-in form" in t), "")
@@ -88,15 +113,23 @@ async def test_a_model_that_follows_the_note_sets_the_folded_field(
         f"On {site.base}/ticket, move the ticket to the infrastructure component.\n"
         f"App: {site.base} (user `{USER}`, password `{PASSWORD}`)"
     )
-    turns = iter(["goto", "user", "password", "sign in", "goto", "unfold", "select", "send"])
+    turns = iter(
+        ["goto", "user", "password", "sign in", "goto", "astray", "unfold", "select", "send"]
+    )
     notes: list[str] = []
+    held: list[str] = []
 
     def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
         turn = next(turns, "done")
         said = [str(m.content) for m in messages if m.role != "tool"]
         if (opening := _open_ticket(turn, said, site.base)) is not None:
             return opening
+        if turn == "astray":  # first a link the goal does not mention: held back, not run
+            other = re.search(r'^\[(\d+)\] link "(?!Modify)', seen[-1], re.MULTILINE)
+            assert other, seen[-1]
+            return call("browser_click", element_id=int(other.group(1)))
         if turn == "unfold":  # only what the note says: which control shows the field
+            held.extend(s for s in seen[-1:] if HELD_BACK in s)
             notes.extend(t for t in said if "folded away" in t)
             return call(
                 "browser_click", element_id=int(re.findall(r"click \[(\d+)\]", notes[-1])[0])
@@ -113,6 +146,7 @@ async def test_a_model_that_follows_the_note_sets_the_folded_field(
 
     await acted(settings, workspace, goal, act)
     assert len(notes) == 1 and "'Modify Ticket'" in notes[0] and "'Component'" in notes[0]
+    assert len(held) == 1 and "'Modify Ticket') to show 'Component'" in held[0]
     assert site.state.ticket["component"] == "infrastructure"
 
 

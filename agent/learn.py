@@ -15,7 +15,9 @@ Nothing here asks a model.
 
 from __future__ import annotations
 
+import csv
 import filecmp
+import io
 import json
 import re
 import shutil
@@ -186,9 +188,11 @@ async def replay(
     start: Path,
     expected: dict[str, Path],
     drop: Iterable[str] = (),
+    reorder: str | None = None,
 ) -> tuple[bool, str]:
     """Run ``skill`` with its example arguments on a fresh copy of ``start`` (less the files
-    in ``drop``); it passes when every expected output file comes out byte-equal."""
+    in ``drop``, and with the table ``reorder`` given its columns in reverse order); it
+    passes when every expected output file comes out byte-equal."""
     from tools import ToolContext
     from tools.python_env import env_dir
 
@@ -202,17 +206,61 @@ async def replay(
         shutil.copytree(start, room, symlinks=True, ignore=shutil.ignore_patterns(VENV))
         for rel in drop:
             (room / rel).unlink(missing_ok=True)
+        if reorder is not None:
+            _reverse_columns(room / reorder)
         async with ToolContext(room, settings) as tools:
             run = await run_through(ctx, skill, skill.example_args(), tools)
         if not run.ok:
             return False, f"replay failed: {run.error}"
         for rel, want in expected.items():
             got = room / rel
-            if not got.is_file() or not filecmp.cmp(got, want, shallow=False):
+            same = filecmp.cmp if reorder is None else _same_by_name
+            if not got.is_file() or not same(got, want, shallow=False):
                 return False, f"replay did not reproduce {rel}"
         return True, f"replayed on a fresh copy of the start state: {', '.join(expected)} equal"
     finally:
         shutil.rmtree(room.parent, ignore_errors=True)
+
+
+def _reverse_columns(path: Path) -> None:
+    """Rewrite a table with its columns in reverse order (the same rows, by name)."""
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    text = path.read_text(encoding="utf-8", errors="replace")
+    rows = list(csv.reader(io.StringIO(text), delimiter=sep))
+    out = io.StringIO()
+    csv.writer(out, delimiter=sep, lineterminator="\n").writerows(r[::-1] for r in rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def _same_by_name(got: Path, want: Path, shallow: bool = False) -> bool:
+    """Equal files, or equal tables column by column name (a table that copies whole
+    rows of a reordered input comes out with its columns reordered too)."""
+    if filecmp.cmp(got, want, shallow=shallow):
+        return True
+    if want.suffix.lower() not in (".csv", ".tsv"):
+        return False
+    sep = "\t" if want.suffix.lower() == ".tsv" else ","
+
+    def rows(path: Path) -> list[dict[str, str]]:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        return list(csv.DictReader(io.StringIO(text), delimiter=sep))
+
+    return rows(got) == rows(want)
+
+
+def by_position(skill: Skill, start: Path) -> str | None:
+    """The input table a skill reads (three columns or more), to replay it again with that
+    table's columns reversed: a script that reads ``row[4]`` computes with whatever column
+    stands there in a later table, whatever its parameters say."""
+    for p in skill.params:
+        path = start / p.example
+        if p.kind == "input_file" and p.example.lower().endswith((".csv", ".tsv")):
+            if path.is_file() and path.stat().st_size < 2_000_000:
+                with path.open(encoding="utf-8", errors="replace") as f:
+                    head = f.readline()
+                if head.count("\t" if p.example.lower().endswith(".tsv") else ",") >= 2:
+                    return p.example
+    return None
 
 
 def files_in(start: Path | None) -> set[str]:
@@ -290,6 +338,12 @@ async def learn_skill(
         ok, note = await replay(ctx, skill, start, expected, drop)
         if not ok:
             return None, f"no skill: {note}"
+        table = by_position(skill, start)
+        if table is not None and not (await replay(ctx, skill, start, expected, drop, table))[0]:
+            return None, (
+                f"no skill: it reads {table} by column position (replayed with the columns in "
+                "reverse order, its output came out otherwise)"
+            )
         status = "active"
     res = ctx.memory.propose(
         level="skill",

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from _agent_helpers import answer, call, plan, verdict
 from test_skills import BOOKINGS, SCRIPT, TASK, _run, _store, file_registry_with_python
 
@@ -303,3 +304,66 @@ def test_another_job_done_after_an_error_is_no_fix() -> None:
         bad, "print('Hello, world!')", output="ModuleNotFoundError: No module named 'gitea'"
     )
     assert error_fix_tips(steps, group) == []
+
+
+# a skill must read its table by column name: replayed again on the input with its columns
+# reversed, its output must come out the same (a curve's skill summed `row[4]`, the units,
+# and was pressed on later tables); the tables here are parcel scans, used nowhere else
+SCANS = "scan,depot,kg,parcels\ns1,Leeds,2.5,3\ns2,York,1,2\ns3,Leeds,4,1\n"
+SCANS_TASK = "Total the parcels per depot in scans.csv and write depot_parcels.csv with the columns depot,parcels."
+BY_POSITION = """import csv
+totals = {}
+with open('scans.csv') as f:
+    rows = csv.reader(f)
+    next(rows)
+    for row in rows:
+        totals[row[1]] = totals.get(row[1], 0) + int(row[3])
+with open('depot_parcels.csv', 'w') as f:
+    f.write('depot,parcels\\n' + ''.join(f'{k},{v}\\n' for k, v in sorted(totals.items())))
+"""
+BY_NAME = BY_POSITION.replace("csv.reader(f)", "csv.DictReader(f)").replace("    next(rows)\n", "")
+BY_NAME = BY_NAME.replace("row[1]", "row['depot']").replace("row[3]", "row['parcels']")
+HEAVY = """import csv
+with open('scans.csv') as f, open('heavy.csv', 'w', newline='') as out:
+    rows = csv.DictReader(f)
+    w = csv.DictWriter(out, fieldnames=rows.fieldnames, lineterminator='\\n')
+    w.writeheader()
+    w.writerows(r for r in rows if float(r['kg']) > 2)
+"""
+
+
+async def _learned_from(settings: Settings, workspace: Path, task: str, code: str) -> tuple:
+    (workspace / "scans.csv").write_text(SCANS)
+    llm = ScriptedLLM([plan(task), call("python_run", code=code), answer("written"), verdict(True)])
+    store = _store(settings)
+    agent = build_agent(
+        settings, llm=llm, memory=store, workspace=workspace, registry=file_registry_with_python()
+    )
+    result, learned = await _run_learning(agent, task)
+    assert result.achieved
+    skills = store.list_items(level="skill")
+    store.close()
+    return skills, learned
+
+
+async def test_a_script_that_reads_columns_by_position_yields_no_skill(
+    settings: Settings, workspace: Path
+) -> None:
+    skills, learned = await _learned_from(settings, workspace, SCANS_TASK, BY_POSITION)
+    assert skills == [], (learned, [s.content for s in skills])
+    assert learned[-1].startswith("no skill: it reads scans.csv by column position")
+
+
+@pytest.mark.parametrize(
+    ("task", "code"),
+    [
+        (SCANS_TASK, BY_NAME),
+        # whole rows copied: the reordered input gives reordered columns, the same table
+        ("Copy the scans over 2 kg from scans.csv into heavy.csv, every column.", HEAVY),
+    ],
+)
+async def test_a_script_that_reads_columns_by_name_yields_an_active_skill(
+    settings: Settings, workspace: Path, task: str, code: str
+) -> None:
+    skills, learned = await _learned_from(settings, workspace, task, code)
+    assert [s.status for s in skills] == ["active"], learned

@@ -27,6 +27,7 @@ from agent.learn import files_in, record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall, ToolSpec
 from agent.logins import login_note
+from agent.mailbox import reply_note
 from agent.progress import loop_note
 from agent.recall import (
     credited_ids,
@@ -475,7 +476,8 @@ async def run_action(
 def _page_notes(task: str, goal: str, seen: str) -> list[tuple[Literal["login", "info"], str]]:
     """Notes on the latest observation: the task's login, for this sign-in form; the goal's
     fields this page keeps folded, and the select boxes that offer its values; the task's web
-    addresses, on a blank tab; its SMTP server, after a missing mail command."""
+    addresses, on a blank tab; its SMTP server, after a missing mail command; the message to
+    open, and its Reply control, for a reply the goal asks for."""
     if not seen:
         return []
     found: list[tuple[Literal["login", "info"], str | None]] = [
@@ -484,6 +486,7 @@ def _page_notes(task: str, goal: str, seen: str) -> list[tuple[Literal["login", 
         ("info", option_note(goal, seen)),
         ("info", blank_tab_note(task, seen)),
         ("info", mailer_note(task, seen)),
+        ("info", reply_note(goal, seen)),
     ]
     return [(purpose, said) for purpose, said in found if said is not None]
 

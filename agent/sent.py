@@ -83,6 +83,11 @@ def mail_sent(attempt: list[Record], last_change: int) -> bool:
     return False
 
 
+def asks_to_reply(goal: str) -> bool:
+    """True when the goal asks that a mail be sent in reply to one ("reply to its sender")."""
+    return _REPLY.search(goal) is not None and asks_to_send_mail(goal)
+
+
 def _given(text: str) -> set[str]:
     """The addresses ``text`` gives, except those it gives as examples ("e.g. a@b.c")."""
     return {
@@ -111,7 +116,7 @@ def reply_unread(
     run read before using it shows, by address or by its user name ("Kenji Sato" for
     kenji@...): a reply to no message the run opened. None otherwise, and without the
     task's text (what it gives is not known)."""
-    if not (task and _REPLY.search(goal) and asks_to_send_mail(goal)):
+    if not (task and asks_to_reply(goal)):
         return None
     used = [a for r in attempt if isinstance(r, ToolStep) and r.executed for a in _addressed(r)]
     given = _given(task) | _given(goal)

@@ -1,0 +1,68 @@
+"""A reply the goal asks for, and a mailbox on the page: the note names the message to open,
+then the control that answers it.
+
+Told to reply to a request in its mailbox, the 1.5B model signed in to the webmail (the
+login note names every field), saw the inbox with the one message listed, and stopped:
+"You have been granted access", or wrote the reply into a file, or mailed an address from
+the task's preamble (curve on fcbf833, it-support micro, passes 1 to 4). It follows a note
+that names an element. So, when the goal asks for a reply (agent.sent's wording):
+
+- on a page that lists messages (links to a message by its id: ``_uid=7``, ``/message/7``,
+  ``?msg=7``) and is not one itself, the note names the messages to open, those that share
+  words with the goal first;
+- on a message's own page, the note names its Reply control (when it is enabled).
+
+It is a note, not a rule: nothing is held back.
+"""
+
+from __future__ import annotations
+
+import re
+
+from agent.sent import asks_to_reply
+
+_LINE = re.compile(r'^\[(\d+)\] (link|button|menuitem) "([^"]+)"(?: -> (\S+))?(.*)$', re.MULTILINE)
+_MESSAGE_HREF = re.compile(r"(?i)(?:[?&](?:_uid|uid|msg|msgid|message_id|mid)=\w+|/messages?/\w+)")
+_URL = re.compile(r"^URL: (\S+)", re.MULTILINE)
+_REPLY_CONTROL = re.compile(r"(?i)^reply$")
+_WORD = re.compile(r"[a-z]{4,}")
+MOST = 3
+
+
+def _words(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def reply_note(goal: str, observation: str) -> str | None:
+    """The note for a reply the goal asks for, on a mailbox or a message page; else None."""
+    if not asks_to_reply(goal):
+        return None
+    url = _URL.search(observation)
+    listing = observation.split("\nPage text:", 1)[0]
+    lines = list(_LINE.finditer(listing))
+    if url is not None and _MESSAGE_HREF.search(url.group(1)):
+        replies = [
+            m
+            for m in lines
+            if _REPLY_CONTROL.match(m.group(3).strip()) and "[disabled]" not in m.group(5)
+        ]  # a button or link before a menu entry that only wraps one
+        reply = min(replies, key=lambda m: m.group(2) == "menuitem", default=None)
+        if reply is None:
+            return None
+        return (
+            f"This page shows a message, and the goal asks for a reply: press [{reply.group(1)}] "
+            f"({reply.group(3)!r}), write the reply in the form that opens, and send it."
+        )
+    messages = [m for m in lines if m.group(4) and _MESSAGE_HREF.search(m.group(4))]
+    if not messages:
+        return None
+    wanted = _words(goal)
+    messages.sort(key=lambda m: -len(_words(m.group(3)) & wanted))  # stable: page order else
+    shown = "; ".join(f"[{m.group(1)}] {m.group(3)!r}" for m in messages[:MOST])
+    return (
+        "The goal asks for a reply to a message, and this page lists messages: open the one it "
+        f"is about first ({shown}), read who sent it and what they ask, then reply from there."
+    )
+
+
+__all__ = ["reply_note"]

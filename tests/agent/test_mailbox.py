@@ -1,0 +1,73 @@
+"""A reply the goal asks for, on a mailbox page: the note names the message to open, then
+its Reply control (agent.mailbox). The curve's webmail is Roundcube (``_uid=1``); the pages
+here are another mail app's (``/message/<id>``, ``?msg=``), with other people and subjects.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.mailbox import reply_note
+
+GOAL = "A supplier wrote to ask about invoice 88. Reply to them that it was paid on 2026-12-01."
+INBOX = """URL: http://127.0.0.1:9/mail/inbox
+Title: Inbox (3) - Post
+Interactive elements:
+[1] button "Write" -> /mail/compose
+[2] link "Inbox" -> /mail/inbox
+[3] link "Sent" -> /mail/sent
+[4] link "Lunch on Friday?" -> /message/17
+[5] link "Invoice 88 - payment date" -> /message/18
+[6] link "Newsletter: December" -> /message/19
+[7] button "Reply" -> # [disabled]
+Page text:
+Inbox
+"""
+MESSAGE = """URL: http://127.0.0.1:9/message/18
+Title: Invoice 88 - payment date
+Interactive elements:
+[1] button "Write" -> /mail/compose
+[2] link "Inbox" -> /mail/inbox
+[7] menuitem "Reply"
+[8] button "Reply" -> #reply
+[9] button "Forward" -> #forward
+Page text:
+From: Lena Hart <lena@supplies.test>
+"""
+
+
+def test_on_a_mailbox_the_message_the_goal_is_about_comes_first() -> None:
+    note = reply_note(GOAL, INBOX)
+    assert note is not None and "open the one it is about first" in note
+    shown = note.split("first (", 1)[1]
+    assert shown.startswith("[5] 'Invoice 88 - payment date'")  # shares words with the goal
+    assert "[4] 'Lunch on Friday?'" in shown and "[2]" not in shown  # folders are no messages
+
+
+def test_on_the_message_the_note_names_its_reply_control() -> None:
+    note = reply_note(GOAL, MESSAGE)
+    assert note is not None and "press [8] ('Reply')" in note
+    # a Reply control that is disabled is not named, and no note is better than a wrong one
+    disabled = MESSAGE.replace("-> #reply", "-> # [disabled]").replace('[7] menuitem "Reply"\n', "")
+    assert reply_note(GOAL, disabled) is None
+    # a menu entry that wraps the control is named only when there is no button or link
+    assert "press [7]" in (reply_note(GOAL, MESSAGE.replace("-> #reply", "-> # [disabled]")) or "")
+
+
+@pytest.mark.parametrize(
+    "goal",
+    [
+        "Email lena@supplies.test that invoice 88 was paid.",  # a mail, not a reply
+        "Who wrote to you about invoice 88?",  # a question
+        "Delete the newsletter from the inbox.",
+    ],
+)
+def test_no_note_when_no_reply_is_asked(goal: str) -> None:
+    assert reply_note(goal, INBOX) is None and reply_note(goal, MESSAGE) is None
+
+
+def test_no_note_on_a_page_without_messages() -> None:
+    page = INBOX.replace("/message/", "/folder/")
+    assert reply_note(GOAL, page) is None
+    # a query-string id counts as a message too
+    assert reply_note(GOAL, INBOX.replace("/message/18", "/read?msg=18")) is not None

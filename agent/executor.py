@@ -433,7 +433,7 @@ async def run_action(
     python_run code that is only a call of an offered tool runs as that call (agent.toolcode)."""
     said = ""
     if call.name == "python_run":
-        offered = {t.name: t.parameters() for t in ctx.registry} | _skill_parameters(state)
+        offered = {s.name: s.parameters for s in ctx.tool_specs({})} | _skill_parameters(state)
         if (lone := as_tool_call(call, offered)) is not None:
             call, said = lone, ran_as_tool(call, lone)
     base = ToolStep(

@@ -105,7 +105,7 @@ def check_totals(task: str, workspace: Path | None, written: set[str]) -> Totals
     ]
     outputs = [n for n in names if n in written]
     found = [
-        (n, keyer, column)
+        (n, rows, keyer, column)
         for n in names
         if n not in written
         and (rows := _read(workspace / n))
@@ -114,10 +114,10 @@ def check_totals(task: str, workspace: Path | None, written: set[str]) -> Totals
     ]
     if len(found) != 1 or len(outputs) != 1:
         return None
-    [(source, key_of, column)] = found
+    [(source, rows, key_of, column)] = found
     output = outputs[0]
     want: dict[str, float] = {}
-    for row in _read(workspace / source) or []:
+    for row in rows:
         key, amount = key_of(row), _number(row.get(column, ""))
         if not key:
             continue
@@ -131,7 +131,7 @@ def check_totals(task: str, workspace: Path | None, written: set[str]) -> Totals
         return TotalsCheck(output, source, False, f"{output} is missing or empty")
     if not table or set(table[0]) != {group, value}:
         return None  # another header: header_mismatch says so
-    if group not in (_read(workspace / source) or [{}])[0] and not _stated(task, group):
+    if group not in rows[0] and not _stated(task, group):
         shape = PERIODS[group][2]
         if not all(shape.match(row.get(group, "")) for row in table):
             return None  # keys in a format the task did not state: not judged

@@ -34,7 +34,7 @@ from pathlib import Path
 from agent.evidence import AGGREGATE, FILE, PER_GROUP, TABLES, stated_header
 
 OTHER_AGGREGATE = re.compile(
-    r"(?i)\b(?:average|mean|median|count|max\w*|min\w*|highest|lowest|"
+    r"(?i)\b(?:average|mean|median|count|max(?:imum|ima|imal)?|min(?:imum|ima|imal)?|highest|lowest|"
     r"percent\w*|share\s+of|market\s+share|\w+'s\s+share|ratio|rate|cumulative|running)\b"
 )  # "share" as a part of a whole, not a file share ("on the file share")
 MAX_BYTES = 2_000_000

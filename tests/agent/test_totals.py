@@ -300,3 +300,21 @@ def test_the_column_the_task_names_is_summed_under_another_header(tmp_path: Path
         "Total qty and cost of purchases.csv per vendor into vendor-spend.csv, header vendor,spent."
     )
     assert check_totals(vague, tmp_path, {"vendor-spend.csv"}) is None
+
+
+def test_a_column_named_minutes_is_no_minimum(tmp_path: Path) -> None:
+    """ "min" as an aggregate is a minimum, not the start of "minutes" (the check stood aside
+    on every task that sums minutes); a month cut from ISO date-times of another column."""
+    (tmp_path / "tickets.csv").write_text(
+        "id,created_at,queue,minutes\nT1,2026-03-02T10:00:00,web,30\nT2,2026-03-30 09:00,app,15\n"
+        "T3,2026-04-01T08:00:00,web,10\n"
+    )
+    (tmp_path / "monthly.csv").write_text("month,handled\n2026-03,45\n2026-04,10\n")
+    task = (
+        "For each month (YYYY-MM) of `created_at`, add up the `minutes` in tickets.csv and save "
+        "monthly.csv with the header `month,handled`."
+    )
+    check = check_totals(task, tmp_path, {"monthly.csv"})
+    assert check is not None and check.right
+    minimum = task.replace("add up the", "find the minimum of the")
+    assert check_totals(minimum, tmp_path, {"monthly.csv"}) is None

@@ -12,7 +12,9 @@ Where a parameter comes from (:func:`induce`):
 - a literal of an action that also occurs in the task text, the subtask goal or the
   framework's note on the input files (a file name, a column, a person, an id) becomes a
   parameter the caller passes; so does every name of the header the goal states for its
-  output (`employee,total`), common word or not, with its position in that header;
+  output (`employee,total`), common word or not, with its position in that header (a
+  column by the input tables' headers only: in the curve a note that offered a skill
+  spelled `"header": "total"`, and `total` became a third column no new task could fill);
 - a literal that only an earlier observation of the same attempt showed becomes a
   *derived* value: at run time it is read from the same position of that step's output;
 - anything else in a written text (a number the model computed in its head) makes the
@@ -191,13 +193,22 @@ def task_literals(text: str) -> list[str]:
     return sorted(dict.fromkeys(found), key=lambda s: (-len(s), s))
 
 
-def _kind(value: str, given: str, start_files: set[str], header: list[str]) -> ParamKind:
+_COLUMNS_LINE = re.compile(r"^columns \([^)]*\): (.*)$", re.MULTILINE)
+
+
+def _kind(
+    value: str, given: str, start_files: set[str], header: list[str], tables: str
+) -> ParamKind:
     if _URL.fullmatch(value):
         return "url"
     if FILE.fullmatch(value):
         return "input_file" if value in start_files else "output_file"
     if _NUMBER.fullmatch(value):
         return "number"
+    if value in header and not _bounded(value).search(tables):
+        # a name of the output's header that no input table has ("total", "month"), even
+        # where the notes' prose uses the word: filled by its place in the next header
+        return "header"
     if _bounded(value).search(given):
         return "column"
     if value in header:
@@ -209,12 +220,18 @@ class _Binder:
     """Names literals as they are met: one parameter per distinct value."""
 
     def __init__(
-        self, literals: list[str], given: str, start_files: set[str], header: list[str]
+        self,
+        literals: list[str],
+        given: str,
+        start_files: set[str],
+        header: list[str],
+        tables: str = "",
     ) -> None:
         self.literals = literals
         self.given = given
         self.start_files = start_files
         self.header = header  # the output header the goal states ([] when none)
+        self.tables = tables  # the input tables' column names
         self.params: dict[str, SkillParam] = {}  # value -> param
         self.derived: dict[str, DerivedValue] = {}
 
@@ -227,7 +244,7 @@ class _Binder:
 
     def param(self, value: str) -> str:
         if value not in self.params:
-            kind = _kind(value, self.given, self.start_files, self.header)
+            kind = _kind(value, self.given, self.start_files, self.header, self.tables)
             at = self.header.index(value) if kind == "header" else None
             self.params[value] = SkillParam(
                 name=self._name(kind), kind=kind, example=value, position=at
@@ -375,7 +392,9 @@ def induce(
         dict.fromkeys([*task_literals(f"{task}\n{goal}\n{given}"), *header]),
         key=lambda v: (-len(v), v),
     )
-    binder = _Binder(literals, f"{given}\n{headers}", set(start_files), header)
+    # the input tables' column names: the start files' first lines, and the notes' listings
+    tables = "\n".join([headers, *_COLUMNS_LINE.findall(given)])
+    binder = _Binder(literals, f"{given}\n{headers}", set(start_files), header, tables)
     sources = f"{task}\n{goal}\n{given}"
     outputs: list[tuple[int, str]] = []
     body: list[SkillStep] = []

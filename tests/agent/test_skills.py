@@ -476,6 +476,70 @@ def test_the_output_header_the_goal_states_is_a_parameter_even_a_common_word() -
 
 
 @pytest.mark.parametrize(
+    "prose",
+    [  # the curve's pass 5: the model wrote the offered skill's code out by hand, and the
+        # note that offered it spelled the header name; a tip may too
+        'skill_x {"input_file": "crew/shifts-7.csv", "column": "crew", "header": "logged"}',
+        "Tip: the logged time is what the manager wants, not the planned one.",
+    ],
+)
+def test_a_header_name_no_input_table_has_stays_a_header_whatever_the_notes_say(
+    prose: str,
+) -> None:
+    goal = (
+        "Add up the `minutes` of `crew/shifts-7.csv` for each crew and write them to "
+        "`crew-minutes.csv` (header `crew,logged`)."
+    )
+    notes = [
+        NoteStep(
+            text="crew/shifts-7.csv:\ncolumns (,-separated): day, crew, minutes", purpose="info"
+        ),
+        NoteStep(text=prose, purpose="info"),
+    ]
+    code = (
+        "import pandas as pd\n"
+        "df = pd.read_csv('crew/shifts-7.csv')\n"
+        "df.groupby('crew')['minutes'].sum().reset_index(name='logged')"
+        ".to_csv('crew-minutes.csv', index=False)\n"
+    )
+    step = ToolStep(call_id="1", tool="python_run", arguments={"code": code}, output="")
+    skill = induce(
+        goal, goal, [*notes, step], read_only=lambda n: False, group=lambda n: "python",
+        start_files={"crew/shifts-7.csv"},
+    )  # fmt: skip
+    assert isinstance(skill, Skill)
+    kinds = {p.example: (p.kind, p.position) for p in skill.params}
+    assert kinds["logged"] == ("header", 1)
+    assert kinds["crew"][0] == kinds["minutes"][0] == "column"
+
+
+def test_a_header_name_that_is_an_input_column_stays_a_column() -> None:
+    """`region,revenue` over a table with a `revenue` column: the summed column and the
+    output's name are one value, one parameter, filled as a column."""
+    goal = (
+        "Put the Q3 revenue per region from `Shared/q3.csv` into `by-region.csv` "
+        "(header `region,revenue`)."
+    )
+    note = NoteStep(
+        text="Shared/q3.csv:\ncolumns (,-separated): order, region, units, revenue",
+        purpose="info",
+    )
+    code = (
+        "import pandas as pd\n"
+        "pd.read_csv('Shared/q3.csv').groupby('region')['revenue'].sum()"
+        ".reset_index().to_csv('by-region.csv', index=False)\n"
+    )
+    step = ToolStep(call_id="1", tool="python_run", arguments={"code": code}, output="")
+    skill = induce(
+        goal, goal, [note, step], read_only=lambda n: False, group=lambda n: "python",
+        start_files={"Shared/q3.csv"},
+    )  # fmt: skip
+    assert isinstance(skill, Skill)
+    kinds = {p.example: p.kind for p in skill.params}
+    assert kinds["region"] == kinds["revenue"] == "column"
+
+
+@pytest.mark.parametrize(
     ("goal", "table", "want"),
     [  # other families' wordings, data and headers than the attempt's
         (

@@ -10,7 +10,10 @@ that names an element. So, when the goal asks for a reply (agent.sent's wording)
 - on a page that lists messages (links to a message by its id: ``_uid=7``, ``/message/7``,
   ``?msg=7``) and is not one itself, the note names the messages to open, those that share
   words with the goal first;
-- on a message's own page, the note names its Reply control (when it is enabled).
+- on a message's own page, the note names its Reply control (when it is enabled);
+- on a list with a message open beside it (Roundcube's preview pane: the URL stays the
+  inbox's, the message is in a frame, and its Reply control turns enabled), the note
+  names the open message and the Reply control, and the others to open instead.
 
 It is a note, not a rule: nothing is held back.
 """
@@ -26,11 +29,28 @@ _MESSAGE_HREF = re.compile(r"(?i)(?:[?&](?:_uid|uid|msg|msgid|message_id|mid)=\w
 _URL = re.compile(r"^URL: (\S+)", re.MULTILINE)
 _REPLY_CONTROL = re.compile(r"(?i)^reply$")
 _WORD = re.compile(r"[a-z]{4,}")
+_IN_FRAME = "(in frame"  # the browser's mark on an element inside a frame of the page
 MOST = 3
 
 
 def _words(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
+
+
+def _reply_control(lines: list[re.Match[str]]) -> re.Match[str] | None:
+    """The page's enabled Reply control: a button or link before a menu entry that only
+    wraps one."""
+    replies = [
+        m
+        for m in lines
+        if _REPLY_CONTROL.match(m.group(3).strip()) and "[disabled]" not in m.group(5)
+    ]
+    return min(replies, key=lambda m: m.group(2) == "menuitem", default=None)
+
+
+def _message_id(href: str) -> str | None:
+    m = _MESSAGE_HREF.search(href)
+    return m.group(0).lstrip("?&/") if m else None
 
 
 def reply_note(goal: str, observation: str) -> str | None:
@@ -41,24 +61,39 @@ def reply_note(goal: str, observation: str) -> str | None:
     listing = observation.split("\nPage text:", 1)[0]
     lines = list(_LINE.finditer(listing))
     if url is not None and _MESSAGE_HREF.search(url.group(1)):
-        replies = [
-            m
-            for m in lines
-            if _REPLY_CONTROL.match(m.group(3).strip()) and "[disabled]" not in m.group(5)
-        ]  # a button or link before a menu entry that only wraps one
-        reply = min(replies, key=lambda m: m.group(2) == "menuitem", default=None)
+        reply = _reply_control(lines)
         if reply is None:
             return None
         return (
             f"This page shows a message, and the goal asks for a reply: press [{reply.group(1)}] "
             f"({reply.group(3)!r}), write the reply in the form that opens, and send it."
         )
-    messages = [m for m in lines if m.group(4) and _MESSAGE_HREF.search(m.group(4))]
+    messages = [
+        m
+        for m in lines
+        if m.group(4) and _MESSAGE_HREF.search(m.group(4)) and _IN_FRAME not in m.group(5)
+    ]
     if not messages:
         return None
     wanted = _words(goal)
     messages.sort(key=lambda m: -len(_words(m.group(3)) & wanted))  # stable: page order else
     shown = "; ".join(f"[{m.group(1)}] {m.group(3)!r}" for m in messages[:MOST])
+    reply = _reply_control(lines)
+    # a message open beside the list: a frame links to it (Roundcube's preview pane); an
+    # enabled Reply alone is not that (a lone message is selected, not shown)
+    opened = {_message_id(m.group(4)) for m in lines if m.group(4) and _IN_FRAME in m.group(5)}
+    opened.discard(None)
+    if reply is not None and opened:
+        which = [m for m in messages if _message_id(m.group(4)) in opened]
+        what = f" ([{which[0].group(1)}] {which[0].group(3)!r})" if len(which) == 1 else ""
+        others = [m for m in messages if m not in which][:MOST]
+        instead = "; ".join(f"[{m.group(1)}] {m.group(3)!r}" for m in others)
+        return (
+            f"A message is open on this page{what}, and the goal asks for a reply: if it is the "
+            f"one the goal is about, press [{reply.group(1)}] ({reply.group(3)!r}), write the "
+            f"reply in the form that opens, and send it"
+            + (f"; else open that one first ({instead})." if instead else ".")
+        )
     return (
         "The goal asks for a reply to a message, and this page lists messages: open the one it "
         f"is about first ({shown}), read who sent it and what they ask, then reply from there."

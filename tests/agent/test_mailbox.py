@@ -71,3 +71,33 @@ def test_no_note_on_a_page_without_messages() -> None:
     assert reply_note(GOAL, page) is None
     # a query-string id counts as a message too
     assert reply_note(GOAL, INBOX.replace("/message/18", "/read?msg=18")) is not None
+
+
+def _preview(open_id: int) -> str:
+    """The inbox with one message open beside the list, in a frame (a preview pane): the
+    URL stays the inbox's and the Reply control turns enabled."""
+    return INBOX.replace('[7] button "Reply" -> # [disabled]', '[7] button "Reply" -> #').replace(
+        "Page text:",
+        f'[9] link "lena@supplies.test" -> mailto:lena@supplies.test (in frame 1)\n'
+        f'[10] link "Print" -> /message/{open_id}/print (in frame 1)\nPage text:',
+    )
+
+
+def test_with_a_message_open_beside_the_list_the_note_names_it_and_reply() -> None:
+    note = reply_note(GOAL, _preview(18)) or ""
+    assert note.startswith("A message is open on this page ([5] 'Invoice 88 - payment date')")
+    assert "press [7] ('Reply')" in note
+    assert "[5]" not in note.split("else open", 1)[-1]  # the open one is not offered again
+    assert "[10]" not in note  # an element inside the open message is no message to open
+    # another message open: named as such, and the one the goal is about offered first
+    other = reply_note(GOAL, _preview(17)) or ""
+    assert other.startswith("A message is open on this page ([4] 'Lunch on Friday?')")
+    assert other.split("else open that one first (", 1)[1].startswith("[5] 'Invoice 88")
+    # Reply enabled with nothing shown in a frame (a lone message selected), or still
+    # disabled: nothing is open, the list note as before
+    bare = INBOX.replace('[7] button "Reply" -> # [disabled]', '[7] button "Reply" -> #')
+    assert (reply_note(GOAL, bare) or "").startswith("The goal asks for a reply to a message")
+    closed = _preview(18).replace(
+        '[7] button "Reply" -> #\n', '[7] button "Reply" -> # [disabled]\n'
+    )
+    assert (reply_note(GOAL, closed) or "").startswith("The goal asks for a reply to a message")

@@ -66,6 +66,44 @@ async def test_roundcube_login_and_read(env: Environment, tmp_path: Path) -> Non
     ]
 
 
+async def test_roundcube_reply_notes_lead_from_the_inbox_to_the_reply_form(
+    env: Environment, tmp_path: Path
+) -> None:
+    """agent.mailbox on the real webmail: Roundcube opens a message in a preview frame
+    beside the list (the URL stays the inbox's), so the note must follow it there."""
+    import re
+
+    from agent.mailbox import reply_note
+
+    goal = "Dana sent the quarterly numbers. Reply to her that they arrived."
+    async with ToolContext(workspace=tmp_path) as ctx:
+        act = _actions(env, ctx)
+        await act.goto(env.urls()["webmail_url"])
+        await act.type("Username", "alex")
+        await act.type("Password", "alex-acme-2026")
+        await act.click("Login", "button")
+        await _wait_for(act, "Quarterly numbers")
+        res = await act.call("browser_wait", {"seconds": 0.5})
+        note = reply_note(goal, res.output) or ""
+        assert note.startswith("The goal asks for a reply to a message"), note
+        [(msg, name)] = re.findall(r"\[(\d+)\] '([^']+)'", note.split("first (", 1)[1])
+        assert name == "Quarterly numbers"
+        act._remember(await act.call("browser_click", {"element_id": int(msg)}))
+        for _ in range(30):  # the preview frame loads and Reply turns enabled
+            res = await act.call("browser_wait", {"seconds": 0.5})
+            note = reply_note(goal, res.output) or ""
+            if note.startswith("A message is open"):
+                break
+        assert note.startswith("A message is open on this page (") and "Quarterly numbers" in note
+        reply = int(re.search(r"press \[(\d+)\] \('Reply'\)", note).group(1))  # type: ignore[union-attr]
+        act._remember(await act.call("browser_click", {"element_id": reply}))
+        await _wait_for(act, "Send")
+        res = await act.call("browser_wait", {"seconds": 0.5})
+    assert "_action=compose" in res.output and "dana@acme.test" in res.output
+    assert 'value="Re: Quarterly numbers"' in res.output
+    assert reply_note(goal, res.output) is None  # the form: nothing more to point at
+
+
 async def test_converse_chat_with_a_bot(env: Environment, tmp_path: Path) -> None:
     async with ToolContext(workspace=tmp_path) as ctx:
         act = _actions(env, ctx)

@@ -43,7 +43,8 @@ def _actions(env: Environment, ctx: ToolContext) -> Actions:
     return Actions(task, env.urls(), default_registry(enabled=("browser",)), ctx)
 
 
-async def _wait_for(act: Actions, name: str, seconds: float = 15) -> None:
+async def _wait_for(act: Actions, name: str, seconds: float = 45) -> None:
+    # generous: the first page of a cold Roundcube on a loaded machine took over 15 s
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         res = await act.call("browser_wait", {"seconds": 0.5})
@@ -53,14 +54,19 @@ async def _wait_for(act: Actions, name: str, seconds: float = 15) -> None:
     raise AssertionError(f"{name!r} never appeared on {act.page.get('url')}")
 
 
+async def _sign_in(act: Actions, env: Environment) -> None:
+    """Alex signs in to the webmail and the seeded message is listed."""
+    await act.goto(env.urls()["webmail_url"])
+    await act.type("Username", "alex")
+    await act.type("Password", "alex-acme-2026")
+    await act.click("Login", "button")
+    await _wait_for(act, "Quarterly numbers")
+
+
 async def test_roundcube_login_and_read(env: Environment, tmp_path: Path) -> None:
     async with ToolContext(workspace=tmp_path) as ctx:
         act = _actions(env, ctx)
-        await act.goto(env.urls()["webmail_url"])
-        await act.type("Username", "alex")
-        await act.type("Password", "alex-acme-2026")
-        await act.click("Login", "button")
-        await _wait_for(act, "Quarterly numbers")
+        await _sign_in(act, env)
     assert [m["Subject"] for m in MailState(env.data_dir("mail")).messages("alex")] == [
         "Quarterly numbers"
     ]
@@ -78,11 +84,7 @@ async def test_roundcube_reply_notes_lead_from_the_inbox_to_the_reply_form(
     goal = "Dana sent the quarterly numbers. Reply to her that they arrived."
     async with ToolContext(workspace=tmp_path) as ctx:
         act = _actions(env, ctx)
-        await act.goto(env.urls()["webmail_url"])
-        await act.type("Username", "alex")
-        await act.type("Password", "alex-acme-2026")
-        await act.click("Login", "button")
-        await _wait_for(act, "Quarterly numbers")
+        await _sign_in(act, env)
         res = await act.call("browser_wait", {"seconds": 0.5})
         note = reply_note(goal, res.output) or ""
         assert note.startswith("The goal asks for a reply to a message"), note

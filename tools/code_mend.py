@@ -19,6 +19,7 @@ line was read as data.
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
@@ -238,6 +239,30 @@ def header_hint(stderr: str | None, workspace: Path) -> str | None:
                 "csv.DictReader and row['column'])."
             )
     return None
+
+
+def uncalled_defs(code: str) -> list[str]:
+    """The functions the code defines at its top level and never calls or names outside
+    their own bodies (a script that only defines ``def total(...)`` runs and does nothing:
+    in the curve the 1.5B model sent such a script three times and called the task done).
+    Decorated functions are left out (a decorator may register them)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    defs = [
+        n.name
+        for n in tree.body
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and not n.decorator_list
+    ]
+    named = {
+        x.id
+        for n in tree.body
+        if not isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+        for x in ast.walk(n)
+        if isinstance(x, ast.Name)
+    }
+    return [] if named & set(defs) else defs  # one called may call the others
 
 
 # each mend, with what the output says it did ({} : the lines, or what was cut), in order

@@ -21,7 +21,7 @@ from urllib.request import url2pathname
 
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
-from tools.code_mend import header_hint, mend
+from tools.code_mend import header_hint, mend, uncalled_defs
 from tools.confine import Network, confine
 from tools.context import ToolContext
 from tools.errors import ToolError
@@ -177,6 +177,13 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
     if installed:
         output = f"[{installed[0]} was missing: installed it, then ran the code again]\n{output}"
     output = mend_note + output
+    idle = uncalled_defs(args.code or "") if outcome.returncode == 0 else []
+    if idle:
+        names = ", ".join(f"{d}()" for d in idle)
+        output += (
+            f"\nHint: the code defines {names} and calls none of it, so none of it ran: send "
+            "the code again with the call at its end, with this task's values."
+        )
     error = None
     if outcome.timed_out:
         error = f"timed out after {timeout:g} s; the process and its children were killed"

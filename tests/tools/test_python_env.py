@@ -264,3 +264,30 @@ async def test_a_tool_called_inside_a_script_gets_a_hint(
     assert "one of your tools" not in plain.output
     fine = await registry.call("python_run", {"code": "print('file_write')"}, pctx)
     assert fine.error is None and "Hint" not in fine.output
+
+
+async def test_code_that_only_defines_functions_gets_a_hint(
+    registry: ToolRegistry, pctx: ToolContext
+) -> None:
+    """A script that defines a function and never calls it runs and does nothing; the
+    output says so. A script that calls what it defines (directly, under `__main__`, or
+    through another function) or a decorated function gets no hint."""
+    idle = (
+        "import csv\n\ndef hours_per_person(src, dst):\n"
+        "    rows = list(csv.DictReader(open(src)))\n    return rows\n"
+    )
+    result = await registry.call("python_run", {"code": idle}, pctx)
+    assert result.error is None
+    assert "Hint: the code defines hours_per_person() and calls none of it" in result.output
+    two = "def a():\n    return 1\n\nasync def b():\n    return 2\n"
+    both = await registry.call("python_run", {"code": two}, pctx)
+    assert "defines a(), b() and calls none" in both.output
+    for code in (
+        idle + "hours_per_person('x.csv', 'y.csv') if False else None\n",
+        "def main():\n    helper()\n\ndef helper():\n    print('ok')\n\n"
+        "if __name__ == '__main__':\n    main()\n",
+        "import functools\n\n@functools.lru_cache\ndef cached():\n    return 1\n",
+        "print(sum([1, 2]))\n",
+    ):
+        ran = await registry.call("python_run", {"code": code}, pctx)
+        assert ran.error is None and "Hint" not in ran.output, (code, ran.output)

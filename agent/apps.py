@@ -177,6 +177,23 @@ def blank_tab_note(task: str, observation: str) -> str | None:
     )
 
 
+def empty_folder_note(task: str, goal: str, observation: str) -> str | None:
+    """After a listing of an empty folder, when the goal names an app the task gives by
+    address (and no file): where the work is. The 1.5B model, told "There is an access
+    request in your mailbox" or "Ticket #6 in Trac has the wrong priority", listed the empty
+    workspace again and again (8 listings in 4 of the committed runs, all of them app tasks)."""
+    if not observation.rstrip().endswith("\n(empty)") or FILE.search(APP_LINE.sub(" ", goal)):
+        return None
+    named = [(label, url) for label, url, line in _app_lines(task) if _named(goal, label, line)]
+    if not named:
+        return None
+    where = " and ".join(f"{label} ({url})" for label, url in dict.fromkeys(named))
+    return (
+        f"This folder holds nothing, and the goal is not about a file: it is about {where}. "
+        "Open it with browser_goto and its address, and work on its pages."
+    )
+
+
 _NO_MAILER = re.compile(r"\b(mailx?|sendmail|mutt|msmtp|ssmtp|swaks)\b: (?:command )?not found")
 _SMTP = re.compile(
     r"\bSMTP\b[^\n]*?\b(localhost|(?:\d{1,3}\.){3}\d{1,3}|[\w-]+(?:\.[\w-]+)+):(\d{2,5})"

@@ -17,7 +17,7 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent import prompts
-from agent.apps import app_as_module, blank_tab_note, mailer_note
+from agent.apps import app_as_module, blank_tab_note, empty_folder_note, mailer_note
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import outputs_of
@@ -476,7 +476,8 @@ async def run_action(
 def _page_notes(task: str, goal: str, seen: str) -> list[tuple[Literal["login", "info"], str]]:
     """Notes on the latest observation: the task's login, for this sign-in form; the goal's
     fields this page keeps folded, and the select boxes that offer its values; the task's web
-    addresses, on a blank tab; its SMTP server, after a missing mail command; the message to
+    addresses, on a blank tab; the app the goal is about, after a listing of an empty folder;
+    its SMTP server, after a missing mail command; the message to
     open, and its Reply control, for a reply the goal asks for."""
     if not seen:
         return []
@@ -485,6 +486,7 @@ def _page_notes(task: str, goal: str, seen: str) -> list[tuple[Literal["login", 
         ("info", folded_note(goal, seen)),
         ("info", option_note(goal, seen)),
         ("info", blank_tab_note(task, seen)),
+        ("info", empty_folder_note(task, goal, seen)),
         ("info", mailer_note(task, seen)),
         ("info", reply_note(goal, seen)),
     ]

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from _agent_helpers import acted, answer, call
 
-from agent.apps import app_as_module, blank_tab_note, mailer_note, web_apps
+from agent.apps import app_as_module, blank_tab_note, empty_folder_note, mailer_note, web_apps
 from agent.targets import HELD_BACK
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
@@ -164,6 +164,57 @@ def test_a_blank_tab_gets_the_tasks_web_addresses() -> None:
     )
     assert blank_tab_note(TASK, page) is None  # a page is open
     assert blank_tab_note("Sum the amounts in a.csv.", BLANK) is None  # no web app
+
+
+EMPTY = "./\n(empty)"
+APPS = TASK.split("\n\n", 1)[1]
+
+
+@pytest.mark.parametrize(
+    ("goal", "where"),
+    [
+        ("Close the oldest open issue in Gitea as a duplicate.", "Gitea (https://git.initech.test:3000/)"),
+        ("There is a meeting request waiting in the team calendar: accept it.", "Calendar (http://127.0.0.1:9090)"),
+        ("Share the folder Q3 from Nextcloud Files with kim.", "Nextcloud Files (http://127.0.0.1:8080/files)"),
+    ],
+)  # fmt: skip
+def test_an_empty_folder_listing_names_the_app_the_goal_is_about(goal: str, where: str) -> None:
+    note = empty_folder_note(f"{goal}\n\n{APPS}", goal, EMPTY)
+    assert note is not None and f"it is about {where}." in note and "browser_goto" in note
+    task = f"{goal}\n\n{APPS}"
+    assert empty_folder_note(task, goal, "./\n  notes.md") is None  # the folder has files
+    assert empty_folder_note(task, goal, "URL: about:blank") is None  # no listing
+
+
+def test_no_folder_note_for_a_file_goal_or_one_that_names_no_app() -> None:
+    task = f"Sum the hours in hours.csv into total.csv.\n\n{APPS}"
+    assert empty_folder_note(task, "Sum the hours in hours.csv into total.csv.", EMPTY) is None
+    goal = "Write a haiku about autumn."
+    assert empty_folder_note(f"{goal}\n\n{APPS}", goal, EMPTY) is None
+    goal = "Do not use the calendar; tell kim on Redis."  # negated, and an app with no address
+    assert empty_folder_note(f"{goal}\n\n{APPS}", goal, EMPTY) is None
+
+
+async def test_after_an_empty_listing_the_model_is_told_which_app_to_open(
+    settings: Any, workspace: Path, site: Site
+) -> None:
+    task = f"A request is waiting in the helpdesk queue: answer it.\n\nApps:\n- Helpdesk: {site.base}/login"
+    turns = iter(["list", "open"])
+
+    def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
+        turn = next(turns, "done")
+        if turn == "list":
+            return call("file_list")
+        if turn == "open":
+            note = next(
+                str(m.content) for m in messages if "This folder holds nothing" in str(m.content)
+            )
+            return call("browser_goto", url=re.findall(r"Helpdesk \((\S+)\)", note)[0])
+        return answer("opened")
+
+    steps = await acted(settings, workspace, task, act, enabled=("browser", "files"))
+    assert steps[0]["tool"] == "file_list" and steps[0]["output"].endswith("(empty)")
+    assert steps[1]["tool"] == "browser_goto" and f"URL: {site.base}/login" in steps[1]["output"]
 
 
 async def test_after_a_refused_address_the_model_is_told_where_the_apps_are(

@@ -15,7 +15,9 @@ subtask's own text and files give:
   the verified attempt (numbers or text, read from the tables by code); when the types do
   not tell them apart, they are left to the model;
 - ``header``: the name at the same place of the header this subtask states for its output
-  (`product,revenue` gives ``revenue`` where the attempt had `employee,total`'s ``total``).
+  (`product,revenue` gives ``revenue`` where the attempt had `employee,total`'s ``total``);
+  so does a ``column`` no input table had, at a place of the header the skill's description
+  states (skills stored before header names were told from columns by the tables).
 
 Whatever cannot be filled this way stays for the model (shown as ``"?"``). The note is a
 suggestion: the model still chooses the call, and the call still goes through the
@@ -168,7 +170,16 @@ def propose_arguments(
             same = [v for v in values if Path(v).suffix.lower() == suffix]
             if len(same) == 1:
                 args[params[0].name] = same[0]
-    columns = _order(skill, "column")
+    # a skill stored before a header name was told from a column by the input tables: a
+    # "column" no table had when it was learned, at a place of the header its description
+    # states (`header <column>,<column_3>`), is that header name
+    spelled = stated_header(_PLACEHOLDER.sub(lambda m: m.group(1), skill.when_to_use)) or []
+    legacy = {
+        p.name: spelled.index(p.name)
+        for p in skill.params
+        if p.kind == "column" and p.values is None and p.name in spelled
+    }
+    columns = [p for p in _order(skill, "column") if p.name not in legacy]
     if columns and workspace is not None:
         tables = [args[p.name] for p in _order(skill, "input_file") if p.name in args]
         types: dict[str, ValueType] = {}
@@ -179,8 +190,9 @@ def propose_arguments(
         args |= _assign_columns(columns, mentioned, types)
     header = stated_header(goal) or []
     for p in skill.params:
-        if p.kind == "header" and p.position is not None and p.position < len(header):
-            args[p.name] = header[p.position]
+        at = legacy.get(p.name, p.position if p.kind == "header" else None)
+        if at is not None and at < len(header):
+            args[p.name] = header[at]
     return args
 
 

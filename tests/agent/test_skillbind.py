@@ -185,3 +185,40 @@ def test_a_skill_the_subtask_gives_no_value_to_is_not_put_first(ws: Path) -> Non
     fixed = words.model_copy(update={"params": [], "when_to_use": "Refresh the dashboard"})
     only = [ContextItem(id="k-3", level="skill", title="t", text=fixed.model_dump_json())]
     assert skill_note(only, "Refresh the dashboard", ws).startswith("A skill learned")
+
+
+def test_a_stored_skill_with_a_header_name_taken_for_a_column_is_filled_by_its_place(
+    tmp_path: Path,
+) -> None:
+    """A skill as the fcbf833 curve stored it: the output header's `total`, which no input
+    table had (its values unknown), a third column. No task mentions three columns, so it was
+    offered with "?"; the name at its place in the new header fills it now."""
+    stored = Skill(
+        name="sum_claims_per_column",
+        when_to_use=(
+            "Sum the claims per <column>: Sum the `<column_2>` column of `<input_file>` on the "
+            "file share for each <column> and put the sums into `<output_file>` in your "
+            "workspace (header `<column>,<column_3>`, two decimals)."
+        ),
+        params=[
+            SkillParam(name="input_file", kind="input_file", example="Finance/claims-6343.csv"),
+            SkillParam(name="column", kind="column", example="category", values="text"),
+            SkillParam(name="column_2", kind="column", example="amount", values="number"),
+            SkillParam(name="column_3", kind="column", example="total"),
+            SkillParam(name="output_file", kind="output_file", example="summary.csv"),
+        ],
+        steps=[SkillStep(tool="python_run", arguments={"code": "..."}, code=True)],
+    )
+    (tmp_path / "timesheets").mkdir()
+    (tmp_path / "timesheets/w48.csv").write_text("person,project,hours\nana,web,2.5\nbo,app,3\n")
+    goal = (
+        "Kim needs the week's hours per project: total `timesheets/w48.csv` and write "
+        "`hours.csv` (header `project,hours_total`)."
+    )
+    assert propose_arguments(stored, goal, tmp_path) == {
+        "input_file": "timesheets/w48.csv",
+        "output_file": "hours.csv",
+        "column": "project",
+        "column_2": "hours",
+        "column_3": "hours_total",
+    }

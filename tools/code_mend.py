@@ -241,6 +241,32 @@ def header_hint(stderr: str | None, workspace: Path) -> str | None:
     return None
 
 
+_NO_FOLDER = re.compile(
+    r"Cannot save file into a non-existent directory: '([^'\n]{1,200})'"
+    r"|FileNotFoundError: \[Errno 2\] No such file or directory: '([^'\n]{1,200})'"
+)
+
+
+def folder_hint(stderr: str | None, workspace: Path) -> str | None:
+    """A hint when a script failed on a folder the workspace does not have: the 1.5B model
+    wrote a report straight to the share's path (`Sales/reports/revenue.csv`), which has no
+    folder in the workspace, in 7 runs of the committed curves' sales-report tasks. None
+    when the folder exists (the file itself is missing) or lies outside the workspace."""
+    found = next(reversed(list(_NO_FOLDER.finditer(stderr or ""))), None)  # the one it died of
+    if found is None:
+        return None
+    folder = Path(found.group(1)) if found.group(1) else Path(found.group(2)).parent
+    root = workspace.resolve()
+    target = (root / folder).resolve() if not folder.is_absolute() else folder.resolve()
+    if target == root or not target.is_relative_to(root) or target.exists():
+        return None
+    rel = target.relative_to(root).as_posix()
+    return (
+        f"Hint: the folder {rel!r} does not exist in the workspace. To write a file there, "
+        f"create it first: os.makedirs({rel!r}, exist_ok=True)."
+    )
+
+
 def uncalled_defs(code: str) -> list[str]:
     """The functions the code defines at its top level and never calls or names outside
     their own bodies (a script that only defines ``def total(...)`` runs and does nothing:

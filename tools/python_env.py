@@ -21,7 +21,7 @@ from urllib.request import url2pathname
 
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
-from tools.code_mend import header_hint, mend, uncalled_defs
+from tools.code_mend import folder_hint, header_hint, mend, uncalled_defs
 from tools.confine import Network, confine
 from tools.context import ToolContext
 from tools.errors import ToolError
@@ -193,6 +193,8 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
             hint := await asyncio.to_thread(header_hint, outcome.stderr, ctx.workspace)
         ) is not None:
             output += "\n" + hint
+        if (where := folder_hint(outcome.stderr, ctx.workspace)) is not None:
+            output += "\n" + where
         if (module := _missing_module(outcome)) is not None:
             error += f": module {module!r} is not installed in the workspace's Python"
             output += (

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import pytest
 
-from tools.code_mend import mend
+from tools.code_mend import folder_hint, mend
 
 
 @pytest.mark.parametrize(
@@ -117,3 +118,14 @@ def test_a_header_read_as_data_gets_a_hint(tmp_path) -> None:
     (tmp_path / "stock.tsv").unlink()
     (tmp_path / "stock.tsv").symlink_to(tmp_path / "notes.txt")  # links are not followed
     assert header_hint(err, tmp_path) is None
+
+
+def test_pandas_saving_into_a_missing_folder_is_hinted(tmp_path: Path) -> None:
+    stderr = (
+        "Traceback (most recent call last):\n  ...\n"
+        "OSError: Cannot save file into a non-existent directory: 'Finance/q4'\n"
+    )
+    assert "os.makedirs('Finance/q4', exist_ok=True)" in (folder_hint(stderr, tmp_path) or "")
+    (tmp_path / "Finance/q4").mkdir(parents=True)
+    assert folder_hint(stderr, tmp_path) is None  # it exists now: something else failed
+    assert folder_hint("ValueError: bad", tmp_path) is None

@@ -291,3 +291,21 @@ async def test_code_that_only_defines_functions_gets_a_hint(
     ):
         ran = await registry.call("python_run", {"code": code}, pctx)
         assert ran.error is None and "Hint" not in ran.output, (code, ran.output)
+
+
+async def test_a_write_into_a_folder_the_workspace_lacks_gets_a_hint(
+    registry: ToolRegistry, pctx: ToolContext
+) -> None:
+    """The report written straight to the share's path: the folder is named, with the call
+    that makes it. A missing file in a folder that exists, or a folder outside the
+    workspace, gets none."""
+    code = "with open('Ops/weekly/hours.csv', 'w') as f:\n    f.write('a,b\\n')\n"
+    result = await registry.call("python_run", {"code": code}, pctx)
+    assert result.error is not None
+    assert "Hint: the folder 'Ops/weekly' does not exist in the workspace" in result.output
+    assert "os.makedirs('Ops/weekly', exist_ok=True)" in result.output
+    (pctx.workspace / "Ops").mkdir(exist_ok=True)
+    missing = await registry.call("python_run", {"code": "open('Ops/none.csv').read()"}, pctx)
+    assert missing.error is not None and "Hint: the folder" not in missing.output
+    outside = await registry.call("python_run", {"code": "open('/no/such/dir/x', 'w')"}, pctx)
+    assert outside.error is not None and "Hint: the folder" not in outside.output

@@ -167,6 +167,8 @@ def blank_tab_note(task: str, observation: str) -> str | None:
     made up an address ("http://acme.corp/sms/REQ-5113") for a webmail the task gave."""
     if not re.search(r"^URL: (?:about:blank)?\s*$", observation, re.MULTILINE):
         return None
+    if "started a download instead of opening a page" in observation:
+        return None  # the address was a file: the notice says where it went
     apps = dict.fromkeys(web_apps(task).values())
     if not apps:
         return None

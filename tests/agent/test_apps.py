@@ -164,6 +164,12 @@ def test_a_blank_tab_gets_the_tasks_web_addresses() -> None:
     )
     assert blank_tab_note(TASK, page) is None  # a page is open
     assert blank_tab_note("Sum the amounts in a.csv.", BLANK) is None  # no web app
+    download = BLANK.replace(
+        "Interactive elements",
+        "Notice: the URL started a download instead of opening a page\n"
+        "Notice: downloaded 'q3.xlsx' to downloads/q3.xlsx\nInteractive elements",
+    )
+    assert blank_tab_note(TASK, download) is None  # a file's address: it was downloaded
 
 
 EMPTY = "./\n(empty)"

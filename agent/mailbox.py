@@ -48,6 +48,10 @@ def _reply_control(lines: list[re.Match[str]]) -> re.Match[str] | None:
     return min(replies, key=lambda m: m.group(2) == "menuitem", default=None)
 
 
+def _listed(messages: list[re.Match[str]]) -> str:
+    return "; ".join(f"[{m.group(1)}] {m.group(3)!r}" for m in messages[:MOST])
+
+
 def _message_id(href: str) -> str | None:
     m = _MESSAGE_HREF.search(href)
     return m.group(0).lstrip("?&/") if m else None
@@ -77,7 +81,6 @@ def reply_note(goal: str, observation: str) -> str | None:
         return None
     wanted = _words(goal)
     messages.sort(key=lambda m: -len(_words(m.group(3)) & wanted))  # stable: page order else
-    shown = "; ".join(f"[{m.group(1)}] {m.group(3)!r}" for m in messages[:MOST])
     reply = _reply_control(lines)
     # a message open beside the list: a frame links to it (Roundcube's preview pane); an
     # enabled Reply alone is not that (a lone message is selected, not shown)
@@ -86,8 +89,7 @@ def reply_note(goal: str, observation: str) -> str | None:
     if reply is not None and opened:
         which = [m for m in messages if _message_id(m.group(4)) in opened]
         what = f" ([{which[0].group(1)}] {which[0].group(3)!r})" if len(which) == 1 else ""
-        others = [m for m in messages if m not in which][:MOST]
-        instead = "; ".join(f"[{m.group(1)}] {m.group(3)!r}" for m in others)
+        instead = _listed([m for m in messages if m not in which])
         return (
             f"A message is open on this page{what}, and the goal asks for a reply: if it is the "
             f"one the goal is about, press [{reply.group(1)}] ({reply.group(3)!r}), write the "
@@ -96,7 +98,7 @@ def reply_note(goal: str, observation: str) -> str | None:
         )
     return (
         "The goal asks for a reply to a message, and this page lists messages: open the one it "
-        f"is about first ({shown}), read who sent it and what they ask, then reply from there."
+        f"is about first ({_listed(messages)}), read who sent it and what they ask, then reply from there."
     )
 
 

@@ -143,6 +143,12 @@ class LocalSettings(BaseModel):
     port: int = Field(default=8765, ge=0, le=65535)
     threads: int | None = None
     n_ctx: int = Field(default=8192, ge=512)
+    prompt_cache_mb: int = Field(
+        default=1024,
+        ge=0,
+        description="Memory the llama.cpp server may keep of earlier prompts, so a prompt "
+        "that shares its head with one before the last is not evaluated again (0: off).",
+    )
     server_command: list[str] = Field(
         default_factory=list,
         description="Replaces the llama.cpp server command; placeholders {model} {alias} "

@@ -171,6 +171,7 @@ def serve(
             threads=settings.local.threads,
             gpu=gpu,
             tokenizer=model.hf_tokenizer,
+            prompt_cache_mb=settings.local.prompt_cache_mb,
             command=tuple(settings.local.server_command),
         )
     )

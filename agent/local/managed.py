@@ -55,6 +55,7 @@ def _server_for(
             threads=settings.local.threads,
             gpu=gpu,
             tokenizer=model.hf_tokenizer,
+            prompt_cache_mb=settings.local.prompt_cache_mb,
             command=tuple(settings.local.server_command),
         )
     )

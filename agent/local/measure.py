@@ -97,6 +97,7 @@ def measure(profile_name: str, *, calls: int = 20) -> dict[str, Any]:
             alias=profile.model,
             n_ctx=settings.local.n_ctx,
             threads=settings.local.threads,
+            prompt_cache_mb=settings.local.prompt_cache_mb,
         )
     )
     t0 = time.monotonic()

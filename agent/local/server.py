@@ -41,6 +41,7 @@ class ServerConfig:
     threads: int | None = None
     gpu: bool = False
     tokenizer: str = ""  # vLLM only
+    prompt_cache_mb: int = 1024  # llama.cpp only: see agent.local.serve
     extra_args: tuple[str, ...] = field(default=())
     # Replaces the llama.cpp command (e.g. a llama-server binary of your own); each item is
     # formatted with {model}, {alias}, {host}, {port}, {n_ctx}, {threads}, {python}.
@@ -53,7 +54,9 @@ def llama_cpp_command(cfg: ServerConfig, port: int) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "llama_cpp.server",
+        "agent.local.serve",
+        "--prompt_cache_mb",
+        str(cfg.prompt_cache_mb),
         "--model",
         str(cfg.model_path),
         "--model_alias",
@@ -68,9 +71,9 @@ def llama_cpp_command(cfg: ServerConfig, port: int) -> list[str]:
         str(threads),
         "--n_threads_batch",
         str(threads),
-        # No `--cache true`: llama-cpp-python's RAM prompt cache grew the 1.5B server to 22 GiB
-        # RSS within ~20 agent calls here and the kernel OOM-killed it mid-run. Without it the
-        # server still reuses the prefix it shares with the previous prompt.
+        # Not `--cache true`: llama-cpp-python's RAM prompt cache grew the 1.5B server to 22 GiB
+        # RSS within ~20 agent calls here and the kernel OOM-killed it mid-run. agent.local.serve
+        # installs one that counts what it keeps (--prompt_cache_mb).
         *cfg.extra_args,
     ]
 

@@ -95,7 +95,8 @@ def server_pids(port: int) -> list[int]:
             state = (entry / "stat").read_text().rsplit(")", 1)[1].split()[0]
         except OSError:
             continue
-        if b"llama_cpp.server" in argv and str(port).encode() in argv and state != "Z":
+        served = b"llama_cpp.server" in argv or b"agent.local.serve" in argv
+        if served and str(port).encode() in argv and state != "Z":
             found.append(int(entry.name))
     return found
 

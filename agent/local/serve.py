@@ -1,0 +1,94 @@
+"""``python -m agent.local.serve``: llama-cpp-python's server with a prompt cache that stays small.
+
+llama.cpp keeps one context: a prompt that shares only a few tokens with the one before
+it is evaluated whole. An agent's calls alternate roles (the executor's steps, then the
+reflector's verdict, then the executor's next attempt), and each role has its own system
+prompt, so on two cores every change of role cost 30-40 s of prompt evaluation again for
+the tools and the task the server had seen a minute before.
+
+llama-cpp-python's own RAM cache (``--cache true``) would restore them, but every state it
+saves holds a copy of the logits buffer (``n_batch`` x vocabulary floats: 311 MB for Qwen's
+152k tokens) that its size limit does not count; the 1.5B server grew to 22 GiB within
+~20 agent calls and was killed. :class:`PromptCache` keeps one row of it (after a restore
+llama.cpp always decodes at least one token before it samples, so the saved logits are
+never read), counts every byte it keeps, and drops a state whose tokens a newer state
+extends (the newer one serves every prompt the older one could).
+
+Arguments are llama-cpp-python's (``python -m llama_cpp.server --help``), plus
+``--prompt_cache_mb N`` (0: no cache).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from llama_cpp.llama_cache import LlamaRAMCache
+
+FLAG = "--prompt_cache_mb"
+
+
+def state_bytes(state: Any) -> int:
+    """What a saved state holds in memory: llama.cpp's state, the logits, the token ids."""
+    return int(state.llama_state_size) + int(state.scores.nbytes) + int(state.input_ids.nbytes)
+
+
+class PromptCache(LlamaRAMCache):
+    """The most recently used prompt states, within ``capacity_bytes`` counted in full."""
+
+    @property
+    def cache_size(self) -> int:
+        return sum(state_bytes(s) for s in self.cache_state.values())
+
+    def __setitem__(self, key: Sequence[int], value: Any) -> None:
+        key = tuple(key)
+        if value.scores.ndim == 2 and len(value.scores) > 1:
+            value.scores = value.scores[-1:].copy()  # broadcast back by load_state
+        for old in [k for k in self.cache_state if key[: len(k)] == k]:
+            del self.cache_state[old]  # the new state extends it
+        self.cache_state[key] = value
+        while len(self.cache_state) > 1 and self.cache_size > self.capacity_bytes:
+            self.cache_state.popitem(last=False)
+        if self.cache_size > self.capacity_bytes:  # one state larger than the whole cache
+            self.cache_state.clear()
+
+
+def split_args(argv: list[str]) -> tuple[int, list[str]]:
+    """The cache size in MB (default 1024) and llama-cpp-python's own arguments."""
+    rest, mb = [], 1024
+    it = iter(argv)
+    for arg in it:
+        if arg == FLAG or arg.startswith(FLAG + "="):
+            value = arg.partition("=")[2] if "=" in arg else next(it, "")
+            try:
+                mb = int(value)
+            except ValueError:
+                raise SystemExit(f"{FLAG} takes a whole number of MB, not {value!r}") from None
+            if mb < 0:
+                raise SystemExit(f"{FLAG} takes a number of MB >= 0, not {mb}")
+            continue
+        rest.append(arg)
+    return mb, rest
+
+
+def main(argv: list[str] | None = None) -> None:
+    mb, rest = split_args(sys.argv[1:] if argv is None else argv)
+    from llama_cpp.server import model as server_model
+    from llama_cpp.server.__main__ import main as serve
+
+    load = server_model.LlamaProxy.load_llama_from_model_settings
+
+    def load_with_cache(settings: Any) -> Any:
+        llama = load(settings)
+        if mb > 0:
+            llama.set_cache(PromptCache(capacity_bytes=mb << 20))
+        return llama
+
+    server_model.LlamaProxy.load_llama_from_model_settings = staticmethod(load_with_cache)  # type: ignore[method-assign]
+    sys.argv = [sys.argv[0], *rest]
+    serve()
+
+
+if __name__ == "__main__":
+    main()

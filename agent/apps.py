@@ -21,11 +21,12 @@ import re
 import shlex
 import sys
 from collections.abc import Callable
+from pathlib import PurePosixPath
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from agent.logins import APP_LINE, WEB_ADDRESS, line_login
-from agent.outputs import FILE
+from agent.outputs import FILE, without_examples
 from agent.state import Record, ToolStep, flatten
 from agent.targets import HELD_BACK, NEGATED
 
@@ -193,6 +194,69 @@ def empty_folder_note(task: str, goal: str, observation: str) -> str | None:
     return (
         f"This folder holds nothing, and the goal is not about a file: it is about {where}. "
         "Open it with browser_goto and its address, and work on its pages."
+    )
+
+
+_NOT_FOUND = re.compile(r"^Title: .*(?:\b404\b|not found)", re.IGNORECASE | re.MULTILINE)
+_URL_LINE = re.compile(r"^URL: (\S+)", re.MULTILINE)
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _home_of(name: str, text: str, apps: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The app a sentence naming ``name`` mentions by the last word of its label ("on the
+    file share" for "File share"), the one mentioned nearest to the name where it names two
+    ("`Finance/claims.csv` on the file share ... a ticket in Trac")."""
+    out = []
+    for sentence in re.split(r"(?<=[.!?])\s+|\n", text):
+        at = sentence.find(name)
+        if at < 0:
+            continue
+        near = []
+        for label, base in apps:
+            heads = re.finditer(rf"\b{re.escape(label.split()[-1])}\b", sentence, re.IGNORECASE)
+            gaps = [abs(h.start() - at) for h in heads]
+            if gaps:
+                near.append((min(gaps), label, base))
+        if near:
+            _, label, base = min(near)
+            out.append((label, base))
+    return list(dict.fromkeys(out))
+
+
+def missing_page_note(task: str, observation: str) -> str | None:
+    """On a "not found" page of an app the task gives, at an address whose file name is one
+    the task names: where that path is, on the app the task's sentence names for it (else on
+    this one). The 1.5B model took the task's upload example (``curl -T report.csv
+    http://host/Folder/report.csv``) for the share's layout and opened ``/Folder/<name>``, or
+    put a share's path under the webmail's address: 7 of the 30 addresses it opened in the
+    committed runs that were not found (the others: app routes it made up, folders)."""
+    url = _URL_LINE.search(observation)
+    if url is None or not _NOT_FOUND.search(observation):
+        return None
+    here = url.group(1)
+    leaf = PurePosixPath(unquote(urlsplit(here).path)).name.lower()
+    apps = [(label, base) for label, base, _ in _app_lines(task)]
+    this = [(label, base) for label, base in apps if _origin(base) == _origin(here)]
+    if not leaf or not this:
+        return None
+    text = without_examples(without_app_lines(task))
+    said = []
+    for name in dict.fromkeys(m.group(1) for m in FILE.finditer(text)):
+        if PurePosixPath(name).name.lower() != leaf:
+            continue
+        for label, base in _home_of(name, text, apps) or this[:1]:
+            address = f"{base.rstrip('/')}/{name.lstrip('/')}"
+            if address != here.split("?")[0]:
+                said.append(f"`{name}` on {label}: {address}")
+    if not said:
+        return None
+    return (
+        f"Nothing is at {here} ({this[0][0]} has no such path). The task's path "
+        f"{'; '.join(said)} (a path the task gives is relative to its app's address)."
     )
 
 

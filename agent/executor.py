@@ -17,7 +17,13 @@ from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent import prompts
-from agent.apps import app_as_module, blank_tab_note, empty_folder_note, mailer_note
+from agent.apps import (
+    app_as_module,
+    blank_tab_note,
+    empty_folder_note,
+    mailer_note,
+    missing_page_note,
+)
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import outputs_of
@@ -477,6 +483,7 @@ def _page_notes(task: str, goal: str, seen: str) -> list[tuple[Literal["login", 
     """Notes on the latest observation: the task's login, for this sign-in form; the goal's
     fields this page keeps folded, and the select boxes that offer its values; the task's web
     addresses, on a blank tab; the app the goal is about, after a listing of an empty folder;
+    the address of a file the task names, on a "not found" page of its app;
     its SMTP server, after a missing mail command; the message to
     open, and its Reply control, for a reply the goal asks for."""
     if not seen:
@@ -487,6 +494,7 @@ def _page_notes(task: str, goal: str, seen: str) -> list[tuple[Literal["login", 
         ("info", option_note(goal, seen)),
         ("info", blank_tab_note(task, seen)),
         ("info", empty_folder_note(task, goal, seen)),
+        ("info", missing_page_note(task, seen)),
         ("info", mailer_note(task, seen)),
         ("info", reply_note(goal, seen)),
     ]

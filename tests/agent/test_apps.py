@@ -15,7 +15,14 @@ from typing import Any
 import pytest
 from _agent_helpers import acted, answer, call
 
-from agent.apps import app_as_module, blank_tab_note, empty_folder_note, mailer_note, web_apps
+from agent.apps import (
+    app_as_module,
+    blank_tab_note,
+    empty_folder_note,
+    mailer_note,
+    missing_page_note,
+    web_apps,
+)
 from agent.targets import HELD_BACK
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
@@ -280,3 +287,136 @@ async def test_after_mail_is_not_found_the_model_is_told_of_the_smtp_server(
 
     await acted(settings, workspace, task, act, ("shell",))
     assert notes and "no `mail` command" in notes[0] and "127.0.0.1', 2525" in notes[0]
+
+
+# what the browser tool showed for a made-up address on the curve's file share (WsgiDAV)
+def _not_found(url: str, title: str = "404 Not Found") -> str:
+    return (
+        f"URL: {url}\nTitle: {title}\nInteractive elements:\n"
+        '[1] link "WsgiDAV/4.4.0" -> https://github.com/mar10/wsgidav/\nPage text:\n'
+        f"404 Not Found\n\n404 Not Found: {url.split('/', 3)[-1]}"
+    )
+
+
+SHARE_TASK = """Total the claims in `Finance/claims-77.csv` on the file share by employee, upload \
+the totals as `Reports/claims-by-employee.csv`, and open a ticket in Trac for the largest one.
+
+Apps you can use:
+- File share: http://127.0.0.1:41000 (to upload: `curl -T report.csv http://127.0.0.1:41000/Folder/report.csv`)
+- Trac (tickets): http://127.0.0.1:42000
+- Mail: webmail http://127.0.0.1:43000 (user `alex`, password `pw`)
+"""
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "address"),
+    [
+        # the upload example's folder taken for the share's layout
+        (
+            "http://127.0.0.1:41000/Folder/claims-77.csv",
+            "Finance/claims-77.csv",
+            "http://127.0.0.1:41000/Finance/claims-77.csv",
+        ),
+        (
+            "http://127.0.0.1:41000/Folder/Reports/claims-by-employee.csv",
+            "Reports/claims-by-employee.csv",
+            "http://127.0.0.1:41000/Reports/claims-by-employee.csv",
+        ),
+        # the share's path put under the webmail's address: the note names the share's
+        (
+            "http://127.0.0.1:43000/alex/webmail/Finance/claims-77.csv",
+            "Finance/claims-77.csv",
+            "http://127.0.0.1:41000/Finance/claims-77.csv",
+        ),
+    ],
+)
+def test_a_not_found_page_for_a_file_the_task_names_says_where_it_is(
+    url: str, name: str, address: str
+) -> None:
+    note = missing_page_note(SHARE_TASK, _not_found(url))
+    assert note is not None
+    assert note.startswith(f"Nothing is at {url}")
+    assert f"`{name}` on File share: {address}" in note
+    assert "Trac" not in note  # the sentence names Trac too, farther from the path
+
+
+def test_the_app_a_path_is_on_comes_from_its_sentence_in_other_wordings() -> None:
+    task = """Put the minutes in the document store as `Minutes/2026-11-30.md`.
+
+Apps:
+- Wiki: http://10.0.0.5:8000/wiki
+- Document store: http://10.0.0.5:9000/dav
+"""
+    # on the wiki's host: the sentence says the document store, and its address has a path
+    note = missing_page_note(
+        task, _not_found("http://10.0.0.5:8000/wiki/Minutes/2026-11-30.md", "Page Not Found")
+    )
+    assert note is not None
+    assert (
+        "`Minutes/2026-11-30.md` on Document store: http://10.0.0.5:9000/dav/Minutes/2026-11-30.md"
+        in note
+    )
+    # a sentence that names no app: the app whose page it is
+    plain = "Read `data/q4.csv` and report the total.\n\nApps:\n- Share: http://127.0.0.1:5000\n"
+    note = missing_page_note(plain, _not_found("http://127.0.0.1:5000/files/q4.csv"))
+    assert note is not None and "`data/q4.csv` on Share: http://127.0.0.1:5000/data/q4.csv" in note
+
+
+@pytest.mark.parametrize(
+    "observation",
+    [
+        # an app's route that does not exist: no file the task names
+        _not_found("http://127.0.0.1:42000/trac/ticket/9", "Error: Not Found – Acme Corp"),
+        # a folder, not a file
+        _not_found("http://127.0.0.1:41000/Folder/Finance"),
+        # the task's own address for the file (not uploaded yet): nothing better to say
+        _not_found("http://127.0.0.1:41000/Reports/claims-by-employee.csv"),
+        # a host the task does not give
+        _not_found("http://127.0.0.1:49999/Folder/claims-77.csv"),
+        # a page that was found
+        "URL: http://127.0.0.1:41000/Finance/\nTitle: Index of /Finance/\nInteractive elements:\n"
+        '[1] link "claims-77.csv" -> http://127.0.0.1:41000/Finance/claims-77.csv',
+        # the upload example's file name is no file of the task
+        _not_found("http://127.0.0.1:41000/Folder/report.csv"),
+    ],
+)
+def test_no_note_for_other_pages(observation: str) -> None:
+    assert missing_page_note(SHARE_TASK, observation) is None
+
+
+async def test_after_a_made_up_share_address_the_model_is_told_the_files_address(
+    settings: Any, workspace: Path, tmp_path: Path
+) -> None:
+    """On the curve's real file share (WsgiDAV) and a real browser."""
+    from evals.acme import Environment
+    from evals.acme.apps.files import share_root
+
+    env = Environment(tmp_path / "acme")
+    try:
+        env.up(["files"])
+        folder = share_root(env.data_dir("files")) / "Finance"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "claims-77.csv").write_text("employee,amount\nkim,12.50\n")
+        share = env.urls()["files_url"].rstrip("/")
+        task = (
+            "Look at `Finance/claims-77.csv` on the file share in the browser.\n\nApps:\n"
+            f"- File share: {share} (to upload: `curl -T r.csv {share}/Folder/r.csv`)\n"
+        )
+        turns = iter(["made up", "told"])
+
+        def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
+            turn = next(turns, "done")
+            if turn == "made up":
+                return call("browser_goto", url=f"{share}/Folder/claims-77.csv")
+            if turn == "told":
+                note = next(str(m.content) for m in messages if "Nothing is at" in str(m.content))
+                return call("browser_goto", url=re.findall(r"on File share: (\S+) ", note)[0])
+            return answer("seen")
+
+        steps = await acted(settings, workspace, task, act)
+    finally:
+        env.purge()
+    assert "Title: 404 Not Found" in steps[0]["output"]
+    assert steps[1]["tool"] == "browser_goto" and not steps[1].get("error")
+    # the share serves the file at that address: the browser downloads it
+    assert "downloaded 'claims-77.csv'" in steps[1]["output"]

@@ -409,6 +409,7 @@ def _error_kind(error: str, output: str = "") -> str:
         return m.group(1)
     first = error.strip().splitlines()[0] if error.strip() else ""
     first = re.sub(r"'[^']*'|\"[^\"]*\"", " ", first)  # a path or a value is no kind
+    first = first.split(":")[0]  # "exit code 127: bash: trac: command not found" is an exit code
     words = re.findall(r"[a-z]+", first.lower())[:5]
     return " ".join(words) or "an error"
 

@@ -103,6 +103,14 @@ class ProcessOutcome:
     seconds: float
     cut_bytes: int
 
+    def last_line(self, most: int = 200) -> str:
+        """The last line the process wrote to stderr (a traceback's exception, a shell's
+        "command not found"; after a progress meter's carriage returns, what it wrote last),
+        cut to ``most`` characters; "" when it wrote none (stdout is results, not errors)."""
+        lines = [ln.rsplit("\r", 1)[-1].strip() for ln in self.stderr.splitlines()]
+        lines = [ln for ln in lines if ln]
+        return lines[-1][:most] if lines else ""
+
     def render(self, shown_command: str) -> str:
         """A compact transcript for the model."""
         if self.timed_out:

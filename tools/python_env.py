@@ -202,6 +202,10 @@ async def python_run(ctx: ToolContext, args: PythonRunArgs) -> ToolResult:
                 f"(packages: [{_PIP_NAMES.get(module, module)!r}]), "
                 "or use the standard library (csv, json, statistics, ...)."
             )
+        elif last := outcome.last_line():
+            # the exception, not only the exit code: the executor's notes and the verdict
+            # quote the error ("You repeated the action that just failed: exit code 1")
+            error += f": {last}"
     return ToolResult(
         output=output,
         error=error,

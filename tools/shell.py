@@ -61,7 +61,10 @@ async def shell_run(ctx: ToolContext, args: ShellArgs) -> ToolResult:
             f"timed out after {timeout:g} s; the command and all its child processes were killed"
         )
     elif outcome.returncode != 0:
+        # what failed, not only that it did: the executor's notes and the verdict quote it
         error = f"exit code {outcome.returncode}"
+        if last := outcome.last_line():
+            error += f": {last}"
     return ToolResult(
         output=await with_files_written(outcome.render(args.command), before, ctx.workspace),
         error=error,

@@ -92,7 +92,8 @@ async def test_script_args_errors_and_timeout(registry: ToolRegistry, pctx: Tool
     res = await registry.call("python_run", {"script": "s.py", "args": ["a", "b"]}, ctx)
     assert res.error == "exit code 3" and "args ['a', 'b']" in res.output
     trace = await registry.call("python_run", {"code": "1/0"}, ctx)
-    assert trace.error and "ZeroDivisionError" in trace.output
+    assert trace.error == "exit code 1: ZeroDivisionError: division by zero"
+    assert "ZeroDivisionError" in trace.output
     slow = await registry.call(
         "python_run", {"code": "import time; time.sleep(60)", "timeout_s": 1}, ctx
     )
@@ -187,7 +188,9 @@ async def test_slips_of_small_models_are_mended_or_hinted(
         "t = 0\nfor line in open('visits.csv'):\n    t += int(line.strip().split(',')[1])\nprint(t)"
     )
     res = await registry.call("python_run", {"code": loop}, pctx)
-    assert res.error == "exit code 1"
+    assert (
+        res.error == "exit code 1: ValueError: invalid literal for int() with base 10: 'patients'"
+    )
     assert "Hint: 'patients' is a column name: the first line of visits.csv is its header" in (
         res.output
     )

@@ -62,9 +62,20 @@ async def test_output_exit_code_and_cwd(registry: ToolRegistry, ctx: ToolContext
     res = await registry.call(
         "shell_run", {"command": "pwd; echo oops >&2; exit 4", "cwd": "sub"}, ctx
     )
-    assert res.error == "exit code 4"
+    assert res.error == "exit code 4: oops"  # the last line it wrote to stderr
     assert str(ctx.workspace / "sub") in res.output and "[stderr]\noops" in res.output
     assert res.data == {"returncode": 4, "timed_out": False}
+    missing = await registry.call("shell_run", {"command": "echo first; trac ticket 9"}, ctx)
+    assert missing.error is not None and missing.error.startswith("exit code 127: ")
+    assert missing.error.endswith("trac: command not found")
+    quiet = await registry.call("shell_run", {"command": "echo only out; exit 2"}, ctx)
+    assert quiet.error == "exit code 2"  # stdout holds results, not the error
+    meter = await registry.call(
+        "shell_run", {"command": "printf '10%%\r50%%\rcurl: (7) refused\n' >&2; exit 7"}, ctx
+    )
+    assert meter.error == "exit code 7: curl: (7) refused"
+    silent = await registry.call("shell_run", {"command": "exit 3"}, ctx)
+    assert silent.error == "exit code 3"
     ok = await registry.call("shell_run", {"command": "cat; echo done"}, ctx)  # stdin is /dev/null
     assert ok.ok and "done" in ok.output
 

@@ -11,29 +11,22 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 
 from agent import prompts
-from agent.apps import (
-    app_as_module,
-    blank_tab_note,
-    empty_folder_note,
-    mailer_note,
-    missing_page_note,
-)
+from agent.apps import app_as_module
 from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import outputs_of
-from agent.folded import folded_note, option_note, unfold_first
+from agent.folded import unfold_first
 from agent.inputs import fetch_inputs, fetched_note, header_names, input_files, input_shapes
 from agent.learn import files_in, record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall, ToolSpec
-from agent.logins import login_note
-from agent.mailbox import reply_note
+from agent.page_notes import page_notes
 from agent.progress import loop_note
 from agent.recall import (
     credited_ids,
@@ -242,7 +235,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             records = [*records, note]
             update["trajectory"] = [note]
     seen = next((r.output for r in reversed(records) if isinstance(r, ToolStep) and r.output), "")
-    for purpose, said in _page_notes(state.get("task", ""), sub.goal, seen):
+    for purpose, said in page_notes(state.get("task", ""), sub.goal, seen):
         if not any(r.kind == "note" and r.text == said for r in records):
             note = NoteStep(**mine, purpose=purpose, text=said)
             records = [*records, note]
@@ -477,28 +470,6 @@ async def run_action(
         result = result.model_copy(update={"output": f"{said}\n{result.output}".rstrip()})
     ctx.journal.finish(key, result.model_dump(mode="json"))
     return result
-
-
-def _page_notes(task: str, goal: str, seen: str) -> list[tuple[Literal["login", "info"], str]]:
-    """Notes on the latest observation: the task's login, for this sign-in form; the goal's
-    fields this page keeps folded, and the select boxes that offer its values; the task's web
-    addresses, on a blank tab; the app the goal is about, after a listing of an empty folder;
-    the address of a file the task names, on a "not found" page of its app;
-    its SMTP server, after a missing mail command; the message to
-    open, and its Reply control, for a reply the goal asks for."""
-    if not seen:
-        return []
-    found: list[tuple[Literal["login", "info"], str | None]] = [
-        ("login", login_note(task, seen)),
-        ("info", folded_note(goal, seen)),
-        ("info", option_note(goal, seen)),
-        ("info", blank_tab_note(task, seen)),
-        ("info", empty_folder_note(task, goal, seen)),
-        ("info", missing_page_note(task, seen)),
-        ("info", mailer_note(task, seen)),
-        ("info", reply_note(goal, seen)),
-    ]
-    return [(purpose, said) for purpose, said in found if said is not None]
 
 
 def _held_back(state: AgentState, call: ToolCall) -> str | None:

@@ -24,7 +24,6 @@ _OPENS_TAB_JS = """e => {
 # What a submit would leave unsent: the form's fields that fail the browser's own checks
 # (a required box left empty, an e-mail without @). The browser then shows a bubble no
 # observation lists and sends nothing; a small model clicked Login again and again.
-# Where a click on a link goes (its absolute address), if it is a link at all.
 _LINK_JS = """e => { const a = e.closest('a[href], area[href]'); return a ? a.href : null; }"""
 _UNSENT_JS = """(e, submitter) => {
   const form = e.form || e.closest('form');
@@ -263,7 +262,8 @@ async def browser_click(ctx: ToolContext, args: ClickArgs) -> ToolResult:
     async def click(s: BrowserSession) -> None:
         loc = await s.locate(args.element_id)
         await s.require_enabled(loc, args.element_id)
-        _refuse_outside_link(s, await loc.evaluate(_LINK_JS), args.element_id)
+        if refused := s.allowlist.link_refusal(await loc.evaluate(_LINK_JS), args.element_id):
+            raise ToolError(refused)
         _note_unsent(s, await loc.evaluate(_UNSENT_JS, True))
         if args.double:
             await loc.dblclick()
@@ -275,23 +275,6 @@ async def browser_click(ctx: ToolContext, args: ClickArgs) -> ToolResult:
             await loc.click()
 
     return await _run(ctx, click, args.element_id)
-
-
-def _refuse_outside_link(s: BrowserSession, href: str | None, element_id: int) -> None:
-    """A link to a host the browser may not reach is not clicked: the page stays as it is.
-
-    Clicked, the navigation is blocked and the page loaded again under new ids, so the same
-    dead link came back with another number each time: a 1.5B model clicked a 404 page's
-    only link (its server's home page on github.com) ten times, to the step limit.
-    """
-    if not href or not href.lower().startswith(("http:", "https:")):
-        return
-    reason = s.allowlist.check(href)
-    if reason:
-        raise ToolError(
-            f"[{element_id}] is a link to {href}, and {reason}: it was not clicked, the page "
-            "is as it was. Use a link or an address on an allowed host."
-        )
 
 
 @tool(name="browser_type", group="browser", read_only=False)

@@ -41,6 +41,24 @@ class HostAllowlist:
             return f"host {host!r} is not in the allowed hosts ({', '.join(self.patterns)})"
         return None
 
+    def link_refusal(self, href: str | None, element_id: int) -> str | None:
+        """Why a link to ``href`` is not clicked (a host the browser may not reach), or None.
+
+        Clicked, the navigation is blocked and the page loaded again under new ids, so the
+        same dead link came back with another number each time: a 1.5B model clicked a 404
+        page's only link (its server's home page on github.com) ten times, to the step limit.
+        Not clicked, the page keeps its ids and a repeat is the same call.
+        """
+        if not href or not href.lower().startswith(("http:", "https:")):
+            return None
+        reason = self.check(href)
+        if reason is None:
+            return None
+        return (
+            f"[{element_id}] is a link to {href}, and {reason}: it was not clicked, the page "
+            "is as it was. Use a link or an address on an allowed host."
+        )
+
     def resolver_rules(self) -> str | None:
         """A ``--host-resolver-rules`` value that makes every other host unresolvable.
 

@@ -144,10 +144,12 @@ class LocalSettings(BaseModel):
     threads: int | None = None
     n_ctx: int = Field(default=8192, ge=512)
     prompt_cache_mb: int = Field(
-        default=1024,
+        default=0,
         ge=0,
         description="Memory the llama.cpp server may keep of earlier prompts, so a prompt "
-        "that shares its head with one before the last is not evaluated again (0: off).",
+        "that shares its head with one before the last is not evaluated again (0: off, the "
+        "default: on two cores the state it saves after every reply costs more time than "
+        "the prompt tokens it saves; evals/perf/prompt_cache_bench.py).",
     )
     server_command: list[str] = Field(
         default_factory=list,

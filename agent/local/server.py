@@ -41,7 +41,7 @@ class ServerConfig:
     threads: int | None = None
     gpu: bool = False
     tokenizer: str = ""  # vLLM only
-    prompt_cache_mb: int = 1024  # llama.cpp only: see agent.local.serve
+    prompt_cache_mb: int = 0  # llama.cpp only, 0: off (see agent.local.serve)
     extra_args: tuple[str, ...] = field(default=())
     # Replaces the llama.cpp command (e.g. a llama-server binary of your own); each item is
     # formatted with {model}, {alias}, {host}, {port}, {n_ctx}, {threads}, {python}.

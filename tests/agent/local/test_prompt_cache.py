@@ -90,7 +90,7 @@ def test_the_cache_flag_is_taken_out_of_the_server_arguments() -> None:
         ["--model", "m.gguf", "--port", "1"],
     )
     assert split_args(["--prompt_cache_mb=0"]) == (0, [])
-    assert split_args(["--model", "m"])[0] == 1024
+    assert split_args(["--model", "m"])[0] == 0  # off unless asked for
     with pytest.raises(SystemExit, match="whole number of MB, not 'lots'"):
         split_args(["--prompt_cache_mb", "lots"])
     with pytest.raises(SystemExit, match=">= 0, not -5"):

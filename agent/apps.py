@@ -25,7 +25,7 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from agent.logins import APP_LINE, WEB_ADDRESS, line_login
+from agent.logins import APP_LINE, URL_LINE, WEB_ADDRESS, line_login, origin
 from agent.outputs import FILE, without_examples
 from agent.state import Record, ToolStep, flatten
 from agent.targets import HELD_BACK, NEGATED
@@ -198,12 +198,6 @@ def empty_folder_note(task: str, goal: str, observation: str) -> str | None:
 
 
 _NOT_FOUND = re.compile(r"^Title: .*(?:\b404\b|not found)", re.IGNORECASE | re.MULTILINE)
-_URL_LINE = re.compile(r"^URL: (\S+)", re.MULTILINE)
-
-
-def _origin(url: str) -> tuple[str, str]:
-    parts = urlsplit(url)
-    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _home_of(name: str, text: str, apps: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -234,13 +228,13 @@ def missing_page_note(task: str, observation: str) -> str | None:
     http://host/Folder/report.csv``) for the share's layout and opened ``/Folder/<name>``, or
     put a share's path under the webmail's address: 7 of the 30 addresses it opened in the
     committed runs that were not found (the others: app routes it made up, folders)."""
-    url = _URL_LINE.search(observation)
+    url = URL_LINE.search(observation)
     if url is None or not _NOT_FOUND.search(observation):
         return None
     here = url.group(1)
     leaf = PurePosixPath(unquote(urlsplit(here).path)).name.lower()
     apps = [(label, base) for label, base, _ in _app_lines(task)]
-    this = [(label, base) for label, base in apps if _origin(base) == _origin(here)]
+    this = [(label, base) for label, base in apps if origin(base) == origin(here)]
     if not leaf or not this:
         return None
     text = without_examples(without_app_lines(task))

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 # agent.targets)
 WEB_ADDRESS = re.compile(r"https?://[^\s`'\"<>()\[\],;]+")
 APP_LINE = re.compile(r"^\s*[-*\u2022].*https?://.*$", re.MULTILINE)
+# the address line of a browser observation (agent.apps, agent.mailbox)
+URL_LINE = re.compile(r"^URL: (\S+)", re.MULTILINE)
 _USER = re.compile(
     r"\b(?:user(?:name)?|log ?in(?: as)?|sign in as)\b\s*[:=]?\s*`?([\w.@+-]+)`?", re.IGNORECASE
 )
@@ -28,7 +30,8 @@ _ELEMENT = re.compile(r'^\[(\d+)\] (\w+) "([^"]*)"(.*)$', re.MULTILINE)
 _PASSWORD_FIELD = re.compile(r"pass(?:word|wort|code)?\b|\bpin\b", re.IGNORECASE)
 
 
-def _origin(url: str) -> str:
+def origin(url: str) -> str:
+    """``scheme://host:port`` of an address, lowercased."""
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
 
@@ -42,7 +45,7 @@ def logins(task: str) -> dict[str, tuple[str, str]]:
         if login is None:
             continue
         for url in WEB_ADDRESS.findall(line):
-            out.setdefault(_origin(url.rstrip(".")), login)
+            out.setdefault(origin(url.rstrip(".")), login)
     return out
 
 
@@ -59,7 +62,7 @@ def line_login(line: str) -> tuple[str, str] | None:
 def login_note(task: str, observation: str) -> str | None:
     """The note for a sign-in form on an origin the task gives a login for, else None."""
     url = next((ln[4:].strip() for ln in observation.splitlines() if ln.startswith("URL:")), "")
-    login = logins(task).get(_origin(url)) if url.startswith("http") else None
+    login = logins(task).get(origin(url)) if url.startswith("http") else None
     if login is None:
         return None
     elements = [
@@ -83,7 +86,7 @@ def login_note(task: str, observation: str) -> str | None:
         return None  # filled in already: the button is what is left
     # "password: x", the form the memory's redaction removes, should a note reach the store
     return (
-        f"This page is a sign-in form, and the task gives the login for {_origin(url)} (user: "
+        f"This page is a sign-in form, and the task gives the login for {origin(url)} (user: "
         f"{user}, password: {password}): type {user} into [{user_field[0]}] "
         f"({user_field[2]!r}) and the password into [{password_field[0]}] "
         f"({password_field[2]!r}), then press [{button[0]}] ({button[2]!r})."

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import re
 
+from agent.logins import URL_LINE
 from agent.sent import asks_to_reply
 
 _LINE = re.compile(r'^\[(\d+)\] (link|button|menuitem) "([^"]+)"(?: -> (\S+))?(.*)$', re.MULTILINE)
 _MESSAGE_HREF = re.compile(r"(?i)(?:[?&](?:_uid|uid|msg|msgid|message_id|mid)=\w+|/messages?/\w+)")
-_URL = re.compile(r"^URL: (\S+)", re.MULTILINE)
 _REPLY_CONTROL = re.compile(r"(?i)^reply$")
 _WORD = re.compile(r"[a-z]{4,}")
 _IN_FRAME = "(in frame"  # the browser's mark on an element inside a frame of the page
@@ -61,7 +61,7 @@ def reply_note(goal: str, observation: str) -> str | None:
     """The note for a reply the goal asks for, on a mailbox or a message page; else None."""
     if not asks_to_reply(goal):
         return None
-    url = _URL.search(observation)
+    url = URL_LINE.search(observation)
     listing = observation.split("\nPage text:", 1)[0]
     lines = list(_LINE.finditer(listing))
     if url is not None and _MESSAGE_HREF.search(url.group(1)):

@@ -51,12 +51,18 @@ class ServerConfig:
 def llama_cpp_command(cfg: ServerConfig, port: int) -> list[str]:
     """The llama.cpp server command line (llama-cpp-python 0.3.x flags)."""
     threads = cfg.threads or os.cpu_count() or 1
+    # Not `--cache true`: llama-cpp-python's RAM prompt cache grew the 1.5B server to 22 GiB
+    # RSS within ~20 agent calls here and the kernel OOM-killed it mid-run. agent.local.serve
+    # installs one that counts what it keeps; without a cache the server starts as it is,
+    # without importing this package first.
+    if cfg.prompt_cache_mb > 0:
+        entry = ["agent.local.serve", "--prompt_cache_mb", str(cfg.prompt_cache_mb)]
+    else:
+        entry = ["llama_cpp.server"]
     return [
         sys.executable,
         "-m",
-        "agent.local.serve",
-        "--prompt_cache_mb",
-        str(cfg.prompt_cache_mb),
+        *entry,
         "--model",
         str(cfg.model_path),
         "--model_alias",
@@ -71,9 +77,6 @@ def llama_cpp_command(cfg: ServerConfig, port: int) -> list[str]:
         str(threads),
         "--n_threads_batch",
         str(threads),
-        # Not `--cache true`: llama-cpp-python's RAM prompt cache grew the 1.5B server to 22 GiB
-        # RSS within ~20 agent calls here and the kernel OOM-killed it mid-run. agent.local.serve
-        # installs one that counts what it keeps (--prompt_cache_mb).
         *cfg.extra_args,
     ]
 

@@ -105,6 +105,9 @@ def test_the_configured_size_reaches_the_server_command(tmp_path: Path) -> None:
     cmd = llama_cpp_command(cfg, 8000)
     assert cmd[1:3] == ["-m", "agent.local.serve"]
     assert cmd[cmd.index("--prompt_cache_mb") + 1] == "300"
+    # off (the default): llama-cpp-python's own server, as before
+    plain = llama_cpp_command(ServerConfig(model_path=tmp_path / "m.gguf", alias="m"), 8000)
+    assert plain[1:3] == ["-m", "llama_cpp.server"] and "--prompt_cache_mb" not in plain
 
 
 SYSTEM_A = "You are the executor. " + " ".join(

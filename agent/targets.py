@@ -103,15 +103,32 @@ def values_to_set(goal: str) -> list[str]:
     return list(dict.fromkeys(v for v in out if v))
 
 
+# A page's search box: what is typed there looks something up and sets no field (the 1.5B
+# model typed the component it was to set into Trac's "Search:" box, searched, and said done)
+SEARCH_FIELD = re.compile(
+    r'^(?:\[\d+\] )?(?:searchbox\b|(?:textbox|combobox) "(?i:search|quick search|find|look up)\b)'
+)
+
+
+def _into_search(step: ToolStep) -> bool:
+    said = step.output.split("\n", 1)[0]
+    return step.tool == "browser_type" and bool(SEARCH_FIELD.match(said[len(ACTED_ON) :]))
+
+
 def _value_missed(goal: str, attempt: list[Record], read_only: ReadOnly) -> tuple[str, str] | None:
     """A value the goal gives a field that no executed action of a browser attempt carried
-    (typed, chosen, written, in code, a skill's argument) nor acted on by name."""
+    (typed, chosen, written, in code, a skill's argument) nor acted on by name; a value
+    typed into a page's search box sets no field."""
     if not any(isinstance(r, ToolStep) and r.tool.startswith("browser_") for r in attempt):
         return None
     carried = " ".join(
         f"{r.arguments} {r.output.split(chr(10), 1)[0] if r.output.startswith(ACTED_ON) else ''}"
         for r in attempt
-        if isinstance(r, ToolStep) and r.executed and not r.error and not read_only(r.tool)
+        if isinstance(r, ToolStep)
+        and r.executed
+        and not r.error
+        and not read_only(r.tool)
+        and not _into_search(r)
     )
     for value in values_to_set(goal):
         if not _mentions(carried, value) and not _held(value, attempt):
@@ -401,6 +418,8 @@ def _held(text: str, attempt: list[Record]) -> bool:
             continue
         if r.executed and not r.error and r.tool.startswith("browser_") and shown:
             for m in _ELEMENT_LINE.finditer(shown):
+                if SEARCH_FIELD.match(m.group(2)):
+                    continue
                 value = re.search(r'\bvalue="([^"]*)"', m.group(2))
                 if value is not None and want in value.group(1).lower():
                     return True

@@ -101,3 +101,47 @@ def test_the_verdict_is_overruled_with_the_value() -> None:
                step("browser_type", element_id=2, text="Order 7"), saved()]  # fmt: skip
     rule = broken_rule(goal, attempt, read_only=lambda name: REGISTRY.get(name).read_only)
     assert rule is not None and rule.rule == "target_missed" and "'shipped'" in rule.analysis
+
+
+def _search_page(box: str) -> str:
+    return (
+        "URL: http://127.0.0.1:9/orders/7\nTitle: Order 7\nInteractive elements:\n"
+        f'[1] {box}\n[2] button "Go"\n[3] textbox "Tracking note"\n[4] button "Save"\n'
+        "Page text:\nOrder 7"
+    )
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        'searchbox "Orders"',
+        'textbox "Search:"',
+        'textbox "Quick search"',
+        'combobox "Find an order"',
+    ],
+)
+def test_a_value_typed_into_a_search_box_sets_no_field(box: str) -> None:
+    # the 1.5B model typed the component it was to set into Trac's "Search:" box, searched and
+    # was judged done; here another app's page, other search boxes, another value
+    goal = "Change order 7's carrier to `parcelforce` in the shop (http://127.0.0.1:9)."
+    page = _search_page(box)
+    typed = step("browser_type", f"[acted on [1] {box}]\n" + page.replace(
+        f"[1] {box}", f'[1] {box} value="parcelforce"'), element_id=1, text="parcelforce")  # fmt: skip
+    go = step("browser_click", f'[acted on [2] button "Go"]\n{page}', element_id=2)
+    missed = missed_target(
+        goal, [step("browser_goto", page, url="http://127.0.0.1:9/orders/7"), typed, go]
+    )
+    assert missed is not None and "'parcelforce'" in missed[0]
+    # the same value typed into a field of the form is set
+    field = step("browser_type", '[acted on [3] textbox "Tracking note"]\n' + page,
+                 element_id=3, text="parcelforce")  # fmt: skip
+    assert missed_target(goal, [step("browser_goto", page), field, saved()]) is None
+
+
+def test_a_field_whose_name_only_contains_search_is_a_field() -> None:
+    goal = "Set the team's focus to 'pricing' at http://127.0.0.1:9/team."
+    box = 'textbox "Research area"'
+    typed = step(
+        "browser_type", f"[acted on [1] {box}]\n{_search_page(box)}", element_id=1, text="pricing"
+    )
+    assert missed_target(goal, [step("browser_goto", _search_page(box)), typed, saved()]) is None

@@ -197,6 +197,7 @@ def empty_folder_note(task: str, goal: str, observation: str) -> str | None:
     )
 
 
+_LINK_TARGET = re.compile(r"^\[\d+\] link .* -> (\S+)$", re.MULTILINE)
 _NOT_FOUND = re.compile(r"^Title: .*(?:\b404\b|not found)", re.IGNORECASE | re.MULTILINE)
 
 
@@ -247,11 +248,34 @@ def missing_page_note(task: str, observation: str) -> str | None:
             if address != here.split("?")[0]:
                 said.append(f"`{name}` on {label}: {address}")
     if not said:
-        return None
+        return _app_prefix_note(here, this, observation)
     return (
         f"Nothing is at {here} ({this[0][0]} has no such path). The task's path "
         f"{'; '.join(said)} (a path the task gives is relative to its app's address)."
     )
+
+
+def _app_prefix_note(here: str, this: list[tuple[str, str]], observation: str) -> str | None:
+    """A not-found address whose path starts with the name of the app served at the root of
+    its host, where no link of the page starts so: the same path without it. The 1.5B model
+    opened ``/trac/ticket/9`` on a Trac at ``http://host:port`` in 3 of the 17 not-found
+    addresses of the curve's runs that were no task file."""
+    parts = urlsplit(here)
+    first, _, rest = parts.path.lstrip("/").partition("/")
+    links = [urlsplit(u).path.lower() for u in _LINK_TARGET.findall(observation)]
+    for label, base in this:
+        if (
+            urlsplit(base).path.strip("/")
+            or first.lower() not in {w.lower() for w in _WORD.findall(label)}
+            or any(link.startswith(f"/{first.lower()}/") for link in links)  # a route of its own
+        ):
+            continue
+        address = f"{origin(base)}/{rest}" + (f"?{parts.query}" if parts.query else "")
+        return (
+            f"Nothing is at {here}: {label} is served at the root of {origin(base)}, so its "
+            f"addresses have no `/{first}` in front. Try {address}"
+        )
+    return None
 
 
 _NO_MAILER = re.compile(r"\b(mailx?|sendmail|mutt|msmtp|ssmtp|swaks)\b: (?:command )?not found")

@@ -17,8 +17,8 @@ def page_notes(task: str, goal: str, seen: str) -> list[tuple[Literal["login", "
     """Notes on the latest observation: the task's login, for this sign-in form; the goal's
     fields this page keeps folded, and the select boxes that offer its values; the task's web
     addresses, on a blank tab; the app the goal is about, after a listing of an empty folder;
-    the address of a file the task names, on a "not found" page of its app;
-    its SMTP server, after a missing mail command; the message to
+    the address of a file the task names, or the address without the app's name in front, on a
+    "not found" page of its app; its SMTP server, after a missing mail command; the message to
     open, and its Reply control, for a reply the goal asks for."""
     if not seen:
         return []

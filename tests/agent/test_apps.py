@@ -365,8 +365,8 @@ Apps:
 @pytest.mark.parametrize(
     "observation",
     [
-        # an app's route that does not exist: no file the task names
-        _not_found("http://127.0.0.1:42000/trac/ticket/9", "Error: Not Found – Acme Corp"),
+        # an app's route that does not exist: no file the task names, no app's name in front
+        _not_found("http://127.0.0.1:42000/tickets/9", "Error: Not Found – Acme Corp"),
         # a folder, not a file
         _not_found("http://127.0.0.1:41000/Folder/Finance"),
         # the task's own address for the file (not uploaded yet): nothing better to say
@@ -382,6 +382,65 @@ Apps:
 )
 def test_no_note_for_other_pages(observation: str) -> None:
     assert missing_page_note(SHARE_TASK, observation) is None
+
+
+def _trac_not_found(path: str, port: int = 42000) -> str:
+    # Trac 1.6's page, as the curve's run saw it (no-memory i4, ticket-triage micro)
+    return (
+        f"URL: http://127.0.0.1:{port}{path}\nTitle: Error: Not Found – Acme Corp\n"
+        'Interactive elements:\n[1] link "Acme Corp" -> /\n[2] textbox "Search:"\n'
+        '[3] button "Search"\n[8] link "Wiki" -> /wiki\n[11] link "View Tickets" -> /report\n'
+        '[15] link "TracGuide" -> /wiki/TracGuide\n'
+        f"Page text:\nError: Not Found\n\nNo handler matched request to {path}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("task", "observation", "address"),
+    [
+        (SHARE_TASK, _trac_not_found("/trac/ticket/9"), "http://127.0.0.1:42000/ticket/9"),
+        (
+            SHARE_TASK,
+            _trac_not_found("/Trac/query?status=new&owner=alex"),
+            "http://127.0.0.1:42000/query?status=new&owner=alex",
+        ),
+        # another app and wording: a calendar served at its host's root
+        (
+            "Move the stand-up to 10:00.\n\nApps:\n- Calendar (events): http://10.1.1.1:5232\n",
+            _not_found("http://10.1.1.1:5232/calendar/events/standup", "Page not found"),
+            "http://10.1.1.1:5232/events/standup",
+        ),
+    ],
+)
+def test_a_not_found_address_under_the_apps_own_name_is_told_the_address_without_it(
+    task: str, observation: str, address: str
+) -> None:
+    note = missing_page_note(task, observation)
+    assert note is not None and note.endswith(f"Try {address}")
+    assert "is served at the root of" in note
+
+
+@pytest.mark.parametrize(
+    ("task", "observation"),
+    [
+        # the page's own links start with that name: a route of the app (Trac's wiki)
+        (
+            "Fix the wiki page.\n\nApps:\n- Wiki: http://127.0.0.1:42000\n",
+            _trac_not_found("/wiki/Missing/Sub"),
+        ),
+        # the app is not at its host's root: the name is part of its address
+        (
+            "Close #9.\n\nApps:\n- Trac: http://127.0.0.1:42000/trac\n",
+            _trac_not_found("/trac/ticket/99"),
+        ),
+        # the first part of the path is not the app's name
+        (SHARE_TASK, _trac_not_found("/new_ticket")),
+    ],
+)
+def test_no_prefix_note_for_an_apps_own_routes_or_an_app_under_a_path(
+    task: str, observation: str
+) -> None:
+    assert missing_page_note(task, observation) is None
 
 
 async def test_after_a_made_up_share_address_the_model_is_told_the_files_address(
@@ -420,3 +479,34 @@ async def test_after_a_made_up_share_address_the_model_is_told_the_files_address
     assert steps[1]["tool"] == "browser_goto" and not steps[1].get("error")
     # the share serves the file at that address: the browser downloads it
     assert "downloaded 'claims-77.csv'" in steps[1]["output"]
+
+
+async def test_after_an_address_under_the_apps_name_the_model_is_told_the_real_one(
+    settings: Any, workspace: Path, tmp_path: Path
+) -> None:
+    """On the curve's real Trac and a real browser: ``/trac/...`` on a Trac served at its
+    host's root is not found; the note's address is the app's page."""
+    from evals.acme import Environment
+
+    env = Environment(tmp_path / "acme")
+    try:
+        env.up(["trac"])
+        trac = env.urls()["trac_url"].rstrip("/")
+        task = f"List the reports in Trac.\n\nApps:\n- Trac (tickets, wiki): {trac}\n"
+        turns = iter(["made up", "told"])
+
+        def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
+            turn = next(turns, "done")
+            if turn == "made up":
+                return call("browser_goto", url=f"{trac}/trac/report")
+            if turn == "told":
+                note = next(str(m.content) for m in messages if "Nothing is at" in str(m.content))
+                return call("browser_goto", url=note.rsplit("Try ", 1)[1].split()[0])
+            return answer("seen")
+
+        steps = await acted(settings, workspace, task, act)
+    finally:
+        env.purge()
+    assert "Not Found" in steps[0]["output"].split("\n")[1]
+    assert steps[1]["arguments"]["url"] == f"{trac}/report"
+    assert not steps[1].get("error") and "Available Reports" in steps[1]["output"]

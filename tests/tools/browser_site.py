@@ -42,6 +42,7 @@ class SiteState:
     exports: int = 0
     comments: list[str] = field(default_factory=list)
     ticket: dict[str, str] = field(default_factory=dict)
+    draft: dict[str, str] = field(default_factory=dict)
     hits: list[str] = field(default_factory=list)
 
 
@@ -363,6 +364,39 @@ class Site:
             <script>setTimeout(() => { document.getElementById('refresh').disabled = false }, 400)
             </script>""",
         )
+
+    def _get_compose(self, environ: dict[str, Any], start: Start) -> list[bytes]:
+        """Options as a styled mail form draws them: each checkbox hidden under its own label
+        (the label takes the pointer, as Bootstrap's custom controls do), and a menu whose
+        items are in the page but not shown until its button opens it."""
+        boxes = "".join(
+            f"""<div style="position:relative;height:24px">
+              <input type="checkbox" id="{key}" name="{key}"
+                style="position:absolute;left:0;top:4px;margin:0;width:16px;height:16px">
+              <label for="{key}" style="position:absolute;left:0;top:0;height:24px;
+                padding-left:24px;background:rgba(255,255,255,0.01)">{label}</label></div>"""
+            for key, label in (("receipt", "Return receipt"), ("keep", "Keep formatting"))
+        )
+        # a box of no size, drawn by its label alone
+        boxes += """<input type="checkbox" id="dsn" name="dsn" style="width:0;height:0;margin:0;
+          border:0;opacity:0"><label for="dsn">Delivery status notification</label>"""
+        return self._html(
+            start,
+            "Compose",
+            f"""<h1>Compose</h1><form method="post" action="/compose">{boxes}
+            <button type="button" onclick="document.getElementById('more').style.visibility =
+              'visible'">More</button>
+            <button type="button" onclick="document.getElementById('more').style.visibility =
+              'hidden'">Less</button>
+            <div id="more" style="visibility:hidden"><a role="menuitem" href="/compose?spell"
+              >Check spelling</a></div>
+            <button type="submit">Save draft</button></form>""",
+        )
+
+    def _post_compose(self, environ: dict[str, Any], start: Start) -> list[bytes]:
+        form = self._form(environ)
+        self.state.draft = {k: v[0] for k, v in form.items()}
+        return self._html(start, "Draft saved", f"<p>Draft saved with {sorted(form)}</p>")
 
     def _get_ticket(self, environ: dict[str, Any], start: Start) -> list[bytes]:
         """Folded parts, the ways sites fold them: a section under a heading link that a

@@ -9,38 +9,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
+from tools.browser.page_js import (
+    DESCRIBE_JS,
+    LINK_JS,
+    OPENS_TAB_JS,
+    OPTIONS_JS,
+    TYPEABLE_JS,
+    UNDER_OWN_LABEL_JS,
+    UNSENT_JS,
+)
 from tools.browser.session import BrowserSession
 from tools.context import ToolContext
 from tools.errors import ToolError
 from tools.registry import Tool, tool
 from tools.result import ToolResult
 
-# A link or form whose target names another browsing context opens a tab: wait for it.
-_OPENS_TAB_JS = """e => {
-  const host = e.closest('a[href], area[href], form') || (e.form || null);
-  const t = ((host && host.target) || '').toLowerCase();
-  return t !== '' && !['_self', '_parent', '_top'].includes(t);
-}"""
-# What a submit would leave unsent: the form's fields that fail the browser's own checks
-# (a required box left empty, an e-mail without @). The browser then shows a bubble no
-# observation lists and sends nothing; a small model clicked Login again and again.
-_LINK_JS = """e => { const a = e.closest('a[href], area[href]'); return a ? a.href : null; }"""
-_UNSENT_JS = """(e, submitter) => {
-  const form = e.form || e.closest('form');
-  if (!form || form.noValidate) return [];
-  const tag = e.tagName.toLowerCase(), t = (e.type || '').toLowerCase();
-  const submits = (tag === 'button' && (t === '' || t === 'submit'))
-    || (tag === 'input' && (t === 'submit' || t === 'image'));
-  if (submitter ? (!submits || e.formNoValidate) : tag === 'textarea') return [];
-  return Array.from(form.elements).filter(f => f.willValidate && !f.checkValidity())
-    .slice(0, 5).map(f => {
-      const id = f.getAttribute('data-jm-id');
-      const label = f.labels && f.labels.length ? f.labels[0].textContent : '';
-      const name = (f.getAttribute('aria-label') || label || f.placeholder || f.name || f.type)
-        .replace(/\\s+/g, ' ').trim();
-      return (id ? '[' + id + '] ' : '') + JSON.stringify(name) + ': ' + f.validationMessage.replace(/[.]$/, '');
-    });
-}"""
 READ_ELEMENTS = 40  # elements listed by browser_read (the observation budgets its own)
 ElementId = Field(description="Element id from the latest observation, e.g. 12 for [12].")
 
@@ -48,23 +31,6 @@ ElementId = Field(description="Element id from the latest observation, e.g. 12 f
 ACTED_ON = "[acted on "
 """The first line of an element action's output: what the element was, read before acting
 (the observation after it may no longer show it), so every action says what it was on."""
-
-_DESCRIBE_JS = """e => {
-  const tag = e.tagName.toLowerCase();
-  const type = (e.getAttribute('type') || '').toLowerCase();
-  const role = e.getAttribute('role') || (tag === 'a' ? 'link' : tag === 'select' ? 'combobox'
-    : tag === 'textarea' ? 'textbox' : tag === 'input' ? (['checkbox', 'radio'].includes(type)
-    ? type : ['button', 'submit', 'reset'].includes(type) ? 'button' : 'textbox') : tag);
-  let label = e.getAttribute('aria-label');
-  if (!label && e.labels && e.labels[0]) {  // the label's own words, not the control's
-    const c = e.labels[0].cloneNode(true);
-    c.querySelectorAll('select, input, textarea').forEach(x => x.remove());
-    label = c.textContent;
-  }
-  label = label || (tag === 'select' ? '' : e.innerText) || e.value
-    || e.getAttribute('placeholder') || e.getAttribute('title') || '';
-  return role + ' "' + label.trim().replace(/\\s+/g, ' ').slice(0, 80) + '"';
-}"""
 
 
 async def _run(
@@ -81,7 +47,7 @@ async def _run(
 
         with contextlib.suppress(ToolError, PlaywrightError):  # the action says why
             loc = await session.locate(element_id)
-            acted = f"{ACTED_ON}[{element_id}] {await loc.evaluate(_DESCRIBE_JS)}]\n"
+            acted = f"{ACTED_ON}[{element_id}] {await loc.evaluate(DESCRIBE_JS)}]\n"
     observation, error = await session.act(lambda: action(session))
     text, cut = observation.render(ctx.settings.observation_budget_chars)
     text = acted + text
@@ -262,15 +228,22 @@ async def browser_click(ctx: ToolContext, args: ClickArgs) -> ToolResult:
     async def click(s: BrowserSession) -> None:
         loc = await s.locate(args.element_id)
         await s.require_enabled(loc, args.element_id)
-        if refused := s.allowlist.link_refusal(await loc.evaluate(_LINK_JS), args.element_id):
+        if refused := s.allowlist.link_refusal(await loc.evaluate(LINK_JS), args.element_id):
             raise ToolError(refused)
-        _note_unsent(s, await loc.evaluate(_UNSENT_JS, True))
+        _note_unsent(s, await loc.evaluate(UNSENT_JS, True))
         if args.double:
             await loc.dblclick()
             return
-        opens_tab = await loc.evaluate(_OPENS_TAB_JS)
+        if not await s.require_shown(loc, args.element_id):
+            await loc.dispatch_event("click")  # what a click on its label does
+            return
+        opens_tab = await loc.evaluate(OPENS_TAB_JS)
         if opens_tab:
             await s.expecting_tab(loc.click)
+        elif await loc.evaluate(UNDER_OWN_LABEL_JS):
+            # a box drawn under its own label (styled forms): the label takes the click
+            # and ticks its box, as a person's click does; Playwright would wait its timeout
+            await loc.click(force=True)
         else:
             await loc.click()
 
@@ -285,11 +258,11 @@ async def browser_type(ctx: ToolContext, args: TypeArgs) -> ToolResult:
         loc = await s.locate(args.element_id)
         tag = await loc.evaluate("e => e.tagName.toLowerCase()")
         if tag == "select":  # as typing into a focused select box does: choose that option
-            index = _option_index(await loc.evaluate(_OPTIONS_JS), args.text, args.element_id)
+            index = _option_index(await loc.evaluate(OPTIONS_JS), args.text, args.element_id)
             await loc.select_option(index=index)
             s.note(f"[{args.element_id}] is a select box: typing chose its option {args.text!r}")
             return
-        if not await loc.evaluate(_TYPEABLE_JS):
+        if not await loc.evaluate(TYPEABLE_JS):
             fields = ", ".join(f"[{i}] {n!r}" for i, n in s.shown("textbox")[:6]) or "none shown"
             raise ToolError(
                 f"[{args.element_id}] takes no typing (it is not a text field); the text fields "
@@ -301,7 +274,7 @@ async def browser_type(ctx: ToolContext, args: TypeArgs) -> ToolResult:
         else:
             await loc.press_sequentially(args.text)
         if args.submit:
-            _note_unsent(s, await loc.evaluate(_UNSENT_JS, False))
+            _note_unsent(s, await loc.evaluate(UNSENT_JS, False))
             await loc.press("Enter")
 
     return await _run(ctx, type_, args.element_id)
@@ -314,17 +287,6 @@ def _note_unsent(s: BrowserSession, fields: list[str]) -> None:
             + "; ".join(fields)
             + ". Fill in those fields, then send it again."
         )
-
-
-# a text field: an <input> that takes text, a <textarea>, or an editable element
-_TYPEABLE_JS = """e => e.isContentEditable || e.tagName === 'TEXTAREA' || (e.tagName === 'INPUT' &&
-  !['button', 'submit', 'reset', 'checkbox', 'radio', 'file', 'image', 'hidden', 'range',
-    'color'].includes((e.type || '').toLowerCase())) ||
-  ['textbox', 'searchbox', 'combobox', 'spinbutton'].includes(e.getAttribute('role'))"""
-_OPTIONS_JS = (
-    "e => e.tagName === 'SELECT' ? "
-    "Array.from(e.options).map(o => ({label: o.label, value: o.value})) : null"
-)
 
 
 def _option_index(available: list[dict[str, str]], wanted: str, element_id: int) -> int:
@@ -346,7 +308,7 @@ async def browser_select(ctx: ToolContext, args: SelectArgs) -> ToolResult:
 
     async def select(s: BrowserSession) -> None:
         loc = await s.locate(args.element_id)
-        available = await loc.evaluate(_OPTIONS_JS)
+        available = await loc.evaluate(OPTIONS_JS)
         if available is None:
             raise ToolError(f"[{args.element_id}] is not a select box; click it to open it instead")
         indexes = [_option_index(available, wanted, args.element_id) for wanted in args.options]

@@ -107,7 +107,7 @@ OBSERVE_JS = r"""
     if (tag === "input" && el.type === "hidden") continue;
     if (modal && !modal.contains(el)) continue;
     if (el.closest("[inert]")) continue;
-    if (typeof el.checkVisibility === "function" ? !el.checkVisibility() : !el.getClientRects().length) continue;
+    if (typeof el.checkVisibility === "function" ? !el.checkVisibility({visibilityProperty: true}) : !el.getClientRects().length) continue;
     const r = el.getBoundingClientRect();
     const tiny = r.width === 0 && r.height === 0;
     if (tiny && !(tag === "input" && ["file", "checkbox", "radio"].includes(el.type))) continue;

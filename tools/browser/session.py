@@ -24,6 +24,7 @@ from tools.browser.observation import (
     Tab,
     missing_element,
 )
+from tools.browser.page_js import DRAWN_BY_LABEL_JS, QUIET_JS, VISIBLE_CONTROLS_JS
 from tools.errors import ToolError, ToolSetupError
 from tools.settings import ToolSettings
 
@@ -45,34 +46,6 @@ log = logging.getLogger(__name__)
 _SETTLE_MAX_S = 3.0
 QUIET_CAP_S = 1.5  # the most an observation waits for the DOM to stop changing
 ENABLE_WAIT_S = 2.0  # how long a disabled element is given to be enabled by the page's scripts
-_CONTROLS = (
-    "a[href],button,input:not([type=hidden]),select,textarea,[role=button],[role=link],"
-    "[role=checkbox],[role=textbox],[onclick],[contenteditable=true]"
-)
-# Resolves when the DOM has been quiet for a while: 300 ms once controls are visible,
-# 800 ms while none are (a script may render them a little after load), or at the cap.
-QUIET_JS = """(cap) => new Promise((resolve) => {
-  const start = performance.now(); let last = start;
-  const seen = () => [...document.querySelectorAll(SEL)].some(
-    (e) => e.getClientRects().length > 0);
-  let obs = null;
-  try {
-    obs = new MutationObserver(() => { last = performance.now(); });
-    obs.observe(document, {subtree: true, childList: true, attributes: true, characterData: true});
-  } catch (e) {}
-  const tick = () => {
-    const now = performance.now();
-    const quiet = now - last;
-    if (now - start >= cap || quiet >= (seen() ? 300 : 800)) {
-      if (obs) obs.disconnect();
-      resolve(now - start);
-    } else setTimeout(tick, 50);
-  };
-  tick();
-})""".replace("SEL", repr(_CONTROLS))
-VISIBLE_CONTROLS_JS = (
-    "() => [...document.querySelectorAll(SEL)].some((e) => e.getClientRects().length > 0)"
-).replace("SEL", repr(_CONTROLS))
 
 
 def clean_error(exc: BaseException) -> str:
@@ -383,6 +356,24 @@ class BrowserSession:
                     "after another step (select an item, fill a field); do that step first"
                 )
             await asyncio.sleep(0.2)
+
+    async def require_shown(self, loc: Locator, element_id: int) -> bool:
+        """Fail at once on an element the page holds but does not show (an item of a closed
+        menu, a hidden panel): a click would wait the whole timeout for it. False for a box
+        the page shows only by its label (a styled checkbox of no size): the label stands in."""
+        deadline = time.monotonic() + ENABLE_WAIT_S
+        while not await loc.is_visible():
+            if await loc.evaluate(DRAWN_BY_LABEL_JS):
+                return False
+            if time.monotonic() >= deadline:
+                role, name = self._was.get(element_id, ("element", "?"))
+                raise ToolError(
+                    f'[{element_id}] {role} "{name}" is in the page but not shown (it sits in a '
+                    "closed menu or a hidden panel): first click the control that opens it, or "
+                    "use an element the latest observation lists"
+                )
+            await asyncio.sleep(0.2)
+        return True
 
     def shown(self, role: str) -> list[tuple[int, str]]:
         """``(id, name)`` of the named elements of ``role`` the latest observation listed."""

@@ -25,10 +25,13 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from pydantic import SecretStr
+
 from agent.logins import APP_LINE, URL_LINE, WEB_ADDRESS, line_login, origin
 from agent.outputs import FILE, without_examples
 from agent.state import Record, ToolStep, flatten
 from agent.targets import HELD_BACK, NEGATED
+from tools.settings import MailAccount
 
 # the app's label: a line's leading words, up to a ':' or '(' ("- Trac (tickets): http...")
 _LABEL = re.compile(r"^\s*(?:[-*\u2022]\s*)?([A-Za-z][\w .-]{0,40}?)\s*[:(]")
@@ -340,6 +343,8 @@ def _reaches(step: ToolStep, line: str) -> bool:
     if shown and urlsplit(shown[4:].strip()).netloc.lower() in places:
         return True
     called = json.dumps(step.arguments, ensure_ascii=False).lower()
+    if step.tool.startswith("mail_"):  # the mail tools name the server they used
+        called += " " + step.output.split("\n", 1)[0].lower()
     return any(p in called for p in places) or any(
         re.search(rf"(?<![\d.]){port}(?!\d)", called) for port in ports
     )
@@ -383,5 +388,41 @@ def app_untouched(
             f"The goal asks for a change in {labels}, and the attempt only changed the "
             f"workspace ({done}): a file there is not {labels}. Make the change on "
             f"{labels}'s pages ({', '.join(url for _, url, _ in named)}).",
+        )
+    return None
+
+
+_SERVER = r"\s+((?:\d{1,3}\.){3}\d{1,3}|localhost|[\w-]+(?:\.[\w-]+)+):(\d{2,5})"
+_SMTP_AT = re.compile(r"\bSMTP\b(?:\s+(?:server|at|on))?" + _SERVER, re.IGNORECASE)
+_IMAP_AT = re.compile(r"\bIMAP\b(?:\s+(?:server|at|on))?" + _SERVER, re.IGNORECASE)
+_NO_TLS = re.compile(r"(?i)\b(?:without|no)\s+(?:TLS|SSL|encryption)\b")
+_MAILBOX = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def mail_account(task: str) -> MailAccount | None:
+    """The mail account a task's line gives: its SMTP server (and IMAP server) with a login
+    ("- Mail: webmail http://... (user `alex`, password `pw`); SMTP 127.0.0.1:2525 and IMAP
+    127.0.0.1:1143 without TLS, same login"). The sender is the task's address whose name is
+    the login (the preamble's "(`alex`, alex@acme.test)"). None when no line gives both a
+    server and a login."""
+    for line in task.splitlines():
+        smtp, imap, login = _SMTP_AT.search(line), _IMAP_AT.search(line), line_login(line)
+        if smtp is None or login is None:
+            continue
+        user, password = login
+        mine = [a for a in _MAILBOX.findall(task) if a.split("@")[0].lower() == user.lower()]
+        domains = [a.split("@")[1] for a in _MAILBOX.findall(task)]
+        address = (
+            user if "@" in user else (mine or [f"{user}@{(domains or [smtp.group(1)])[0]}"])[0]
+        )
+        return MailAccount(
+            address=address,
+            user=user,
+            password=SecretStr(password),
+            smtp_host=smtp.group(1),
+            smtp_port=int(smtp.group(2)),
+            imap_host=imap.group(1) if imap else None,
+            imap_port=int(imap.group(2)) if imap else 143,
+            tls="none" if _NO_TLS.search(line) else "starttls",
         )
     return None

@@ -32,7 +32,7 @@ from agent.skillbind import with_column_types
 from agent.skills import SKILL_PREFIX, Skill, SkillRun, induce, parse_skill, run_skill
 from agent.state import AgentState, Record, ToolStep, current_subtask
 
-UNTRUSTED_GROUPS = ("browser", "shell", "python", "mcp")  # mcp: another program's output
+UNTRUSTED_GROUPS = ("browser", "shell", "python", "mail", "mcp")  # mcp: another program's output
 SNAPSHOT_MAX_BYTES = 20_000_000
 SNAPSHOT_MAX_FILES = 2_000
 USE_FAILURES_TO_RETIRE = 2

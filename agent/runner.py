@@ -136,10 +136,13 @@ async def _drive(
     try:
         async with open_run_state(agent.settings, run_dir, thread_id) as (saver, journal):
             graph = build_graph(checkpointer=saver)
+            task = state["task"] if state is not None else ""
             if elapsed is None:
                 snapshot = await graph.aget_state(config)
                 elapsed = float(snapshot.values.get("elapsed_s", 0.0))
+                task = str(snapshot.values.get("task", ""))
             registry, settings, spec_cache = with_mcp_tools(agent, tools)
+            registry, spec_cache = with_mail_tools(registry, spec_cache, tools, task)
             for line in tools.mcp.warnings if tools.mcp is not None else ():
                 _emit(on_event, "warning", thread_id, {"message": line})
             ctx = RunContext(
@@ -179,6 +182,23 @@ async def _drive(
     result = _result(thread_id, values, run_dir, interrupted=bool(snapshot.next))
     _emit(on_event, "done", thread_id, result.model_dump(mode="json", exclude={"subtasks"}))
     return result
+
+
+def with_mail_tools(
+    registry: Any, spec_cache: dict[Any, Any], tools: Any, task: str
+) -> tuple[Any, dict[Any, Any]]:
+    """The registry plus the mail tools when this run has a mail account: ``[tools.mail]``,
+    else the one the task's list of apps gives (agent.apps.mail_account). Set on the tool
+    context for this run only (a context may serve several runs)."""
+    from agent.apps import mail_account
+    from tools import ToolRegistry
+
+    tools.mail = tools.settings.mail or mail_account(task)
+    if tools.mail is None or "mail_send" in registry:
+        return registry, spec_cache
+    from tools.mail import MAIL_TOOLS
+
+    return ToolRegistry([*registry, *MAIL_TOOLS]), {}  # a fresh cache: other tools
 
 
 def with_mcp_tools(agent: Agent, tools: Any) -> tuple[Any, Any, dict[Any, Any]]:

@@ -6,8 +6,8 @@ A small model logs into the webmail, sees the inbox (a page full of "mail" and
 output's noun after the last change, which an inbox always has. For a mail, the evidence
 is specific, and code can see it:
 
-- a step that sent it from code (a send call, sendmail, swaks or curl to smtp:// in a
-  python_run or shell_run that exited cleanly);
+- a step that sent it: the mail tool (``mail_send``), or code (a send call, sendmail,
+  swaks or curl to smtp:// in a python_run or shell_run that exited cleanly);
 - a click on the compose form's Send control, after which the page moved on; or
 - an observation after the last change that says so ("Message sent", "was sent").
 
@@ -47,6 +47,7 @@ _SEND_CONTROL = re.compile(
     r'^\[\d+\] (?:button|link|menuitem) "(?:send|send message|send now)"', re.I
 )
 _CODE_TOOLS = frozenset({"python_run", "shell_run"})
+MAIL_TOOL = "mail_send"  # tools/mail.py
 _REPLY = re.compile(
     r"(?i)\b(?:reply|replies|respond|write\s+back)\b"
     r"|\banswer\s+(?:\w+\s+){0,2}(?:mail|e-?mail|message|request)\b"
@@ -70,6 +71,8 @@ def mail_sent(attempt: list[Record], last_change: int) -> bool:
     for i, r in steps:
         if r.error:
             continue
+        if r.tool == MAIL_TOOL:  # the mail tool says whom it sent to, or fails
+            return True
         if r.tool in _CODE_TOOLS and _BY_CODE.search(str(r.arguments)):
             if "[exit code 0" in r.output:
                 return True
@@ -101,6 +104,8 @@ def _addressed(step: ToolStep) -> set[str]:
     """The addresses a step that sends or fills a form gives: in code that sends (or runs a
     mail command), or typed into a field."""
     args = str(step.arguments)
+    if step.tool == MAIL_TOOL:  # its arguments, or the sender of the message it answered
+        return {a.lower() for a in _ADDRESS.findall(f"{args} {step.output.split(' from ', 1)[0]}")}
     if step.tool in _CODE_TOOLS and (_BY_CODE.search(args) or re.search(r"\bmail\b", args)):
         return {a.lower() for a in _ADDRESS.findall(args)}
     if step.tool.startswith("browser_") and "text" in step.arguments:
@@ -126,7 +131,7 @@ def reply_unread(
         for r in history:
             if not isinstance(r, ToolStep) or not r.executed:
                 continue
-            if address in str(r.arguments).lower():
+            if address in str(r.arguments).lower() or address in _addressed(r):
                 break  # read before the address was first used, not after
             seen += "\n" + r.output.lower()
         if address in seen or re.search(rf"(?<![\w.+-]){re.escape(user)}(?![\w-])", seen):

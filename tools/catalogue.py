@@ -35,6 +35,10 @@ def _group_tools(group: str) -> list[Tool]:
         from tools.shell import SHELL_TOOLS
 
         return SHELL_TOOLS
+    if group == "mail":
+        from tools.mail import MAIL_TOOLS
+
+        return MAIL_TOOLS
     if group == "python":
         from tools.python_env import PYTHON_TOOLS
 

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tools.sandbox import Sandbox
-from tools.settings import ToolSettings
+from tools.settings import MailAccount, ToolSettings
 
 if TYPE_CHECKING:
     from tools.browser.session import BrowserSession
@@ -60,6 +60,8 @@ class ToolContext:
         self._owns_browser = browser is None
         self._browser_lock = asyncio.Lock()
         self.mcp: McpHub | None = None
+        # the mail tools' account: the settings', else the one the run's task gives
+        self.mail: MailAccount | None = self.settings.mail
 
     async def __aenter__(self) -> ToolContext:
         if self.settings.mcp and self.mcp is None:

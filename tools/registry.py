@@ -29,8 +29,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Group = Literal["browser", "files", "shell", "python", "memory", "mcp"]
-GROUPS: tuple[Group, ...] = ("files", "python", "shell", "browser", "memory")
+Group = Literal["browser", "files", "shell", "python", "memory", "mail", "mcp"]
+GROUPS: tuple[Group, ...] = ("files", "python", "shell", "browser", "memory", "mail")
 ToolFn = Callable[["ToolContext", Any], Awaitable[ToolResult]]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, SecretStr, model_validator
 
 
 class McpServerSettings(BaseModel):
@@ -60,6 +60,22 @@ class McpServerSettings(BaseModel):
         return self.read_only is True or (
             isinstance(self.read_only, list) and tool in self.read_only
         )
+
+
+class MailAccount(BaseModel):
+    """One mailbox: who sends, where mail goes out (SMTP) and where it is read (IMAP)."""
+
+    address: str = Field(description="The sender's address, e.g. alex@acme.test.")
+    user: str = Field(description="The login of both servers.")
+    password: SecretStr = SecretStr("")
+    smtp_host: str
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    imap_host: str | None = None
+    imap_port: int = Field(default=143, ge=1, le=65535)
+    tls: Literal["none", "starttls", "ssl"] = Field(
+        default="starttls",
+        description="'none' only for a server on a trusted network (a test company's).",
+    )
 
 
 class ToolSettings(BaseModel):
@@ -131,6 +147,11 @@ class ToolSettings(BaseModel):
     )
     downloads_dir: str = Field(
         default="downloads", description="Workspace folder where browser downloads land."
+    )
+    mail: MailAccount | None = Field(
+        default=None,
+        description="The mail account of the mail tools ([tools.mail]); else the one a task "
+        "gives (its SMTP and IMAP servers and login).",
     )
     mcp: list[McpServerSettings] = Field(
         default_factory=list,

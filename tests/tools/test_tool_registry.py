@@ -44,7 +44,10 @@ def test_default_registry_names_groups_and_schemas() -> None:
     ):
         assert expected in names
     assert len(set(names)) == len(names)
-    assert all(n.split("_")[0] in {"browser", "file", "shell", "python", "memory"} for n in names)
+    assert all(
+        n.split("_")[0] in {"browser", "file", "shell", "python", "memory", "mail"} for n in names
+    )
+    assert reg.get("mail_inbox").read_only and not reg.get("mail_send").read_only
     assert reg.get("file_read").read_only and not reg.get("file_write").read_only
     assert reg.get("browser_goto").group == "browser"
     schemas = reg.openai_schemas()

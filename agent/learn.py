@@ -32,6 +32,7 @@ from agent.skillbind import with_column_types
 from agent.skills import SKILL_PREFIX, Skill, SkillRun, induce, parse_skill, run_skill
 from agent.state import AgentState, Record, ToolStep, current_subtask
 
+OUTSIDE_GROUPS = ("browser", "mail")  # tools whose effects a skill's replay must not repeat
 UNTRUSTED_GROUPS = ("browser", "shell", "python", "mail", "mcp")  # mcp: another program's output
 SNAPSHOT_MAX_BYTES = 20_000_000
 SNAPSHOT_MAX_FILES = 2_000
@@ -326,8 +327,9 @@ async def learn_skill(
     )
     workspace = getattr(ctx.tools, "workspace", None)
     status, note = "candidate", "not replayable here: a candidate until its first successful use"
-    uses_browser = any(group(s.tool) == "browser" for s in skill.steps)
-    if start is not None and workspace is not None and not uses_browser:
+    # a page or a mail acts outside the workspace: a replay would do it again, for real
+    acts_outside = any(group(s.tool) in OUTSIDE_GROUPS for s in skill.steps)
+    if start is not None and workspace is not None and not acts_outside:
         expected = {rel: workspace / rel for rel in changed_files(start, workspace)}
         drop: set[str] = set()
         if not expected:  # it wrote again what an earlier attempt wrote: replay without those

@@ -196,3 +196,49 @@ async def test_a_configured_account_wins_over_the_tasks(tmp_path: Path) -> None:
         # the same context, a later run whose task gives none: no account is left over
         registry, _ = with_mail_tools(base, {}, tools, "Say hello.")
         assert tools.mail is None and "mail_send" not in registry
+
+
+async def test_a_skill_learned_from_a_sent_mail_is_not_replayed(
+    settings: Settings, workspace: Path, mail_env: dict[str, str], tmp_path: Path
+) -> None:
+    """Replaying a skill proves it by doing it again: for a mail, that is a second mail. A
+    skill that sends one is kept as a candidate, as a browser skill is, proven by its first
+    successful use (before: no skill, "the attempt changed no file")."""
+    from agent.build import build_agent
+    from agent.runner import run_task
+    from evals.acme.company import EMPLOYEES
+    from memory import MemoryStore
+
+    pw = next(e.password for e in EMPLOYEES if e.user == "alex")
+    web = mail_env["webmail_url"].rsplit(":", 1)[1]
+    task = (
+        PREAMBLE
+        + "Mail kenji@acme.test the word `ready` as the subject and body.\n\nApps:\n"
+        + CURVE_LINE.format(web=web, pw=pw, smtp=mail_env["smtp_port"], imap=mail_env["imap_port"])
+    )
+
+    def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
+        if not seen:
+            return call("mail_send", to="kenji@acme.test", subject="ready", body="ready")
+        return answer("sent")
+
+    settings.tools.allowed_hosts = ["127.0.0.1"]
+    store = MemoryStore.open(tmp_path / "mem")
+    try:
+        agent = build_agent(
+            settings, llm=acting_llm(task, act), memory=store, workspace=workspace,
+            registry=default_registry(enabled=("files",)), profile="local",
+        )  # fmt: skip
+        result = await run_task(agent, task)
+        skills = store.list_items(level="skill")
+    finally:
+        store.close()
+    assert result.outcome == "achieved"
+    kenji = next(e.password for e in EMPLOYEES if e.user == "kenji")
+    box = imaplib.IMAP4("127.0.0.1", int(mail_env["imap_port"]), timeout=10)
+    box.login("kenji", kenji)
+    box.select("INBOX", readonly=True)
+    _, data = box.search(None, "SUBJECT", '"ready"')
+    box.logout()
+    assert len((data[0] or b"").split()) == 1  # sent once: not again by a replay
+    assert skills and all(s.status == "candidate" for s in skills)

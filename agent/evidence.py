@@ -242,7 +242,7 @@ _CONTENT = re.compile(
     r"list\w*|sum\w*|total\w*|result\w*|report\w*|summar\w*|copy|into)\b"
 )
 BROWSER_EFFECT_TOOLS = frozenset(
-    {"browser_click", "browser_type", "browser_select", "browser_check", "browser_press"}
+    "browser_click browser_type browser_select browser_check browser_press browser_fill".split()
 )
 
 

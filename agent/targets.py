@@ -50,6 +50,7 @@ NAMED_TARGET = re.compile(
     r"|(?:\s+(?i:on|the|button|checkbox|box|option|link))*\s+([A-Z][\w-]*))"
 )
 _ELEMENT_LINE = re.compile(r"^\[(\d+)\] (.+)$", re.MULTILINE)
+FILL_TOOL = "browser_fill"  # tools/browser/forms.py: fields by label, then a button
 _ON_ELEMENT = frozenset({"browser_click", "browser_check", "browser_select", "browser_type"})
 
 
@@ -466,6 +467,13 @@ def missed_target(
             # address changed): a field outside a form takes the key and nothing happens
             before = next((e.output for e in reversed(attempt[:i]) if isinstance(e, ToolStep)), "")
             submitted |= bool(before) and _page(r.output) != _page(before)
+        if r.tool == FILL_TOOL:  # fields by label: its values, and the button it pressed
+            fields = r.arguments.get("fields")
+            acted += [str(v) for v in fields.values()] if isinstance(fields, dict) else []
+            said = r.output.split("\n", 1)[0]
+            if said.startswith(ACTED_ON):
+                acted.append(said[len(ACTED_ON) :].rstrip("]"))
+            continue
         if r.tool not in _ON_ELEMENT or "element_id" not in r.arguments:
             continue
         acted += _chosen(r)
@@ -483,9 +491,12 @@ def missed_target(
                     acted.append(line.split(" options: ", 1)[0])
                     break
     typed = [
-        str(r.arguments.get("text", ""))
+        str(r.arguments.get("text", "")) if r.tool == "browser_type" else str(r.arguments)
         for r in attempt
-        if isinstance(r, ToolStep) and r.tool == "browser_type" and r.executed and not r.error
+        if isinstance(r, ToolStep)
+        and r.tool in ("browser_type", FILL_TOOL)
+        and r.executed
+        and not r.error
     ]
     on_page = any(isinstance(r, ToolStep) and r.tool.startswith("browser_") for r in attempt)
     for text in (m.group(1) for m in TYPED_TEXT.finditer(goal)) if on_page else ():

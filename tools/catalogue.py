@@ -25,8 +25,9 @@ def _group_tools(group: str) -> list[Tool]:
     """The tools of one group, imported only when enabled (the browser pulls Playwright)."""
     if group == "browser":
         from tools.browser.actions import BROWSER_TOOLS
+        from tools.browser.forms import FORM_TOOLS
 
-        return BROWSER_TOOLS
+        return [*BROWSER_TOOLS, *FORM_TOOLS]
     if group == "files":
         from tools.files import FILE_TOOLS
 

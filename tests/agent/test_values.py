@@ -145,3 +145,26 @@ def test_a_field_whose_name_only_contains_search_is_a_field() -> None:
         "browser_type", f"[acted on [1] {box}]\n{_search_page(box)}", element_id=1, text="pricing"
     )
     assert missed_target(goal, [step("browser_goto", _search_page(box)), typed, saved()]) is None
+
+
+def test_a_form_filled_by_labels_counts_its_values_and_its_button() -> None:
+    # browser_fill names its values in its arguments and the button it pressed in its first line
+    goal = "Set order 7's carrier to `parcelforce` and press 'Save' (http://127.0.0.1:9/orders/7)."
+    page = step("browser_goto", url="http://127.0.0.1:9/orders/7")
+    filled = step(
+        "browser_fill", f'[acted on [3] button "Save"]\n[filled: \'Carrier\' = \'parcelforce\']\n{SAVED}',
+        fields={"Carrier": "parcelforce"}, submit="Save",
+    )  # fmt: skip
+    assert missed_target(goal, [page, filled]) is None
+    rule = broken_rule(goal, [page, filled], read_only=lambda n: REGISTRY.get(n).read_only)
+    assert rule is None
+    # filled and not saved: the button the goal names was shown and not pressed
+    unsaved = step("browser_fill", f"[filled: 'Carrier' = 'parcelforce']\n{ORDER}",
+                   fields={"Carrier": "parcelforce"})  # fmt: skip
+    missed = missed_target(goal, [page, unsaved])
+    assert missed is not None and "'Save'" in missed[0]
+    # another value filled: the goal's value was never set
+    other = step("browser_fill", f'[acted on [3] button "Save"]\n{SAVED}',
+                 fields={"Carrier": "dhl"}, submit="Save")  # fmt: skip
+    missed = missed_target(goal, [page, other])
+    assert missed is not None and "'parcelforce'" in missed[0]

@@ -577,3 +577,53 @@ async def test_a_box_under_its_own_label_is_ticked_and_a_hidden_item_says_so_at_
     assert "Check spelling" in res.error and "closed menu" in res.error
     res = await call(bctx, "browser_click", element_id=el(res, "Save draft"))
     assert site.state.draft == {"receipt": "on", "dsn": "on"}
+
+
+async def test_fill_sets_fields_by_label_then_presses_the_button(
+    bctx: ToolContext, site: Site
+) -> None:
+    # every kind of field of a form, named as a person reads them, in one call
+    await login(bctx, site)
+    await call(bctx, "browser_goto", url=site.base + "/profile")
+    res = await call(
+        bctx, "browser_fill", submit="Save profile",
+        fields={"Full name": "Ada Lovelace", "country": "japan", "Subscribe to newsletter": "yes",
+                "Plan": "Pro", "Start date": "2026-12-01", "Notes:": "VIP"},
+    )  # fmt: skip
+    assert not res.error, res.error
+    assert (
+        res.output.startswith("[acted on [")
+        and 'button "Save profile"]' in res.output.split("\n")[0]
+    )
+    assert "'Country' = 'Japan'" in res.output and "ticked" in res.output
+    assert site.state.profile == {
+        "full_name": "Ada Lovelace", "country": "jp", "newsletter": "yes", "plan": "pro",
+        "start": "2026-12-01", "notes": "VIP",
+    }  # fmt: skip
+
+
+async def test_fill_shows_a_folded_field_first_and_says_what_is_wrong(
+    bctx: ToolContext, site: Site
+) -> None:
+    # Trac's way: the fields sit in a section that a heading link unfolds
+    await login(bctx, site)
+    await call(bctx, "browser_goto", url=site.base + "/ticket")
+    res = await call(
+        bctx, "browser_fill", fields={"Component": "infrastructure", "Cc": "sam@acme.test"},
+        submit="Submit changes",
+    )  # fmt: skip
+    assert not res.error, res.error
+    assert "to show it" in res.output
+    assert site.state.ticket["component"] == "infrastructure"
+    assert site.state.ticket["cc"] == "sam@acme.test"
+    assert site.state.ticket["priority"] == "major"  # what it was not given stays
+    # what is wrong is said, with what there is instead
+    await call(bctx, "browser_goto", url=site.base + "/ticket")
+    res = await call(bctx, "browser_fill", fields={"Component": "frontend"})
+    assert res.error and "offers 'backend', 'infrastructure', not 'frontend'" in res.error
+    res = await call(bctx, "browser_fill", fields={"Milestone": "M2"})
+    assert res.error and "no field 'Milestone'" in res.error and "'Component:'" in res.error
+    res = await call(bctx, "browser_fill", fields={"Priority": "minor"}, submit="Publish")
+    assert res.error and "no button 'Publish'" in res.error and "'Submit changes'" in res.error
+    res = await call(bctx, "browser_fill", fields={})
+    assert res.error and "at least one field" in res.error

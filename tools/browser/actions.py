@@ -33,7 +33,7 @@ ACTED_ON = "[acted on "
 (the observation after it may no longer show it), so every action says what it was on."""
 
 
-async def _run(
+async def run_action(
     ctx: ToolContext,
     action: Callable[[BrowserSession], Awaitable[Any]],
     element_id: int | None = None,
@@ -194,7 +194,7 @@ async def browser_goto(ctx: ToolContext, args: GotoArgs) -> ToolResult:
                 raise
             s.note("the URL started a download instead of opening a page")
 
-    return await _run(ctx, go)
+    return await run_action(ctx, go)
 
 
 @tool(name="browser_back", group="browser", read_only=True)
@@ -205,7 +205,7 @@ async def browser_back(ctx: ToolContext, args: NoArgs) -> ToolResult:
         if await s.page.go_back(wait_until="load") is None and s.page.url == "about:blank":
             raise ToolError("there is no previous page")
 
-    return await _run(ctx, back)
+    return await run_action(ctx, back)
 
 
 @tool(name="browser_forward", group="browser", read_only=True)
@@ -215,7 +215,7 @@ async def browser_forward(ctx: ToolContext, args: NoArgs) -> ToolResult:
     async def forward(s: BrowserSession) -> None:
         await s.page.go_forward(wait_until="load")
 
-    return await _run(ctx, forward)
+    return await run_action(ctx, forward)
 
 
 # ---------------------------------------------------------------- element actions
@@ -247,7 +247,7 @@ async def browser_click(ctx: ToolContext, args: ClickArgs) -> ToolResult:
         else:
             await loc.click()
 
-    return await _run(ctx, click, args.element_id)
+    return await run_action(ctx, click, args.element_id)
 
 
 @tool(name="browser_type", group="browser", read_only=False)
@@ -277,7 +277,7 @@ async def browser_type(ctx: ToolContext, args: TypeArgs) -> ToolResult:
             _note_unsent(s, await loc.evaluate(UNSENT_JS, False))
             await loc.press("Enter")
 
-    return await _run(ctx, type_, args.element_id)
+    return await run_action(ctx, type_, args.element_id)
 
 
 def _note_unsent(s: BrowserSession, fields: list[str]) -> None:
@@ -314,7 +314,7 @@ async def browser_select(ctx: ToolContext, args: SelectArgs) -> ToolResult:
         indexes = [_option_index(available, wanted, args.element_id) for wanted in args.options]
         await loc.select_option(index=indexes)
 
-    return await _run(ctx, select, args.element_id)
+    return await run_action(ctx, select, args.element_id)
 
 
 @tool(name="browser_check", group="browser", read_only=False)
@@ -325,7 +325,7 @@ async def browser_check(ctx: ToolContext, args: CheckArgs) -> ToolResult:
         loc = await s.locate(args.element_id)
         await loc.set_checked(args.checked)
 
-    return await _run(ctx, check, args.element_id)
+    return await run_action(ctx, check, args.element_id)
 
 
 @tool(name="browser_press", group="browser", read_only=False)
@@ -344,7 +344,7 @@ async def browser_press(ctx: ToolContext, args: PressArgs) -> ToolResult:
             for key in keys:
                 await s.page.keyboard.press(key)
 
-    return await _run(ctx, press)
+    return await run_action(ctx, press)
 
 
 @tool(name="browser_scroll", group="browser", read_only=True)
@@ -363,7 +363,7 @@ async def browser_scroll(ctx: ToolContext, args: ScrollArgs) -> ToolResult:
         }[args.direction]
         await s.page.evaluate(script, args.screens)
 
-    return await _run(ctx, scroll)
+    return await run_action(ctx, scroll)
 
 
 # ---------------------------------------------------------------- tabs and waiting
@@ -382,7 +382,7 @@ async def browser_tab_new(ctx: ToolContext, args: TabNewArgs) -> ToolResult:
         if args.url:
             await page.goto(args.url, wait_until="load")
 
-    return await _run(ctx, new)
+    return await run_action(ctx, new)
 
 
 @tool(name="browser_tab_switch", group="browser", read_only=True)
@@ -393,7 +393,7 @@ async def browser_tab_switch(ctx: ToolContext, args: TabArgs) -> ToolResult:
         page = s.switch(args.index)
         await page.bring_to_front()
 
-    return await _run(ctx, switch)
+    return await run_action(ctx, switch)
 
 
 @tool(name="browser_tab_close", group="browser", read_only=True)
@@ -406,7 +406,7 @@ async def browser_tab_close(ctx: ToolContext, args: TabCloseArgs) -> ToolResult:
         if s.pages:
             s.switch(len(s.pages) - 1)
 
-    return await _run(ctx, close)
+    return await run_action(ctx, close)
 
 
 @tool(name="browser_wait", group="browser", read_only=True)
@@ -425,7 +425,7 @@ async def browser_wait(ctx: ToolContext, args: WaitArgs) -> ToolResult:
         elif args.selector is not None:
             await s.page.wait_for_selector(args.selector, state="visible", timeout=timeout)
 
-    return await _run(ctx, wait)
+    return await run_action(ctx, wait)
 
 
 # ---------------------------------------------------------------- reading and artifacts
@@ -477,7 +477,7 @@ async def browser_screenshot(ctx: ToolContext, args: ScreenshotArgs) -> ToolResu
             await s.page.screenshot(path=target, full_page=args.full_page)
         s.note(f"screenshot saved to {shown}")
 
-    result = await _run(ctx, shoot)
+    result = await run_action(ctx, shoot)
     if result.error is None:
         result.artifacts.append(shown)
     return result
@@ -506,7 +506,7 @@ async def browser_upload(ctx: ToolContext, args: UploadArgs) -> ToolResult:
         chooser = await chooser_info.value
         await chooser.set_files(files)
 
-    return await _run(ctx, upload)
+    return await run_action(ctx, upload)
 
 
 @tool(name="browser_download", group="browser", read_only=False)
@@ -535,7 +535,7 @@ async def browser_download(ctx: ToolContext, args: DownloadArgs) -> ToolResult:
         path = await s.download(trigger, target)
         saved.append(ctx.sandbox.rel(path))
 
-    result = await _run(ctx, download)
+    result = await run_action(ctx, download)
     result.artifacts.extend(saved)
     return result
 

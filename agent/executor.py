@@ -235,7 +235,8 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
             records = [*records, note]
             update["trajectory"] = [note]
     seen = next((r.output for r in reversed(records) if isinstance(r, ToolStep) and r.output), "")
-    for purpose, said in page_notes(state.get("task", ""), sub.goal, seen):
+    fill = "browser_fill" in ctx.registry
+    for purpose, said in page_notes(state.get("task", ""), sub.goal, seen, fill):
         if not any(r.kind == "note" and r.text == said for r in records):
             note = NoteStep(**mine, purpose=purpose, text=said)
             records = [*records, note]

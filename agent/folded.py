@@ -133,3 +133,58 @@ def option_note(goal: str, observation: str) -> str | None:
         + "; ".join(calls)
         + ". Then send the form with its submit button."
     )
+
+
+_SUBMIT = re.compile(
+    r'^\[\d+\] button "((?i:submit|save|update|apply|create|send)\b[^"]*)"(?!.*\bdisabled\b)',
+    re.MULTILINE,
+)
+
+
+def fill_note(goal: str, observation: str) -> str | None:
+    """The one ``browser_fill`` call that sets the values the goal gives (each to the select
+    box on the page that offers it, or to the one folded field the goal names) and presses
+    the form's submit button, else None (a value with no field of its own is left to the
+    model)."""
+    listing = observation.split("\nPage text:", 1)[0]
+    values = values_to_set(goal)
+    if not values:
+        return None
+    boxes = [m for m in _SELECT.finditer(listing) if "disabled" not in (m.group(5) or "")]
+    fields: dict[str, str] = {}
+    left = []
+    for value in values:
+        key = value.strip().casefold()
+        offering = [
+            m for m in boxes if key in {o.strip().casefold() for o in m.group(4).split(" | ")}
+        ]
+        if len(offering) == 1 and offering[0].group(2).rstrip(":"):
+            options = offering[0].group(4).split(" | ")
+            fields[offering[0].group(2).rstrip(":")] = next(
+                o.strip() for o in options if o.strip().casefold() == key
+            )  # as the page spells it
+        else:
+            left.append(value)
+    folded = [f.strip("'") for _, _, named in _folds(goal, observation) for f in named.split(", ")]
+    folded = [f for f in dict.fromkeys(folded) if f not in fields]
+    if len(left) == 1 and len(folded) == 1 and _names_before(goal, folded[0], left[0]):
+        fields[folded[0]] = left.pop()
+    if left or not fields:
+        return None
+    submit = _SUBMIT.search(listing)
+    call = {"fields": fields, **({"submit": submit.group(1)} if submit else {})}
+    return (
+        f"One call sets the goal's value(s) and sends the form: browser_fill {json.dumps(call)}"
+        + ("" if submit else " (then press the form's submit button)")
+        + "."
+    )
+
+
+def _names_before(goal: str, field: str, value: str) -> bool:
+    """The goal names ``field`` shortly before ``value`` ("the component of ticket #3 to
+    `infrastructure`", "the wrong priority: it should be `blocker`"), not after it ("write
+    it as `#2`. Leave #2 as it is": Leave is no field of that value)."""
+    low = goal.casefold()
+    at = low.find(value.casefold())
+    name = low.rfind(field.casefold().rstrip(":"), 0, max(at, 0))
+    return at > 0 and name >= 0 and at - name <= 60

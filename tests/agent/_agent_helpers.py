@@ -149,9 +149,11 @@ async def acted(
     task: str,
     act: Any,
     enabled: tuple[str, ...] = ("browser",),
+    without: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
-    """Run ``task`` with ``acting_llm(task, act)`` and the ``enabled`` tool groups (local
-    pages allowed, no memory, the local profile); return the observations' data in order."""
+    """Run ``task`` with ``acting_llm(task, act)`` and the ``enabled`` tool groups less the
+    tools ``without`` names (local pages allowed, no memory, the local profile); return the
+    observations' data in order."""
     from agent.build import build_agent
     from agent.runner import Event, run_task
     from tools import default_registry
@@ -159,7 +161,9 @@ async def acted(
     settings.tools.allowed_hosts = ["127.0.0.1"]
     agent = build_agent(
         settings, llm=acting_llm(task, act), memory=False, workspace=workspace,
-        registry=default_registry(enabled=enabled), profile="local",
+        registry=default_registry(enabled=enabled).subset(
+            names=[n for n in default_registry(enabled=enabled).names if n not in without]
+        ), profile="local",
     )  # fmt: skip
     events: list[Event] = []
     await run_task(agent, task, on_event=events.append)

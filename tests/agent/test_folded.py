@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from _agent_helpers import acted, answer, call
 
-from agent.folded import folded_note, option_note, unfold_first
+from agent.folded import fill_note, folded_note, option_note, unfold_first
 from agent.targets import HELD_BACK
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
@@ -218,5 +218,85 @@ async def test_a_model_that_follows_the_notes_sets_the_value_and_sends_it(
             return call("browser_click", element_id=int(button.group(1)))
         return answer("changed")
 
+    # the notes a model gets where browser_fill is not offered (else: one fill call, below)
+    await acted(settings, workspace, goal, act, without=("browser_fill",))
+    assert site.state.ticket["component"] == "infrastructure"
+
+
+@pytest.mark.parametrize(
+    ("goal", "call_json"),
+    [
+        # a folded field the goal names just before its value (PAGE: the site's ticket page)
+        (
+            "Set the priority of #9 to `critical`.",
+            '{"fields": {"Priority": "critical"}, "submit": "Submit changes"}',
+        ),
+        # no field of its own for the value: named after it, or not at all
+        ("Write `#2` in it. Leave the priority as it is.", None),
+        ("Change #9 to `critical`.", None),
+    ],
+)
+def test_one_fill_call_for_a_folded_field_and_its_value(goal: str, call_json: str | None) -> None:
+    note = fill_note(goal, PAGE)
+    if call_json is None:
+        assert note is None
+    else:
+        assert note is not None and note.endswith(f"browser_fill {call_json}.")
+
+
+@pytest.mark.parametrize(
+    ("goal", "call_json"),
+    [
+        # another page (FORM: an issue tracker's form, its options visible) and wordings
+        (
+            "Raise issue 31's severity to `high`.",
+            '{"fields": {"Severity": "High"}, "submit": "Save"}',
+        ),
+        (
+            "It should be 'urgent'. Also move it to the `data` team? No: set Team to 'ops'.",
+            None,  # 'ops' is offered by two boxes: left to the model, so no one call
+        ),
+        ("Set the title to 'Login loops forever'.", None),  # a text field: no box offers it
+    ],
+)
+def test_one_fill_call_for_values_of_select_boxes(goal: str, call_json: str | None) -> None:
+    note = fill_note(goal, FORM)
+    if call_json is None:
+        assert note is None
+    else:
+        assert note is not None and note.endswith(f"browser_fill {call_json}.")
+
+
+def test_the_fill_note_replaces_the_others_only_where_browser_fill_is_offered() -> None:
+    from agent.page_notes import page_notes
+
+    goal = "Set the priority of #9 to `critical`."
+    with_fill = [said for _, said in page_notes("", goal, PAGE, fill=True)]
+    assert len(with_fill) == 1 and with_fill[0].startswith("One call sets")
+    without = [said for _, said in page_notes("", goal, PAGE)]
+    assert len(without) == 1 and "folded away" in without[0]
+
+
+async def test_a_model_that_copies_the_fill_call_sets_the_folded_field(
+    settings: Any, workspace: Path, site: Any
+) -> None:
+    goal = (
+        f"On {site.base}/ticket, set the component of the ticket to `infrastructure`.\n"
+        f"App: {site.base} (user `{USER}`, password `{PASSWORD}`)"
+    )
+    turns = iter(["goto", "user", "password", "sign in", "goto", "fill"])
+    notes: list[str] = []
+
+    def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
+        turn = next(turns, "done")
+        said = [str(m.content) for m in messages if m.role != "tool"]
+        if (opening := _open_ticket(turn, said, site.base)) is not None:
+            return opening
+        if turn == "fill":  # the note's call, as it is written
+            notes.extend(t for t in said if t.startswith("One call sets"))
+            return call("browser_fill", **json.loads(notes[-1].split("browser_fill ", 1)[1][:-1]))
+        return answer("set")
+
     await acted(settings, workspace, goal, act)
+    assert len(notes) == 1 and '"Component": "infrastructure"' in notes[0]
     assert site.state.ticket["component"] == "infrastructure"

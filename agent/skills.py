@@ -41,12 +41,12 @@ MAX_STEPS = 12
 _PLACEHOLDER = re.compile(r"\{\{(\w+)\}\}")
 _TOKEN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*[A-Za-z0-9_]|[A-Za-z0-9]")
 _URL = re.compile(r"https?://[^\s\"'<>)]+")
+_ITEM_ID = re.compile(r"(?<![\w&])#(\d+)\b")
 _QUOTED = re.compile(r"'([^'\\\n]*)'|\"([^\"\\\n]*)\"")
 _ELEMENT = re.compile(r"^\s*\[(\d+)\]\s+(\S+)(?:\s+\"([^\"]*)\")?", re.MULTILINE)
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
 CODE_ARGS = {"python_run": ("code",), "shell_run": ("command",)}
-# arguments that carry text the model wrote (not a name or an address)
-TEXT_ARGS = ("content", "text", "new", "new_text", "body", "value", "old")
+TEXT_ARGS = ("content", "text", "new", "new_text", "body", "value", "old")  # the model's text
 ELEMENT_ARG = "element_id"
 _STOP = frozenset(
     "the a an and or to of in on at by for with from into per each as is are be it its this "
@@ -190,6 +190,7 @@ def task_literals(text: str) -> list[str]:
     found += [a or b for a, b in _QUOTED.findall(text) if (a or b).strip()]
     found += [m.group(1) for m in FILE.finditer(text)]
     found += [t for t in _tokens(text) if len(t) >= 2 and t.lower() not in _STOP]
+    found += _ITEM_ID.findall(text)  # "#7": an id, however short
     return sorted(dict.fromkeys(found), key=lambda s: (-len(s), s))
 
 
@@ -411,6 +412,8 @@ def induce(
                 if hand is not None:
                     return f"{s.tool} holds {hand!r}, typed by hand"
                 args[key] = _template_code(value, binder, outputs)
+            elif isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+                args[key] = {k: binder.template(v) for k, v in value.items()}  # a form's fields
             elif isinstance(value, str):
                 seen = _seen_token(value, outputs) if value not in literals else None
                 if value in literals or value.strip() in literals:

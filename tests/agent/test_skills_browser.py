@@ -142,3 +142,45 @@ async def test_poisoned_browser_skill_cannot_leave_the_allowlist(
     ok, note = await replay(Ctx(), bad, start, {})  # type: ignore[arg-type]
     assert not ok and "step 1 (browser_goto) failed" in note
     assert recorder.hits == []
+
+
+async def test_a_form_filled_by_labels_becomes_a_skill_over_the_item_and_its_value() -> None:
+    """An issue tracker's item by its id and a field's value (not Trac's wording): the id
+    ("#41", one or two digits alike) and the value are the skill's parameters, and another
+    instance's arguments fill the form's fields."""
+    from agent.skills import induce, run_skill
+    from agent.state import ToolStep
+
+    reg = default_registry()
+    task = "Move issue #41 to the `payments` team.\n\nApps:\n- Tracker: http://127.0.0.1:9"
+    steps = [
+        ToolStep(call_id="a", tool="browser_goto", arguments={"url": "http://127.0.0.1:9/issues/41"},
+                 output="URL: http://127.0.0.1:9/issues/41\nTitle: Issue 41"),
+        ToolStep(call_id="b", tool="browser_fill",
+                 arguments={"fields": {"Team": "payments"}, "submit": "Save"},
+                 output='[acted on [9] button "Save"]\nURL: http://127.0.0.1:9/issues/41'),
+    ]  # fmt: skip
+    skill = induce(
+        task.split("\n")[0], task, steps,
+        read_only=lambda n: reg.get(n).read_only, group=lambda n: reg.get(n).group,
+    )  # fmt: skip
+    assert isinstance(skill, Skill), skill
+    kinds = {p.example: p.name for p in skill.params}
+    assert {"41", "payments", "http://127.0.0.1:9"} <= set(kinds)
+    assert skill.steps[1].arguments["fields"] == {"Team": "{{" + kinds["payments"] + "}}"}
+    calls: list[tuple[str, dict[str, Any]]] = []
+
+    async def record(name: str, args: dict[str, Any]) -> tuple[str, str | None]:
+        calls.append((name, args))
+        return "ok", None
+
+    other = {
+        kinds["41"]: "7",
+        kinds["payments"]: "risk",
+        kinds["http://127.0.0.1:9"]: "http://127.0.0.1:9",
+    }
+    other |= {p.name: p.example for p in skill.params if p.name not in other}
+    run = await run_skill(skill, other, record, reg.names)
+    assert run.ok, run.error
+    assert calls[0] == ("browser_goto", {"url": "http://127.0.0.1:9/issues/7"})
+    assert calls[1] == ("browser_fill", {"fields": {"Team": "risk"}, "submit": "Save"})

@@ -22,9 +22,11 @@ import mimetypes
 import re
 import smtplib
 import ssl
+from collections.abc import Callable
 from email.message import EmailMessage
 from email.utils import formataddr, getaddresses, make_msgid, parseaddr, parsedate_to_datetime
 from html.parser import HTMLParser
+from typing import TypeVar
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -37,6 +39,7 @@ from tools.result import ToolResult
 from tools.settings import MailAccount
 
 TIMEOUT_S = 20.0
+T = TypeVar("T")
 _BODY_CHARS = 6000
 
 
@@ -59,6 +62,14 @@ def _where(account: MailAccount, imap: bool) -> str:
     if imap:
         return f"IMAP {account.imap_host}:{account.imap_port}"
     return f"SMTP {account.smtp_host}:{account.smtp_port}"
+
+
+async def _talk(account: MailAccount, imap: bool, work: Callable[[], T]) -> T:
+    """``work`` in a thread; a server's failure on the way is an error that names it."""
+    try:
+        return await asyncio.to_thread(work)
+    except (OSError, imaplib.IMAP4.error, smtplib.SMTPException, UnicodeError) as exc:
+        raise ToolError(f"{_where(account, imap)} failed: {exc}") from exc
 
 
 def _imap(account: MailAccount) -> imaplib.IMAP4:
@@ -159,8 +170,11 @@ async def mail_inbox(ctx: ToolContext, args: InboxArgs) -> ToolResult:
         try:
             _select(box, args.folder)
             criteria = ["UNSEEN"] if args.unread_only else ["ALL"]
-            if args.search:
-                criteria = [*criteria[:1], "TEXT", _quoted(args.search)]
+            if args.search.isascii() and args.search:
+                criteria = [*criteria, "TEXT", _quoted(args.search)]
+            elif args.search:  # other letters go as a UTF-8 literal
+                box.literal = args.search.encode()  # type: ignore[assignment]
+                criteria = ["CHARSET", "UTF-8", *criteria, "TEXT"]
             status, data = box.uid("SEARCH", *criteria)
             uids = [int(u) for u in (data[0] or b"").split()] if status == "OK" else []
             lines = []
@@ -183,7 +197,7 @@ async def mail_inbox(ctx: ToolContext, args: InboxArgs) -> ToolResult:
         top = f"{args.folder} of {account.address} ({_where(account, True)}): {shown} message(s){what}"
         return "\n".join([top, *lines])
 
-    return ToolResult(output=await asyncio.to_thread(run))
+    return ToolResult(output=await _talk(account, True, run))
 
 
 def _date(value: str | None) -> str:
@@ -245,7 +259,7 @@ async def mail_read(ctx: ToolContext, args: ReadArgs) -> ToolResult:
             lines.append("Saved: " + ", ".join(saved))
         return "\n".join(lines), saved
 
-    text, saved = await asyncio.to_thread(run)
+    text, saved = await _talk(account, True, run)
     return ToolResult(output=text, artifacts=saved)
 
 
@@ -305,7 +319,8 @@ async def mail_send(ctx: ToolContext, args: SendArgs) -> ToolResult:
     msg = EmailMessage()
     subject = args.subject
     if args.reply_to is not None:
-        original = await asyncio.to_thread(_original, _account(ctx, imap=True), args.reply_to)
+        imap = _account(ctx, imap=True)
+        original = await _talk(imap, True, lambda: _original(imap, args.reply_to or 0))
         sender = original.get("Reply-To") or original.get("From") or ""
         to = to or [a for _, a in getaddresses([sender]) if a]
         subject = subject or _re(original.get("Subject", ""))
@@ -350,7 +365,7 @@ async def mail_send(ctx: ToolContext, args: SendArgs) -> ToolResult:
         except (OSError, smtplib.SMTPException) as exc:
             raise ToolError(f"{_where(account, False)} did not take the message: {exc}") from exc
 
-    await asyncio.to_thread(run)
+    await _talk(account, False, run)
     names = f" with {', '.join(args.attach)}" if args.attach else ""
     return ToolResult(
         output=(

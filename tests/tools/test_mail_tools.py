@@ -98,6 +98,8 @@ async def test_list_read_and_answer_a_message(mail_env: dict[str, str], tmp_path
         assert "Lunch" in listed.output
         found = await call(ctx, "mail_inbox", search="REQ-4410")
         assert "Access to Grafana" in found.output and "Lunch" not in found.output
+        other = await call(ctx, "mail_inbox", search="Grüße")  # not ASCII: sent as UTF-8
+        assert not other.error and "0 message(s) matching 'Grüße'" in other.output
 
         read = await call(ctx, "mail_read", uid=uid)
         assert "From: Kenji Sato <kenji@acme.test>" in read.output
@@ -143,6 +145,10 @@ async def test_bad_input_gets_a_clear_error(mail_env: dict[str, str], tmp_path: 
         ctx.mail = account(mail_env, password=SecretStr("wrong"))
         wrong = await call(ctx, "mail_inbox")
         assert wrong.error and "cannot sign in to IMAP 127.0.0.1" in wrong.error
+
+        ctx.mail = account(mail_env, smtp_port=9)  # nothing listens there
+        down = await call(ctx, "mail_send", to="kenji@acme.test", body="x")
+        assert down.error and "SMTP 127.0.0.1:9 did not take the message" in down.error
 
         ctx.mail = account(mail_env, smtp_host="mail.example.com")
         far = await call(ctx, "mail_send", to="kenji@acme.test", body="x")

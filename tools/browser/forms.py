@@ -23,7 +23,7 @@ from tools.errors import ToolError
 from tools.registry import Tool, tool
 from tools.result import ToolResult
 
-# The form fields of the page (every frame's main document only), each stamped with a key
+# The form fields of the page (its main frame only), each stamped with a key
 # and named as a person reads it: its label's words, else aria-label, placeholder, title, name.
 _FIELDS_JS = """() => {
   const out = [];

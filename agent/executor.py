@@ -26,6 +26,7 @@ from agent.inputs import fetch_inputs, fetched_note, header_names, input_files, 
 from agent.learn import files_in, record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall, ToolSpec
+from agent.mailbox import mail_tools_note
 from agent.page_notes import page_notes
 from agent.progress import loop_note
 from agent.recall import (
@@ -210,6 +211,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
                 fetched_note(fetched),
                 input_shapes(sub.goal, workspace, written),
                 skill_note(items, sub.goal, workspace, written),
+                mail_tools_note(sub.goal) if "mail_send" in ctx.registry else None,
             )
             if text
         ]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from agent.logins import URL_LINE
-from agent.sent import asks_to_reply
+from agent.sent import asks_to_reply, asks_to_send_mail
 
 _LINE = re.compile(r'^\[(\d+)\] (link|button|menuitem) "([^"]+)"(?: -> (\S+))?(.*)$', re.MULTILINE)
 _MESSAGE_HREF = re.compile(r"(?i)(?:[?&](?:_uid|uid|msg|msgid|message_id|mid)=\w+|/messages?/\w+)")
@@ -103,3 +103,25 @@ def reply_note(goal: str, observation: str) -> str | None:
 
 
 __all__ = ["reply_note"]
+
+
+def mail_tools_note(goal: str) -> str | None:
+    """At an attempt's start, where the mail tools are offered (the task gives a mail
+    account) and the goal asks for a mail to go out: the calls that do it, a reply's
+    starting with the message it answers (the 1.5B model wrote smtplib scripts that did
+    not run, and replied to addresses it never read)."""
+    if not asks_to_send_mail(goal):
+        return None
+    if asks_to_reply(goal):
+        return (
+            "The task's mailbox is set up for the mail tools: mail_inbox lists its messages "
+            '([uid] date | sender | subject), mail_read {"uid": N} shows one, and mail_send '
+            '{"reply_to": N, "body": "..."} answers it (to its sender, with "Re:" and its '
+            "subject). Read the message before answering: the reply says what it asks for."
+        )
+    return (
+        "The task's mail account is set up for the mail tools: mail_send "
+        '{"to": "name@example.com", "subject": "...", "body": "...", "attach": ["file.csv"]} '
+        "sends a mail (no webmail, no SMTP code needed); mail_inbox and mail_read read the "
+        "mailbox."
+    )

@@ -32,7 +32,7 @@ _ASKS = re.compile(
     r"|\b(?:reply|respond)\s+to\b|\bby\s+e-?mail\b"
     r"|(?:^|[.;:!?,]\s*|\b(?:and|then|please|also|finally)\s+)(?:e-?mail|mail)\s+"
     r"(?!server|app|client|box|address)[\w@.-]+"
-    r"|\banswer\s+(?:\w+\s+){0,2}(?:mail|e-?mail|message|request)\b"
+    r"|\banswer\s+(?:[\w'’]+\s+){0,2}(?:mail|e-?mail|message|request)\b"
     r"|\bfinish\s+with\s+an?\s+e-?mail\b"
 )
 # code that sends: a client's send call, a sendmail or swaks command, curl to smtp:// (code
@@ -50,7 +50,7 @@ _CODE_TOOLS = frozenset({"python_run", "shell_run"})
 MAIL_TOOL = "mail_send"  # tools/mail.py
 _REPLY = re.compile(
     r"(?i)\b(?:reply|replies|respond|write\s+back)\b"
-    r"|\banswer\s+(?:\w+\s+){0,2}(?:mail|e-?mail|message|request)\b"
+    r"|\banswer\s+(?:[\w'’]+\s+){0,2}(?:mail|e-?mail|message|request)\b"
 )
 _ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _EXAMPLE = re.compile(r"(?i)(?:\be\.g\.|\bfor example|\bsuch as|\blike)\W{0,3}$")

@@ -124,9 +124,13 @@ async def test_a_run_with_a_mail_account_answers_a_message(
         + CURVE_LINE.format(web=web, pw=pw, smtp=mail_env["smtp_port"], imap=mail_env["imap_port"])
     )
     offered: list[str] = []
+    notes: list[str] = []
 
     def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
         offered[:] = [t.name for t in tools]
+        notes[:] = [
+            str(m.content) for m in messages if "set up for the mail tools" in str(m.content)
+        ]
         if len(seen) == 0:
             return call("mail_inbox", unread_only=True)
         if len(seen) == 1:
@@ -144,6 +148,7 @@ async def test_a_run_with_a_mail_account_answers_a_message(
     )  # fmt: skip
     result = await run_task(agent, task)
     assert {"mail_inbox", "mail_read", "mail_send"} <= set(offered) and "file_read" in offered
+    assert len(notes) == 1 and '"reply_to": N' in notes[0]  # said once, at the start
     assert result.outcome == "achieved", result
     box = imaplib.IMAP4("127.0.0.1", int(mail_env["imap_port"]), timeout=10)
     box.login("olivia", next(e.password for e in EMPLOYEES if e.user == "olivia"))
@@ -242,3 +247,29 @@ async def test_a_skill_learned_from_a_sent_mail_is_not_replayed(
     box.logout()
     assert len((data[0] or b"").split()) == 1  # sent once: not again by a replay
     assert skills and all(s.status == "candidate" for s in skills)
+
+
+@pytest.mark.parametrize(
+    ("goal", "kind"),
+    [
+        (
+            "Someone emailed you asking for access. Send them a reply that names the system.",
+            "reply",
+        ),
+        ("Answer Kenji's request in your mailbox.", "reply"),
+        ("Finish with an email to Rachel giving the number of flagged claims.", "send"),
+        ("Then tell sam@acme.test by email which product came out on top.", "send"),
+        ("Count the unread messages in your mailbox and write the number to n.txt.", None),
+        ("Close ticket #4 as fixed.", None),
+    ],
+)
+def test_the_opening_note_on_the_mail_tools(goal: str, kind: str | None) -> None:
+    from agent.mailbox import mail_tools_note
+
+    note = mail_tools_note(goal)
+    if kind is None:
+        assert note is None
+    elif kind == "reply":
+        assert note is not None and '{"reply_to": N' in note and "Read the message" in note
+    else:
+        assert note is not None and 'mail_send {"to":' in note

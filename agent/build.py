@@ -19,7 +19,6 @@ COMPACT_TOOLS = (
     "browser_goto",
     "browser_click",
     "browser_type",
-    "browser_fill",
     "browser_read",
     "file_read",
     "file_write",

@@ -142,7 +142,7 @@ async def _drive(
                 elapsed = float(snapshot.values.get("elapsed_s", 0.0))
                 task = str(snapshot.values.get("task", ""))
             registry, settings, spec_cache = with_mcp_tools(agent, tools)
-            registry, spec_cache = with_mail_tools(registry, spec_cache, tools, task)
+            registry, spec_cache = with_task_tools(registry, spec_cache, tools, task)
             for line in tools.mcp.warnings if tools.mcp is not None else ():
                 _emit(on_event, "warning", thread_id, {"message": line})
             ctx = RunContext(
@@ -184,21 +184,33 @@ async def _drive(
     return result
 
 
-def with_mail_tools(
+def with_task_tools(
     registry: Any, spec_cache: dict[Any, Any], tools: Any, task: str
 ) -> tuple[Any, dict[Any, Any]]:
     """The registry plus the mail tools when this run has a mail account: ``[tools.mail]``,
-    else the one the task's list of apps gives (agent.apps.mail_account). Set on the tool
-    context for this run only (a context may serve several runs)."""
-    from agent.apps import mail_account
+    else the one the task's list of apps gives (agent.apps.mail_account), set on the tool
+    context for this run only (a context may serve several runs); and ``browser_fill`` when
+    the task gives web apps and the registry is the compact set (a registry chosen by the
+    caller is left as it is)."""
+    from agent.apps import mail_account, web_apps
+    from agent.build import COMPACT_TOOLS
     from tools import ToolRegistry
 
     tools.mail = tools.settings.mail or mail_account(task)
-    if tools.mail is None or "mail_send" in registry:
-        return registry, spec_cache
-    from tools.mail import MAIL_TOOLS
+    extra = []
+    if tools.mail is not None and "mail_send" not in registry:
+        from tools.mail import MAIL_TOOLS
 
-    return ToolRegistry([*registry, *MAIL_TOOLS]), {}  # a fresh cache: other tools
+        extra += MAIL_TOOLS
+    compact = set(registry.names) <= set(COMPACT_TOOLS)  # a small model's set (agent.build)
+    if compact and "browser_goto" in registry and "browser_fill" not in registry and web_apps(task):
+        # the compact set leaves it out; a task with web apps gets it (forms by label)
+        from tools.browser.forms import FORM_TOOLS
+
+        extra += FORM_TOOLS
+    if not extra:
+        return registry, spec_cache
+    return ToolRegistry([*registry, *extra]), {}  # a fresh cache: other tools
 
 
 def with_mcp_tools(agent: Agent, tools: Any) -> tuple[Any, Any, dict[Any, Any]]:

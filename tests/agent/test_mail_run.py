@@ -1,4 +1,4 @@
-"""A run whose task gives a mail account gets the mail tools (agent.runner.with_mail_tools,
+"""A run whose task gives a mail account gets the mail tools (agent.runner.with_task_tools,
 agent.apps.mail_account); the verdict's rules see what they did (agent.sent, agent.apps).
 
 End to end on the curve's real mail servers with a scripted model: the reply it sends
@@ -183,7 +183,7 @@ async def test_a_task_without_a_mail_account_offers_no_mail_tools(
 
 
 async def test_a_configured_account_wins_over_the_tasks(tmp_path: Path) -> None:
-    from agent.runner import with_mail_tools
+    from agent.runner import with_task_tools
     from tools import ToolContext, ToolSettings
 
     configured = ToolSettings.model_validate(
@@ -192,14 +192,14 @@ async def test_a_configured_account_wins_over_the_tasks(tmp_path: Path) -> None:
     task = PREAMBLE + "Apps:\n" + CURVE_LINE.format(web=1, pw="p", smtp=2525, imap=1143)
     base = default_registry(enabled=("files",))
     async with ToolContext(tmp_path, configured) as tools:
-        registry, _ = with_mail_tools(base, {}, tools, task)
+        registry, _ = with_task_tools(base, {}, tools, task)
         assert tools.mail is not None and tools.mail.address == "ops@corp.example"
         assert "mail_send" in registry
     async with ToolContext(tmp_path) as tools:
-        registry, _ = with_mail_tools(base, {}, tools, task)
+        registry, _ = with_task_tools(base, {}, tools, task)
         assert tools.mail is not None and tools.mail.smtp_port == 2525
         # the same context, a later run whose task gives none: no account is left over
-        registry, _ = with_mail_tools(base, {}, tools, "Say hello.")
+        registry, _ = with_task_tools(base, {}, tools, "Say hello.")
         assert tools.mail is None and "mail_send" not in registry
 
 
@@ -273,3 +273,25 @@ def test_the_opening_note_on_the_mail_tools(goal: str, kind: str | None) -> None
         assert note is not None and '{"reply_to": N' in note and "Read the message" in note
     else:
         assert note is not None and 'mail_send {"to":' in note
+
+
+def test_the_compact_set_gets_browser_fill_only_for_a_task_with_web_apps(tmp_path: Path) -> None:
+    """Small models' tool set stays as it was for a task of files (the demo's prompt), and a
+    task that gives web apps gets the form tool."""
+    import asyncio
+
+    from agent.build import COMPACT_TOOLS
+    from agent.runner import with_task_tools
+    from tools import ToolContext
+
+    compact = default_registry().subset(names=COMPACT_TOOLS)
+    assert "browser_fill" not in compact
+
+    async def offered(task: str) -> set[str]:
+        async with ToolContext(tmp_path) as tools:
+            return set(with_task_tools(compact, {}, tools, task)[0].names)
+
+    web = "Close #4.\n\nApps you can use:\n- Trac (tickets): http://127.0.0.1:8000 (no login needed)\n"
+    assert "browser_fill" in asyncio.run(offered(web))
+    files = "Sum the amounts in claims.csv per employee into totals.csv."
+    assert asyncio.run(offered(files)) == set(compact.names)

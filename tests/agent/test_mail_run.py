@@ -295,3 +295,48 @@ def test_the_compact_set_gets_browser_fill_only_for_a_task_with_web_apps(tmp_pat
     assert "browser_fill" in asyncio.run(offered(web))
     files = "Sum the amounts in claims.csv per employee into totals.csv."
     assert asyncio.run(offered(files)) == set(compact.names)
+
+
+async def test_a_mail_under_approval_leaves_only_with_a_yes(
+    settings: Settings, workspace: Path, mail_env: dict[str, str]
+) -> None:
+    from agent.build import build_agent
+    from agent.runner import run_task
+    from evals.acme.company import EMPLOYEES
+
+    pw = {e.user: e.password for e in EMPLOYEES}
+    web = mail_env["webmail_url"].rsplit(":", 1)[1]
+    line = CURVE_LINE.format(
+        web=web, pw=pw["alex"], smtp=mail_env["smtp_port"], imap=mail_env["imap_port"]
+    )
+    asked: list[dict[str, Any]] = []
+
+    def sent_to_rachel(subject: str) -> int:
+        box = imaplib.IMAP4("127.0.0.1", int(mail_env["imap_port"]), timeout=10)
+        box.login("rachel", pw["rachel"])
+        box.select("INBOX", readonly=True)
+        _, data = box.search(None, "SUBJECT", f'"{subject}"')
+        box.logout()
+        return len((data[0] or b"").split())
+
+    settings.tools.allowed_hosts = ["127.0.0.1"]
+    settings.approval_tools = ["mail_send"]
+    for answer_yes, subject in ((False, "approval-no"), (True, "approval-yes")):
+        task = PREAMBLE + f"Mail rachel@acme.test the subject `{subject}`.\n\nApps:\n" + line
+
+        def act(seen: list[str], messages: list[Any], tools: Any, subject: str = subject) -> Any:
+            if not seen:
+                return call("mail_send", to="rachel@acme.test", subject=subject, body="-")
+            return answer("done")
+
+        def approve(request: dict[str, Any], yes: bool = answer_yes) -> bool:
+            asked.append(request)
+            return yes
+
+        agent = build_agent(
+            settings, llm=acting_llm(task, act), memory=False, workspace=workspace,
+            registry=default_registry(enabled=("files",)), profile="local",
+        )  # fmt: skip
+        await run_task(agent, task, approve=approve)
+        assert sent_to_rachel(subject) == (1 if answer_yes else 0)
+    assert len(asked) >= 2 and all("mail_send" in str(a) for a in asked)

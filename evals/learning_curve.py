@@ -177,6 +177,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-steps", type=int, default=20, help="Step limit of every task.")
     p.add_argument("--time-limit", type=float, default=600.0, help="Seconds per task.")
     p.add_argument("--seeds", type=int, default=1, help="Repeats of the whole protocol.")
+    p.add_argument(
+        "--first-repeat", type=int, default=0,
+        help="Number of the first repeat: its instances' seeds (another number draws instances "
+        "the default run never draws, for a probe on fresh data).",
+    )  # fmt: skip
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--resume", action="store_true", help="Continue the run in the folder.")
     return p
@@ -229,7 +234,7 @@ def plan_repeat(args: argparse.Namespace, repeat: int) -> CurvePlan:
         iterations=args.iterations,
         per_tier=args.per_tier,
         transfer_per_tier=args.transfer_per_tier,
-        repeat=repeat,
+        repeat=args.first_repeat + repeat,
     )
 
 
@@ -252,8 +257,8 @@ async def run_learning_curve(
 
     out = args.out_root / args.name
     settings = load_settings()
-    if args.seeds < 1:
-        raise CurveError("--seeds must be at least 1")
+    if args.seeds < 1 or args.first_repeat < 0:
+        raise CurveError("--seeds must be at least 1, --first-repeat at least 0")
     folders = [out] if args.seeds == 1 else [out / f"seed-{r}" for r in range(args.seeds)]
     plans = [plan_repeat(args, r) for r in range(args.seeds)]  # bad options fail before a model
     t0 = time.monotonic()

@@ -199,3 +199,12 @@ def test_a_run_folder_it_cannot_go_on_with_is_one_line(
     with pytest.raises(SystemExit) as stop:
         main(argv)
     assert str(stop.value).startswith("learning-curve: ") and "add --resume" in str(stop.value)
+
+
+def test_a_later_first_repeat_draws_instances_the_default_run_never_draws() -> None:
+    from evals.learning_curve import plan_repeat
+
+    default = plan_repeat(_parser().parse_args([]), 0)
+    fresh = plan_repeat(_parser().parse_args(["--first-repeat", "7"]), 0)
+    assert {s.name for s in default.specs}.isdisjoint({s.name for s in fresh.specs})
+    assert len(default.specs) == len(fresh.specs)

@@ -627,3 +627,6 @@ async def test_fill_shows_a_folded_field_first_and_says_what_is_wrong(
     assert res.error and "no button 'Publish'" in res.error and "'Submit changes'" in res.error
     res = await call(bctx, "browser_fill", fields={})
     assert res.error and "at least one field" in res.error
+    # one field written as a label and a value (the 1.5B model's shape) is that field
+    res = await call(bctx, "browser_fill", fields={"label": "Priority", "value": "minor"})
+    assert not res.error and "'Priority:' = 'minor'" in res.output

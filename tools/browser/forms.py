@@ -93,6 +93,14 @@ class FillArgs(BaseModel):
     @field_validator("fields", mode="before")
     @classmethod
     def _as_text(cls, value: object) -> object:
+        if isinstance(value, dict) and {"value"} < set(value) <= {
+            "label",
+            "name",
+            "field",
+            "value",
+        }:
+            # one field written as {"label": "Username", "value": "alex"} (the 1.5B model did)
+            value = {value.get("label") or value.get("name") or value.get("field"): value["value"]}
         if isinstance(value, dict):
             return {str(k): "" if v is None else str(v) for k, v in value.items()}
         return value

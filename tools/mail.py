@@ -177,18 +177,24 @@ async def mail_inbox(ctx: ToolContext, args: InboxArgs) -> ToolResult:
                 criteria = ["CHARSET", "UTF-8", *criteria, "TEXT"]
             status, data = box.uid("SEARCH", *criteria)
             uids = [int(u) for u in (data[0] or b"").split()] if status == "OK" else []
+            wanted = sorted(uids, reverse=True)[: args.limit]
+            heads: dict[int, tuple[bytes, bytes]] = {}  # uid -> (flags line, header), one FETCH
+            if wanted:
+                _, data = box.uid(
+                    "FETCH", ",".join(map(str, wanted)),
+                    "(FLAGS BODY.PEEK[HEADER.FIELDS (FROM DATE SUBJECT)])",
+                )  # fmt: skip
+                for part in data or []:
+                    if isinstance(part, tuple) and (m := re.search(rb"UID (\d+)", part[0])):
+                        heads[int(m.group(1))] = (part[0], bytes(part[1]))
             lines = []
-            for uid in sorted(uids, reverse=True)[: args.limit]:
-                head = email.message_from_bytes(
-                    _fetch(box, uid, "(BODY.PEEK[HEADER.FIELDS (FROM DATE SUBJECT)])"),
-                    policy=email.policy.default,
-                )
-                status, fl = box.uid("FETCH", str(uid), "(FLAGS)")
-                flags = b" ".join(x for x in fl if isinstance(x, bytes)) if status == "OK" else b""
-                seen = b"\\Seen" in flags
+            for uid in (u for u in wanted if u in heads):
+                flags, raw = heads[uid]
+                head = email.message_from_bytes(raw, policy=email.policy.default)
+                unread = "" if b"\\Seen" in flags else " (unread)"
                 lines.append(
                     f"[{uid}] {_date(head.get('Date'))} | {head.get('From', '?')} | "
-                    f"{head.get('Subject', '(no subject)')}{'' if seen else ' (unread)'}"
+                    f"{head.get('Subject', '(no subject)')}{unread}"
                 )
         finally:
             _logout(box)

@@ -181,16 +181,14 @@ async def _fill(s: BrowserSession, args: FillArgs) -> list[str]:
 
 async def _press(s: BrowserSession, name: str) -> str:
     seen = await s.observe()
-    buttons = [e for e in seen.elements if e.role in ("button", "link", "menuitem") and e.name]
-    hits = _pick(name, [e.name for e in buttons if e.role == "button"]) or []
-    pool = [e for e in buttons if e.role == "button"]
+    # a button of that name, else a link or menu item of exactly that name
+    buttons = [e for e in seen.elements if e.role == "button" and e.name]
+    pool = buttons + [
+        e for e in seen.elements if e.role in ("link", "menuitem") and _norm(e.name) == _norm(name)
+    ]
+    hits = _pick(name, [e.name for e in pool])
     if not hits:
-        pool = buttons
-        hits = [
-            i for i in _pick(name, [e.name for e in pool]) if _norm(pool[i].name) == _norm(name)
-        ]
-    if not hits:
-        names = ", ".join(repr(e.name) for e in buttons if e.role == "button")
+        names = ", ".join(repr(e.name) for e in buttons)
         raise ToolError(f"no button {name!r} on this page; its buttons: {names[:600] or 'none'}")
     button = pool[hits[0]]
     loc = await s.locate(button.id)

@@ -22,6 +22,7 @@ from agent.context import RunContext
 from agent.errors import ContextOverflow, StructuredOutputError
 from agent.evidence import outputs_of
 from agent.folded import unfold_first
+from agent.form_done import form_done
 from agent.inputs import fetch_inputs, fetched_note, header_names, input_files, input_shapes
 from agent.learn import files_in, record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
@@ -236,6 +237,22 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         if not any(r.kind == "note" and r.text == text for r in records):
             records = [*records, note]
             update["trajectory"] = [note]
+    sent = form_done(
+        sub.goal,
+        records,
+        read_only=_read_only(ctx),
+        task=state.get("task", ""),
+        history=state.get("trajectory", []),
+        done_when=sub.done_when,
+        outputs=outputs_of(state.get("trajectory", []), ctx.registry),
+        workspace=getattr(ctx.tools, "workspace", None),
+    )
+    if sent is not None:  # a form sent with all the goal gives: judged, not clicked on
+        note = NoteStep(**mine, purpose="limit", text=sent)
+        return update | {
+            "trajectory": [*update.get("trajectory", []), note],
+            "elapsed_s": ctx.elapsed(),
+        }
     seen = next((r.output for r in reversed(records) if isinstance(r, ToolStep) and r.output), "")
     fill = "browser_fill" in ctx.registry
     for purpose, said in page_notes(state.get("task", ""), sub.goal, seen, fill):

@@ -132,7 +132,7 @@ def _value_missed(goal: str, attempt: list[Record], read_only: ReadOnly) -> tupl
         and not _into_search(r)
     )
     for value in values_to_set(goal):
-        if not _mentions(carried, value) and not _held(value, attempt):
+        if not mentions(carried, value) and not _held(value, attempt):
             return (
                 f"the goal gives the value {value!r}, and no action entered or chose it",
                 (
@@ -218,7 +218,7 @@ def _unasked_tick(
     run = history or attempt  # the form may have been shown only before this attempt
     first = _first_seen(run)
     for label, ticked in _boxes_when_sent(run).items():
-        if ticked and first.get(label) is False and not _mentions(goal, label):
+        if ticked and first.get(label) is False and not mentions(goal, label):
             return (
                 f"the box {label!r}, which the goal does not mention, was ticked by the run "
                 "and sent ticked",
@@ -347,7 +347,7 @@ def wrong_control(
     lines = {m.group(1): m.group(2) for m in _ELEMENT_LINE.finditer(observation)}
     this = str(arguments["element_id"])
     m = _QUOTED_NAME.match(lines.get(this, ""))
-    if m is None or not m.group(1).strip() or _mentions(goal, m.group(1).strip()):
+    if m is None or not m.group(1).strip() or mentions(goal, m.group(1).strip()):
         return None
     role = lines[this].split(" ", 1)[0]
     if _BOX.match(lines[this]):
@@ -360,7 +360,7 @@ def wrong_control(
         other = _QUOTED_NAME.match(line)
         if eid in acted or other is None or line.split(" ", 1)[0] != role:
             continue
-        named = next((n for n in names if _mentions(other.group(1), n)), None)
+        named = next((n for n in names if mentions(other.group(1), n)), None)
         if named is not None:
             return (
                 f"{HELD_BACK}[{this}] is {role} {m.group(1)!r}, which the goal does not name; "
@@ -392,7 +392,7 @@ def _chosen(step: ToolStep) -> list[str]:
     value = re.search(r'value="([^"]*)"', line)
     if not asked or value is None:
         return asked
-    return [o for o in asked if _mentions(value.group(1), o)]
+    return [o for o in asked if mentions(value.group(1), o)]
 
 
 def _page(observation: str) -> tuple[str, str]:
@@ -404,7 +404,7 @@ def _page(observation: str) -> tuple[str, str]:
     ].strip() if "Page text:" in observation else ""
 
 
-def _mentions(text: str, name: str) -> bool:
+def mentions(text: str, name: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text, re.IGNORECASE) is not None
 
 
@@ -513,8 +513,8 @@ def missed_target(
         return sibling
     sent = _boxes_when_sent(history) if history else {}
     for name in names:
-        lines = [ln for ln in shown if _mentions(ln, name)]
-        if not lines or any(_mentions(a, name) for a in acted):
+        lines = [ln for ln in shown if mentions(ln, name)]
+        if not lines or any(mentions(a, name) for a in acted):
             continue  # not a control the attempt saw, or acted on
         if name in sent and sent[name] == _wanted(goal, name):
             continue  # a box an earlier attempt set as the goal wants, sent so by this one

@@ -300,3 +300,34 @@ async def test_a_model_that_copies_the_fill_call_sets_the_folded_field(
     await acted(settings, workspace, goal, act)
     assert len(notes) == 1 and '"Component": "infrastructure"' in notes[0]
     assert site.state.ticket["component"] == "infrastructure"
+
+
+async def test_the_run_ends_the_attempt_once_the_form_is_sent(
+    settings: Any, workspace: Path, site: Any
+) -> None:
+    goal = (
+        f"On {site.base}/ticket, set the component of the ticket to `infrastructure`.\n"
+        f"App: {site.base} (user `{USER}`, password `{PASSWORD}`)"
+    )
+    turns = iter(["goto", "user", "password", "sign in", "goto", "fill", "astray"])
+    asked: list[str] = []
+
+    def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
+        turn = next(turns, "done")
+        asked.append(turn)
+        said = [str(m.content) for m in messages if m.role != "tool"]
+        if (opening := _open_ticket(turn, said, site.base)) is not None:
+            return opening
+        if turn == "fill":  # the note's call, as it is written
+            note = next(t for t in said if t.startswith("One call sets"))
+            return call("browser_fill", **json.loads(note.split("browser_fill ", 1)[1][:-1]))
+        if turn == "astray":  # what the 1.5B model did next: a click elsewhere
+            other = re.search(r'^\[(\d+)\] link "', seen[-1], re.MULTILINE)
+            assert other, seen[-1]
+            return call("browser_click", element_id=int(other.group(1)))
+        return answer("set")
+
+    observed = await acted(settings, workspace, goal, act)
+    assert site.state.ticket["component"] == "infrastructure"
+    assert asked[-1] == "fill", asked  # the model was not asked again after the form went
+    assert observed and observed[-1]["tool"] == "browser_fill"

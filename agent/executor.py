@@ -27,7 +27,7 @@ from agent.inputs import fetch_inputs, fetched_note, header_names, input_files, 
 from agent.learn import files_in, record_use, run_through, skill_of, snapshot
 from agent.limits import exceeded
 from agent.llm.base import Message, ToolCall, ToolSpec
-from agent.mailbox import mail_tools_note
+from agent.mailbox import listed_inbox, mail_tools_note
 from agent.page_notes import page_notes
 from agent.progress import loop_note
 from agent.recall import (
@@ -212,7 +212,9 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
                 fetched_note(fetched),
                 input_shapes(sub.goal, workspace, written),
                 skill_note(items, sub.goal, workspace, written),
-                mail_tools_note(sub.goal) if "mail_send" in ctx.registry else None,
+                mail_tools_note(sub.goal, await _inbox(sub.goal, ctx))
+                if "mail_send" in ctx.registry
+                else None,
             )
             if text
         ]
@@ -571,6 +573,10 @@ async def _run_skill(state: AgentState, ctx: RunContext, call: ToolCall) -> dict
     ]  # fmt: skip
     error = "a step of the skill failed" if run.error else None
     return {"output": run.observation(), "error": error, "inner": inner}
+
+
+async def _inbox(goal: str, ctx: RunContext) -> str:
+    return await listed_inbox(goal, ctx.registry, ctx.tools, ctx.settings.approval_tools)
 
 
 def _needs_approval(state: AgentState, ctx: RunContext, name: str) -> bool:

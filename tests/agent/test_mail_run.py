@@ -128,9 +128,7 @@ async def test_a_run_with_a_mail_account_answers_a_message(
 
     def act(seen: list[str], messages: list[Any], tools: Any) -> Any:
         offered[:] = [t.name for t in tools]
-        notes[:] = [
-            str(m.content) for m in messages if "set up for the mail tools" in str(m.content)
-        ]
+        notes[:] = [str(m.content) for m in messages if "code listed your inbox" in str(m.content)]
         if len(seen) == 0:
             return call("mail_inbox", unread_only=True)
         if len(seen) == 1:
@@ -148,7 +146,10 @@ async def test_a_run_with_a_mail_account_answers_a_message(
     )  # fmt: skip
     result = await run_task(agent, task)
     assert {"mail_inbox", "mail_read", "mail_send"} <= set(offered) and "file_read" in offered
-    assert len(notes) == 1 and '"reply_to": N' in notes[0]  # said once, at the start
+    # said once, at the start: the inbox as code listed it, and the calls for its message
+    assert len(notes) == 1 and "Need access to the VPN" in notes[0], notes
+    uid = notes[0].split("The likeliest is [", 1)[1].split("]", 1)[0]
+    assert f'mail_read {{"uid": {uid}}}' in notes[0] and f'{{"reply_to": {uid},' in notes[0]
     assert result.outcome == "achieved", result
     box = imaplib.IMAP4("127.0.0.1", int(mail_env["imap_port"]), timeout=10)
     box.login("olivia", next(e.password for e in EMPLOYEES if e.user == "olivia"))

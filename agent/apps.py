@@ -20,7 +20,7 @@ import json
 import re
 import shlex
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -350,20 +350,41 @@ def _reaches(step: ToolStep, line: str) -> bool:
     )
 
 
+# Effects that happen in a system other than the workspace ("book", "invite", "send"; not
+# "write", "create", "update", which a file takes as well): with one app in the task and none
+# named, the goal is about that one (app_untouched).
+_ELSEWHERE = re.compile(
+    r"(?i)(?:book|schedul|reserv|invit|assign|send|upload|shar|register|approv|reject|reopen|"
+    r"declin|cancel|post|order|repl|forward|e-?mail|mail)"
+)
+
+
 def app_untouched(
-    task: str, goal: str, attempt: list[Record], history: list[Record], read_only: ReadOnly
+    task: str,
+    goal: str,
+    attempt: list[Record],
+    history: list[Record],
+    read_only: ReadOnly,
+    effects: Sequence[str] = (),
 ) -> tuple[str, str] | None:
     """``(evidence, analysis)`` when a goal that names an app the task gives by address, and
     no file, was worked elsewhere, else None: no action of the run (``history``, up to and with
     the attempt) reached the app, or every change the attempt made stayed in the workspace.
     A goal that names a file is left to the file rules (a micro task's input is in the
     workspace as well as on the file share it names). The 1.5B model, asked to resolve a Trac ticket, wrote
-    ``trac/ticket/4.txt`` in the workspace and judged the ticket resolved."""
+    ``trac/ticket/4.txt`` in the workspace and judged the ticket resolved.
+
+    A goal whose ``effects`` (agent.evidence's effect verbs) happen outside the workspace
+    ("book", "invite", "send") and that names no app, in a task that gives one app, is
+    about that one: told to 'Book "Hiring sync" ... Invite sam@...' with a calendar the only
+    app, the 1.5B model wrote ``calendar/event.ics`` in the workspace, uploaded nothing and
+    judged the meeting booked."""
     if FILE.search(APP_LINE.sub(" ", goal)):
         return None  # a goal with a file to read or write: the file rules judge it
-    named = [
-        (label, url, line) for label, url, line in _app_lines(task) if _named(goal, label, line)
-    ]
+    apps = _app_lines(task)
+    named = [(label, url, line) for label, url, line in apps if _named(goal, label, line)]
+    if not named and len(apps) == 1 and any(_ELSEWHERE.match(v) for v in effects):
+        named = apps
     if not named:
         return None
     steps = [r for r in flatten(history) + flatten(attempt) if isinstance(r, ToolStep)]

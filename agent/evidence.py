@@ -17,8 +17,9 @@ the kind the goal asks for:
   ("columns a,b", "header `a,b`", "(a,b)") and the written table starts with another one;
 - ``duplicate_groups``: the one per-group table the goal asks for ("sum ... per/for each/by
   ...") repeats a value in its first column (rows copied, not grouped);
-- ``app_untouched``: the goal names an app the task gives by address and no action of the
-  run reached it, or every change of the attempt stayed in the workspace (agent/apps.py);
+- ``app_untouched``: the goal names an app the task gives by address (or books, sends ...
+  in the only one), and no action of the run reached it, or every change of the attempt
+  stayed in the workspace (agent/apps.py);
 - ``target_missed``: the goal names a control to act on ("Click the 'Publish' button",
   "press Next", "choose Lisbon"), an observation of the attempt showed it, and no executed
   action was on it (the click went to another button), or a box it says to tick was
@@ -28,9 +29,8 @@ the kind the goal asks for:
 - ``wrong_totals`` (the reflector's, agent/totals.py): per-group sums recomputed, found wrong;
 - a goal that only asks a question may succeed on an answer (no rule applies).
 
-``broken_rule`` is the one entry point: pure logic over the goal, the attempt's records
-and (for files) the workspace. The vocabulary is by verb *families* with inflections, so
-wordings not seen in tests match too.
+``broken_rule`` is the one entry point: pure logic over the goal, the attempt's records and
+(for files) the workspace. Verbs go by *families* with inflections: unseen wordings match.
 """
 
 from __future__ import annotations
@@ -575,8 +575,8 @@ def broken_rule(
                 "processed it. Compute the result from the file with a tool; never type the data."
             ),
         )
-    untouched = app_untouched(task, goal, attempt, flatten(history or []), read_only)
-    if untouched is not None:
+    effects = effects_asked(goal)[1]
+    if untouched := app_untouched(task, goal, attempt, flatten(history or []), read_only, effects):
         return BrokenRule(rule="app_untouched", evidence=untouched[0], analysis=untouched[1])
     if unread := reply_unread(task, goal, attempt, flatten(history or attempt)):
         return BrokenRule(rule="reply_unread", evidence=unread[0], analysis=unread[1])

@@ -171,6 +171,66 @@ def test_without_an_app_list_the_rule_says_nothing() -> None:
     assert broken is None or broken.rule != "app_untouched", broken
 
 
+ONE_APP = """# Team offsite
+
+Apps you can use:
+- Calendars (CalDAV): http://127.0.0.1:5232/kim/calendar/ ; store an event with `curl -T x.ics <url>`
+"""
+
+
+@pytest.mark.parametrize(
+    ("goal", "attempt", "broken"),
+    [
+        # the only app, not named: a booking made in the workspace is not one
+        (
+            "Reserve the Everest room on 2027-01-14, 14:00-15:00, and invite dana@initech.test.",
+            [step("file_write", path="offsite.ics", content="BEGIN:VCALENDAR")],
+            True,
+        ),
+        (
+            "Please schedule the offsite for Thursday 10:00 with Lee.",
+            [step("shell_run", command="echo BEGIN:VEVENT > offsite.ics")],
+            True,
+        ),
+        # uploaded there: reached
+        (
+            "Reserve the Everest room on 2027-01-14, 14:00-15:00, and invite dana@initech.test.",
+            [
+                step("file_write", path="offsite.ics", content="BEGIN:VCALENDAR"),
+                step(
+                    "shell_run",
+                    command="curl -T offsite.ics http://127.0.0.1:5232/kim/calendar/o.ics",
+                ),
+            ],
+            False,
+        ),
+        # a file's verbs, or a question: the workspace may be the place
+        (
+            "Write a summary of the offsite plan.",
+            [step("file_write", path="s.md", content="x")],
+            False,
+        ),
+        ("When is the offsite?", [], False),
+    ],
+)
+def test_an_effect_elsewhere_in_a_task_with_one_app_is_about_that_app(
+    goal: str, attempt: list[ToolStep], broken: bool
+) -> None:
+    found = broken_rule(goal, attempt, read_only=read_only, task=ONE_APP + goal, history=attempt)
+    if broken:
+        assert found is not None and found.rule == "app_untouched", found
+        assert "Calendars" in found.evidence
+    else:
+        assert found is None or found.rule != "app_untouched", found
+
+
+def test_with_several_apps_and_none_named_the_rule_does_not_guess() -> None:
+    goal = "Reserve the Everest room on 2027-01-14 and invite dana@initech.test."
+    attempt = [step("file_write", path="offsite.ics", content="BEGIN:VCALENDAR")]
+    found = judged(goal, attempt)
+    assert found is None or found.rule != "app_untouched", found
+
+
 # ---------------------------------------------------------------- end to end
 
 

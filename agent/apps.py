@@ -20,7 +20,7 @@ import json
 import re
 import shlex
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -320,16 +320,22 @@ def _named(goal: str, label: str, line: str) -> bool:
     """The goal, outside its list of apps, names the app: by its label as a phrase, singular
     or plural ("the file share", "your calendar" for "Calendars"), or by a host of its line;
     a name after a negation ("do not use the chat") does not count."""
+    return bool(_naming(goal, label, line))
+
+
+def _naming(goal: str, label: str, line: str) -> list[str]:
+    """The sentences of the goal that name the app (see :func:`_named`)."""
     text = APP_LINE.sub(" ", goal)
     words = label.lower().split()
     words[-1] = words[-1].removesuffix("s")
     names = [r"\s+".join(map(re.escape, words)) + "s?"]
     names += [re.escape(place) for place in _endpoints(line)[0]]
     pattern = re.compile(rf"(?<![\w/]){'|'.join(f'(?:{n})' for n in names)}(?!\w)", re.IGNORECASE)
-    for sentence in re.split(r"(?<=[.!?;])\s+|\n+", text):
-        if any(not NEGATED.search(sentence[: m.start()]) for m in pattern.finditer(sentence)):
-            return True
-    return False
+    return [
+        sentence
+        for sentence in re.split(r"(?<=[.!?;])\s+|\n+", text)
+        if any(not NEGATED.search(sentence[: m.start()]) for m in pattern.finditer(sentence))
+    ]
 
 
 def _reaches(step: ToolStep, line: str) -> bool:
@@ -359,31 +365,48 @@ _ELSEWHERE = re.compile(
 )
 
 
+# an app that holds files: a goal's file is on it and in the workspace alike
+_FILE_APP = re.compile(r"(?i)^[^:(]*\b(?:files?|share|drive|storage|documents?)\b|\bwebdav\b")
+
+
 def app_untouched(
     task: str,
     goal: str,
     attempt: list[Record],
     history: list[Record],
     read_only: ReadOnly,
-    effects: Sequence[str] = (),
+    effects: Callable[[str], tuple[list[str], list[str]]] = lambda text: ([], []),
 ) -> tuple[str, str] | None:
     """``(evidence, analysis)`` when a goal that names an app the task gives by address, and
     no file, was worked elsewhere, else None: no action of the run (``history``, up to and with
     the attempt) reached the app, or every change the attempt made stayed in the workspace.
-    A goal that names a file is left to the file rules (a micro task's input is in the
-    workspace as well as on the file share it names). The 1.5B model, asked to resolve a Trac ticket, wrote
-    ``trac/ticket/4.txt`` in the workspace and judged the ticket resolved.
+    The 1.5B model, asked to resolve a Trac ticket, wrote ``trac/ticket/4.txt`` in the
+    workspace and judged the ticket resolved.
+
+    A goal that names a file asks only that each app it names in a sentence with an effect
+    (``effects``: agent.evidence's ``effects_asked``), other than a file share, was
+    reached: its input is in the workspace as well as on the share ("sum the hours in
+    `t.csv` from the tracker"), and its output may be a file of the workspace. Told to
+    create a Trac wiki page from `HR/new-hires/omar-souza.txt`, the 1.5B model read the
+    file, printed its fields and judged the page created.
 
     A goal whose ``effects`` (agent.evidence's effect verbs) happen outside the workspace
     ("book", "invite", "send") and that names no app, in a task that gives one app, is
     about that one: told to 'Book "Hiring sync" ... Invite sam@...' with a calendar the only
     app, the 1.5B model wrote ``calendar/event.ics`` in the workspace, uploaded nothing and
     judged the meeting booked."""
-    if FILE.search(APP_LINE.sub(" ", goal)):
-        return None  # a goal with a file to read or write: the file rules judge it
     apps = _app_lines(task)
-    named = [(label, url, line) for label, url, line in apps if _named(goal, label, line)]
-    if not named and len(apps) == 1 and any(_ELSEWHERE.match(v) for v in effects):
+    naming = {app: _naming(goal, app[0], app[2]) for app in apps}
+    named = [app for app in apps if naming[app]]
+    with_file = FILE.search(APP_LINE.sub(" ", goal)) is not None
+    if with_file:  # the file rules judge the file; a file share holds it
+        named = [
+            app
+            for app in named
+            if not _FILE_APP.search(f"{app[0]} {app[2]}")
+            and any(any(effects(s)) for s in naming[app])
+        ]
+    elif not named and len(apps) == 1 and any(_ELSEWHERE.match(v) for v in effects(goal)[1]):
         named = apps
     if not named:
         return None
@@ -401,6 +424,8 @@ def app_untouched(
         for r in flatten(attempt)
         if isinstance(r, ToolStep) and r.executed and not read_only(r.tool)
     ]
+    if with_file:
+        return None
     if changes and not any(_reaches(s, line) for s in changes for _, _, line in named):
         labels = " or ".join(label for label, _, _ in named)
         done = ", ".join(dict.fromkeys(s.tool for s in changes))

@@ -575,14 +575,14 @@ def broken_rule(
                 "processed it. Compute the result from the file with a tool; never type the data."
             ),
         )
-    effects = effects_asked(goal)[1]
-    if untouched := app_untouched(task, goal, attempt, flatten(history or []), read_only, effects):
+    before = flatten(history or [])
+    if untouched := app_untouched(task, goal, attempt, before, read_only, effects_asked):
         return BrokenRule(rule="app_untouched", evidence=untouched[0], analysis=untouched[1])
     if unread := reply_unread(task, goal, attempt, flatten(history or attempt)):
         return BrokenRule(rule="reply_unread", evidence=unread[0], analysis=unread[1])
     return (
         _effect_rule(goal, attempt, read_only)
-        or _target_rule(goal, attempt, flatten(history or []), read_only)
+        or _target_rule(goal, attempt, before, read_only)
         or _output_rule(goal, attempt, read_only, outputs, workspace)
     )
 

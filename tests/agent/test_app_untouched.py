@@ -231,6 +231,74 @@ def test_with_several_apps_and_none_named_the_rule_does_not_guess() -> None:
     assert found is None or found.rule != "app_untouched", found
 
 
+WITH_FILES = """# Handbook
+
+Apps you can use:
+- Documents: http://127.0.0.1:8090 (read-only listing; upload with WebDAV)
+- Wiki (pages, history): http://127.0.0.1:8091/ (no login)
+- Tracker: http://127.0.0.1:8092/ (no login)
+"""
+
+
+@pytest.mark.parametrize(
+    ("goal", "attempt", "broken"),
+    [
+        # the wiki named beside a file: the file was read, the wiki never reached
+        (
+            "Make the Wiki page `Team/Dana` from the form `HR/dana.txt` (role, team).",
+            [
+                step("file_read", "Role: analyst", path="HR/dana.txt"),
+                step("python_run", "Role: analyst", code="print(open('HR/dana.txt').read())"),
+            ],
+            True,
+        ),
+        # the wiki reached from code: the file rules judge the rest
+        (
+            "Make the Wiki page `Team/Dana` from the form `HR/dana.txt` (role, team).",
+            [
+                step(
+                    "python_run",
+                    "201",
+                    code="requests.put('http://127.0.0.1:8091/Team/Dana', data=open('HR/dana.txt'))",
+                )
+            ],
+            False,
+        ),
+        # the tracker read into a file of the workspace: the output is the file's
+        (
+            "List the Tracker's open issues in `open.csv`.",
+            [
+                step("browser_goto", page("http://127.0.0.1:8092/issues"), url="x"),
+                step("file_write", path="open.csv", content="id\n4\n"),
+            ],
+            False,
+        ),
+        # the file's app need not be reached: its file is in the workspace too
+        (
+            "Sum the `hours` column of `Documents/timesheet.csv` into `sums.csv`.",
+            [
+                step(
+                    "python_run",
+                    "ok",
+                    code="import pandas; pandas.read_csv('Documents/timesheet.csv')",
+                )
+            ],
+            False,
+        ),
+    ],
+)
+def test_a_goal_with_a_file_still_needs_the_other_apps_it_names(
+    goal: str, attempt: list[ToolStep], broken: bool
+) -> None:
+    task = WITH_FILES + goal
+    found = broken_rule(goal, attempt, read_only=read_only, task=task, history=attempt)
+    if broken:
+        assert found is not None and found.rule == "app_untouched", found
+        assert "Wiki" in found.evidence
+    else:
+        assert found is None or found.rule != "app_untouched", found
+
+
 # ---------------------------------------------------------------- end to end
 
 

@@ -36,8 +36,9 @@ def replay(entry: dict[str, Any]) -> tuple[bool, str | None]:
         ws = Path(tmp)
         for name, text in entry.get("files", {}).items():
             (ws / name).write_text(text)
+        # an entry from a benchmark's runs keeps no workspace: the file rules are skipped
         verdict, broken, verified = guard(
-            Reflection(achieved=entry["model_verdict"]), "", ws,
+            Reflection(achieved=entry["model_verdict"]), "", ws if entry.get("workspace", True) else None,
             goal=entry["goal"], attempt=records, outputs=outputs_of(records, registry),
             registry=registry, task=entry.get("task", ""), history=history,
         )  # fmt: skip

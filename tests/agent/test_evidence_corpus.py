@@ -2,8 +2,11 @@
 
 The corpus is recorded by ``evals/probes/run.py`` (real runs of the local models on the
 probe pages and CSV wordings, each verdict with the page's or the oracle's truth; see
-``evals/results/judgment-probes/summary.md``). The replay is the reflector's own guard: the
-rules that overrule a success and the code checks that overrule a failure.
+``evals/results/judgment-probes/summary.md``), and by ``evals/probes/from_runs.py`` (the runs
+of the committed learning curves judged achieved, labelled ``run:``, graded by their tasks'
+graders; their workspaces were not kept, so the file rules are not replayed on them). The
+replay is the reflector's own guard: the rules that overrule a success and the code checks
+that overrule a failure.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from agent.state import ToolStep
 
 def actions(run: Path) -> list[dict[str, Any]]:
     """The run's tool steps, in order, as records."""
-    out = []
+    out: list[dict[str, Any]] = []
     for line in (run / "actions.jsonl").read_text(encoding="utf-8").splitlines():
         event = json.loads(line)
         result = event.get("result")

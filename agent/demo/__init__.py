@@ -116,8 +116,13 @@ async def run_demo(
                 skills: list[str] = []
                 sink = _watch(on_event(label) if on_event else None, skills)
                 agent = build_agent(settings, llm=llm, memory=store, workspace=ws, profile=name)
+                known = {it.id for it in store.list_items(limit=None)}
                 async with agent:
                     result = await run_task(agent, task.text, on_event=sink)
+                # what the run wrote: the learner's items, and its episode record (archived
+                # at the end of the run, outside the learner's list)
+                new = [it.id for it in store.list_items(limit=None) if it.id not in known]
+                written = list(dict.fromkeys([*result.items_written, *reversed(new)]))
                 used = [store.get(i) for i in result.items_used]
                 report.runs.append(
                     DemoRun(
@@ -133,7 +138,7 @@ async def run_demo(
                         thread_id=result.thread_id,
                         items_used=result.items_used,
                         recalled=[f"{it.level}: {it.title}" for it in used if it is not None],
-                        items_written=result.items_written,
+                        items_written=written,
                         skill_calls=skills,
                         answer=result.final_answer,
                     )

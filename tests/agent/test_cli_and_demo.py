@@ -104,9 +104,10 @@ async def test_demo_with_scripted_model(
     first, second = report.runs
     assert first.task != second.task
     assert first.correct and second.correct and first.achieved and second.achieved
-    # the first run's script became a skill (ids carry the level); the second run was
-    # offered it with its arguments filled in from its own task, and called it
-    assert [i[0] for i in first.items_written] == ["k"] and not first.recalled
+    # the first run's script became a skill (ids carry the level), and the run left its
+    # episode record; the second run was offered the skill with its arguments filled in
+    # from its own task, and called it
+    assert [i[0] for i in first.items_written] == ["k", "e"] and not first.recalled
     assert first.items_written[0] in second.items_used and second.used_learned
     assert second.skill_calls and second.skill_calls[0].startswith("skill_")
     assert any(n.startswith("second run called: skill_") for n in report.notes)

@@ -246,7 +246,7 @@ async def execute(state: AgentState, runtime: Runtime[RunContext]) -> dict[str, 
         task=state.get("task", ""),
         history=state.get("trajectory", []),
         done_when=sub.done_when,
-        outputs=outputs_of(state.get("trajectory", []), ctx.registry),
+        registry=ctx.registry,
         workspace=getattr(ctx.tools, "workspace", None),
     )
     if sent is not None:  # a form sent with all the goal gives: judged, not clicked on

@@ -23,11 +23,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from agent.evidence import broken_rule
+from agent.evidence import broken_rule, outputs_of
 from agent.logins import APP_LINE, line_login
 from agent.sent import asks_to_reply, asks_to_send_mail
 from agent.state import Record, ToolStep, flatten
 from agent.targets import FILL_TOOL, ReadOnly, mentions
+from tools.registry import ToolRegistry
 
 # Backticks, double or typographic quotes, and single quotes that open a word and close one
 # ("#5's priority" opens nothing).
@@ -84,11 +85,13 @@ def form_done(
     task: str = "",
     history: list[Record] | None = None,
     done_when: str = "",
-    outputs: set[str] | None = None,
+    registry: ToolRegistry | None = None,
     workspace: Path | None = None,
 ) -> str | None:
     """The note that ends ``attempt`` when its last action (or a skill's last step) sent a
-    form with every value ``goal`` quotes and no evidence rule objects; None otherwise."""
+    form with every value ``goal`` quotes and no evidence rule objects; None otherwise.
+    ``history`` is the run's records so far: with ``registry``, the files the run wrote are
+    read from it, and only once the form is known sent (this runs before every step)."""
     attempt = flatten(attempt)  # a skill that fills the form: the steps it ran
     last = attempt[-1] if attempt else None
     if not (
@@ -116,7 +119,7 @@ def form_done(
         attempt,
         read_only=read_only,
         done_when=done_when,
-        outputs=outputs,
+        outputs=outputs_of(history or [], registry) if registry is not None else None,
         workspace=workspace,
         history=history,
         task=task,
